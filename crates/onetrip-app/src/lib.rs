@@ -1,0 +1,165 @@
+//! Use cases of onetrip: each takes its input, validates it with the domain, commits what it
+//! changes in one transaction, and then brings derived state (the search index) up to date.
+#![forbid(unsafe_code)]
+
+pub mod calendar;
+pub mod catalog;
+pub mod config;
+pub mod format;
+
+use std::sync::{Arc, RwLock};
+
+use onetrip_domain::Localized;
+use onetrip_domain::calendar::{CalendarError, WorkCalendar};
+use onetrip_domain::catalog::Violation;
+use onetrip_search::{SearchError, SearchIndex};
+use onetrip_store::{Db, StoreError};
+
+pub use config::Config;
+
+/// The demo catalog shipped with onetrip (YAML).
+pub const DEMO_CATALOG: &str = include_str!("../../../data/demo/catalog.yaml");
+
+/// Errors of the use cases.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input broke domain rules; every violation is listed.
+    #[error("{} violation(s)", .0.len())]
+    Invalid(Vec<Violation>),
+    /// The document could not be read at all (syntax).
+    #[error("unreadable document: {0}")]
+    Unreadable(String),
+    /// Something does not exist.
+    #[error("{kind} {key} not found")]
+    NotFound {
+        /// What kind of thing (item, version, situation, division, department).
+        kind: &'static str,
+        /// Its key.
+        key: String,
+    },
+    /// A calendar rule or computation failed.
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Search failed.
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    /// A background task failed (a bug).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn kind_zh(kind: &str) -> &'static str {
+    match kind {
+        "item" => "事项",
+        "version" => "事项版本",
+        "situation" => "办理情形",
+        "division" => "行政区划",
+        "department" => "部门",
+        _ => "资源",
+    }
+}
+
+impl Localized for AppError {
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid(_) => "validation_failed",
+            AppError::Unreadable(_) => "unreadable_document",
+            AppError::NotFound { .. } => "not_found",
+            AppError::Calendar(e) => e.code(),
+            AppError::Store(e) => e.code(),
+            AppError::Search(e) => e.code(),
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn message_zh(&self) -> String {
+        match self {
+            AppError::Invalid(v) => format!("提交的内容有{}处问题，请逐项修改", v.len()),
+            AppError::Unreadable(why) => format!("无法读取提交的文档：{why}"),
+            AppError::NotFound { kind, key } => format!("{}“{key}”不存在", kind_zh(kind)),
+            AppError::Calendar(e) => e.message_zh(),
+            AppError::Store(e) => e.message_zh(),
+            AppError::Search(e) => e.message_zh(),
+            AppError::Internal(_) => "服务内部错误，请稍后重试".to_string(),
+        }
+    }
+
+    fn message_en(&self) -> String {
+        match self {
+            AppError::Invalid(v) => format!(
+                "The submission has {} problem(s); fix each of them",
+                v.len()
+            ),
+            AppError::Unreadable(why) => format!("The document cannot be read: {why}"),
+            AppError::NotFound { kind, key } => format!("{kind} \"{key}\" does not exist"),
+            AppError::Calendar(e) => e.message_en(),
+            AppError::Store(e) => e.message_en(),
+            AppError::Search(e) => e.message_en(),
+            AppError::Internal(_) => "Internal error; please try again later".to_string(),
+        }
+    }
+}
+
+/// Result of a use case.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The application: the database, the search index and the working-day calendar.
+#[derive(Clone)]
+pub struct App {
+    /// The database.
+    pub db: Db,
+    search: Arc<SearchIndex>,
+    calendar: Arc<RwLock<Arc<WorkCalendar>>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("db", &self.db.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Indexing budget of the search index writer, in bytes (tantivy's minimum per thread).
+const SEARCH_WRITER_MEMORY: usize = 15_000_000;
+
+impl App {
+    /// Opens the application on `db`: migrates it, loads imported calendar years over the
+    /// built-in ones, and builds the search index from the catalog.
+    pub async fn open(db: Db) -> Result<App> {
+        db.migrate().await?;
+        let search = Arc::new(SearchIndex::new(1, SEARCH_WRITER_MEMORY)?);
+        let app = App {
+            db,
+            search,
+            calendar: Arc::new(RwLock::new(Arc::new(WorkCalendar::builtin()))),
+        };
+        app.reload_calendar().await?;
+        app.rebuild_search_index().await?;
+        Ok(app)
+    }
+
+    /// Connects to `url`, then [`App::open`].
+    pub async fn connect(url: &str) -> Result<App> {
+        App::open(Db::connect(url).await?).await
+    }
+
+    /// The search index.
+    pub fn search_index(&self) -> &SearchIndex {
+        &self.search
+    }
+
+    /// Loads the demo catalog when the catalog is empty; returns whether it did.
+    pub async fn load_demo_if_empty(&self, now: jiff::Timestamp) -> Result<bool> {
+        if self.db.item_count().await? > 0 {
+            return Ok(false);
+        }
+        let catalog = format::parse_catalog(DEMO_CATALOG, format::DocumentFormat::Yaml)
+            .map_err(AppError::Invalid)?;
+        self.import_catalog(catalog, now).await?;
+        Ok(true)
+    }
+}

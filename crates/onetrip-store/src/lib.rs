@@ -1,0 +1,248 @@
+//! Storage for onetrip: one [`Db`] that is either an embedded SQLite database or a PostgreSQL
+//! pool, chosen by the database URL, with the same repositories on both.
+//!
+//! SQL is written once with `$1` placeholders, which both backends accept; the [`on_pool!`]
+//! macro runs the same code against whichever pool is configured. Column types are portable:
+//! `TEXT`, `BIGINT` (timestamps are microseconds since the Unix epoch, UTC) and JSON kept as
+//! `TEXT`. Migrations live in `migrations/sqlite` and `migrations/postgres` under identical names.
+#![forbid(unsafe_code)]
+
+mod calendar;
+mod catalog;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use catalog::{ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};
+
+/// Runs `$body` with `$pool` bound to the concrete pool of `$db`, so that one piece of SQL code
+/// serves both backends.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// Starts a transaction that will write. On SQLite a plain (deferred) `BEGIN` starts as a reader,
+/// and a transaction that reads before it writes (as every save does) then fails at once with
+/// `SQLITE_BUSY` whenever another connection writes concurrently, without waiting for the busy
+/// timeout; `BEGIN IMMEDIATE` takes the write lock up front, waiting for it, so concurrent saves
+/// are serialised instead of refused. PostgreSQL uses a plain `BEGIN`.
+pub(crate) trait BeginWrite {
+    /// The pool's database.
+    type Database: sqlx::Database;
+
+    /// Begins a write transaction on a connection of the pool.
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Database>>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = sqlx::Sqlite;
+
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = sqlx::Postgres;
+
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.begin().await
+    }
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed a statement.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The URL names no supported database.
+    #[error("unsupported database URL (use sqlite://… or postgres://…): {0}")]
+    UnsupportedUrl(String),
+    /// Stored data does not decode (a bug or manual tampering).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl onetrip_domain::Localized for StoreError {
+    fn code(&self) -> &'static str {
+        match self {
+            StoreError::Database(_) | StoreError::Migrate(_) => "storage_unavailable",
+            StoreError::UnsupportedUrl(_) => "unsupported_database_url",
+            StoreError::Corrupt(_) => "storage_corrupt",
+        }
+    }
+
+    fn message_zh(&self) -> String {
+        match self {
+            StoreError::Database(_) | StoreError::Migrate(_) => {
+                "数据库暂时不可用，请稍后重试".to_string()
+            }
+            StoreError::UnsupportedUrl(_) => {
+                "不支持的数据库地址，请使用 sqlite:// 或 postgres://".to_string()
+            }
+            StoreError::Corrupt(_) => "存储的数据已损坏，请联系管理员".to_string(),
+        }
+    }
+
+    fn message_en(&self) -> String {
+        match self {
+            StoreError::Database(_) | StoreError::Migrate(_) => {
+                "The database is unavailable; please try again later".to_string()
+            }
+            StoreError::UnsupportedUrl(_) => {
+                "Unsupported database URL: use sqlite:// or postgres://".to_string()
+            }
+            StoreError::Corrupt(_) => {
+                "Stored data is corrupt; please contact the administrator".to_string()
+            }
+        }
+    }
+}
+
+/// Result of a storage operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database engine a [`Db`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// The database: an embedded SQLite file or a PostgreSQL server.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// SQLite pool (WAL, busy timeout, foreign keys on).
+    Sqlite(SqlitePool),
+    /// PostgreSQL pool.
+    Postgres(PgPool),
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://path` or `postgres://…`). A SQLite file is created if missing.
+    pub async fn connect(url: &str) -> Result<Db> {
+        if url.starts_with("sqlite:") {
+            Self::connect_sqlite(url).await
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            Self::connect_postgres(options).await
+        } else {
+            Err(StoreError::UnsupportedUrl(redact_url(url)))
+        }
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Db> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options)
+            .await?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    /// Connects to PostgreSQL with explicit options (tests use this to pick a schema).
+    pub async fn connect_postgres(options: PgConnectOptions) -> Result<Db> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies every pending migration of this backend.
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Checks that the database answers (used by `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes every connection (graceful shutdown).
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// Hides the password of a database URL, for logs and `onetrip config`.
+pub fn redact_url(url: &str) -> String {
+    // scheme://user:password@host/… → scheme://user:***@host/…
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// Microseconds since the Unix epoch, the portable timestamp column type.
+pub(crate) fn to_micros(ts: jiff::Timestamp) -> i64 {
+    ts.as_microsecond()
+}
+
+/// The inverse of [`to_micros`].
+pub(crate) fn from_micros(us: i64) -> Result<jiff::Timestamp> {
+    jiff::Timestamp::from_microsecond(us).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/onetrip"),
+            "postgres://app:***@db:5432/onetrip"
+        );
+        assert_eq!(redact_url("postgres://db/onetrip"), "postgres://db/onetrip");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,1702 @@
+//! Storage contract suite: every test is written once against [`Db`] and runs on SQLite always
+//! and on PostgreSQL whenever `ONETRIP_TEST_DATABASE_URL` is set (each test in its own schema).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(missing_docs)]
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use jiff::civil::date;
+use onetrip_domain::catalog::{
+    Catalog, Channel, Contacts, DeliveryMethod, Department, Division, Fee, HandlingKind,
+    ItemStatus, ItemType, KnownCodes, LifeEvent, Material, MaterialForm, MaterialSource,
+    OnlineDepth, ProcessStep, ResultSpec, ResultType, ServiceItem, ServiceObject, Situation,
+    validate_catalog,
+};
+use onetrip_domain::identifiers::{
+    CreditCode, DivisionCode, credit_code_check_char, organisation_code_check_char,
+};
+use onetrip_store::testing::TestDb;
+use onetrip_store::{Backend, Db, ItemFilter, ItemSummary, SaveReport, StoreError};
+
+// ---------------------------------------------------------------------------------------------
+// The harness: one `#[tokio::test]` per backend for every contract test.
+// ---------------------------------------------------------------------------------------------
+
+/// Runs the contract body on a clone of the database inside a task, so that a failing assertion
+/// still lets the database be cleaned up before the panic is passed on.
+async fn run_contract<F, Fut>(test: TestDb, body: F)
+where
+    F: FnOnce(Db) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let outcome = tokio::spawn(body(test.db.clone())).await;
+    test.cleanup().await.expect("cleanup");
+    if let Err(e) = outcome {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+        panic!("contract task failed: {e}");
+    }
+}
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let test = onetrip_store::testing::TestDb::sqlite().await.expect("sqlite test db");
+                    assert_eq!(test.db.backend(), onetrip_store::Backend::Sqlite);
+                    super::run_contract(test, |db| async move { super::$name(&db).await }).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(test) = onetrip_store::testing::TestDb::postgres().await.expect("postgres test db") else {
+                        println!(
+                            "skipped postgres::{}: {} is unset",
+                            stringify!($name),
+                            onetrip_store::testing::TEST_DATABASE_URL,
+                        );
+                        return;
+                    };
+                    assert_eq!(test.db.backend(), onetrip_store::Backend::Postgres);
+                    super::run_contract(test, |db| async move { super::$name(&db).await }).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    fixture_is_a_valid_catalog,
+    ping_answers,
+    migrate_twice_is_idempotent,
+    empty_database_reads_nothing,
+    catalog_round_trip,
+    save_catalog_reports_counts,
+    item_versioning,
+    reverting_a_document_makes_a_new_version,
+    summary_columns_follow_the_current_version,
+    failing_save_catalog_leaves_nothing,
+    failing_save_catalog_keeps_previous_state,
+    failing_save_item_leaves_nothing,
+    handling_codes_are_unique,
+    divisions_and_departments_upsert,
+    list_items_filters,
+    list_items_life_events_match_whole_tags,
+    list_items_paging,
+    items_by_codes_keeps_requested_order,
+    known_codes_lists_everything,
+    export_catalog_equals_saved,
+    calendar_years_upsert_and_order,
+    unicode_round_trips,
+    timestamps_keep_microseconds,
+    concurrent_saves_of_different_items_all_land,
+    concurrent_saves_of_one_item_stay_consistent,
+    concurrent_catalog_saves_stay_consistent,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures.
+// ---------------------------------------------------------------------------------------------
+
+const ZHEJIANG: &str = "330000";
+const HANGZHOU: &str = "330100";
+const XIHU: &str = "330106";
+
+const LIC1: &str = "330100LIC001";
+const LIC1_SUB: &str = "330100LIC001A";
+const LIC2: &str = "330100LIC002";
+const BEN1: &str = "330106BEN001";
+const CON1: &str = "330106CON001";
+
+/// A valid unified social credit code of a government body (机关) in `division`.
+fn credit_code(division: &str, org8: &str) -> String {
+    let org = format!("{org8}{}", organisation_code_check_char(org8).unwrap());
+    let first17 = format!("11{division}{org}");
+    let code = format!("{first17}{}", credit_code_check_char(&first17).unwrap());
+    CreditCode::parse(&code).expect("fixture credit code parses");
+    code
+}
+
+fn market_bureau() -> String {
+    credit_code(HANGZHOU, "00000001")
+}
+
+fn civil_affairs() -> String {
+    credit_code(XIHU, "00000002")
+}
+
+fn ts(second: i64) -> Timestamp {
+    Timestamp::from_second(second).unwrap()
+}
+
+/// 2026-01-01T00:00:00Z plus `n` minutes.
+fn at(n: i64) -> Timestamp {
+    ts(1_767_225_600 + n * 60)
+}
+
+/// A minimal valid item; tests and the fixture adjust what they need.
+fn item(code: &str, name: &str, department: &str, division: &str) -> ServiceItem {
+    ServiceItem {
+        base_code: "000000000001".to_string(),
+        implementation_code: code.to_string(),
+        handling_code: None,
+        parent_code: None,
+        name: name.to_string(),
+        name_en: None,
+        item_type: ItemType::PublicService,
+        legal_basis: vec!["《中华人民共和国行政许可法》第十二条".to_string()],
+        department_code: department.to_string(),
+        office: None,
+        division_code: division.to_string(),
+        service_object: ServiceObject::Person,
+        acceptance_conditions: Vec::new(),
+        handling_kind: HandlingKind::Promised,
+        statutory_limit: 20,
+        promised_limit: 5,
+        limit_explanation: None,
+        fees: Vec::new(),
+        online_payment: false,
+        channels: vec![Channel::Online, Channel::Window],
+        visits: 0,
+        visits_reason: None,
+        online_depth: OnlineDepth::III,
+        process: Vec::new(),
+        result: ResultSpec {
+            result_type: ResultType::Conclusion,
+            name: "办理结果".to_string(),
+            certificate_type: None,
+        },
+        delivery_methods: vec![DeliveryMethod::Electronic],
+        contacts: Contacts {
+            consultation_phone: "0571-12345".to_string(),
+            complaint_phone: "12345".to_string(),
+            address: None,
+            hours: None,
+        },
+        life_events: Vec::new(),
+        keywords: Vec::new(),
+        materials: Vec::new(),
+        situations: Vec::new(),
+        status: ItemStatus::Active,
+        effective_from: None,
+        effective_to: None,
+    }
+}
+
+/// An item with every optional part filled: situations, materials of every source, fees,
+/// process, dates, contacts.
+fn licensing_item() -> ServiceItem {
+    ServiceItem {
+        base_code: "00012345600Y".to_string(),
+        handling_code: Some("330100LIC00101".to_string()),
+        name_en: Some("Food business licence".to_string()),
+        item_type: ItemType::Licensing,
+        legal_basis: vec![
+            "《中华人民共和国食品安全法》第三十五条".to_string(),
+            "《食品经营许可和备案管理办法》第二条".to_string(),
+        ],
+        office: Some("食品经营处".to_string()),
+        service_object: ServiceObject::Organisation,
+        acceptance_conditions: vec!["具有与经营的食品品种、数量相适应的经营场所".to_string()],
+        statutory_limit: 20,
+        promised_limit: 10,
+        limit_explanation: Some("现场核查时间不计入".to_string()),
+        fees: vec![Fee {
+            name: "工本费".to_string(),
+            amount_fen: 1_000,
+            basis: "浙价费〔2020〕1号".to_string(),
+        }],
+        online_payment: true,
+        channels: vec![
+            Channel::Online,
+            Channel::Mobile,
+            Channel::Window,
+            Channel::Kiosk,
+        ],
+        visits: 1,
+        visits_reason: Some("现场核查".to_string()),
+        online_depth: OnlineDepth::III,
+        process: vec![
+            ProcessStep {
+                name: "受理".to_string(),
+                role: Some("窗口".to_string()),
+                working_days: 1,
+            },
+            ProcessStep {
+                name: "审查".to_string(),
+                role: None,
+                working_days: 6,
+            },
+            ProcessStep {
+                name: "决定".to_string(),
+                role: Some("处长".to_string()),
+                working_days: 3,
+            },
+        ],
+        result: ResultSpec {
+            result_type: ResultType::Certificate,
+            name: "《食品经营许可证》".to_string(),
+            certificate_type: Some("11100000000013338W012".to_string()),
+        },
+        delivery_methods: vec![
+            DeliveryMethod::Pickup,
+            DeliveryMethod::Express,
+            DeliveryMethod::Electronic,
+        ],
+        contacts: Contacts {
+            consultation_phone: "0571-87654321".to_string(),
+            complaint_phone: "12315".to_string(),
+            address: Some("杭州市上城区解放东路18号市民中心".to_string()),
+            hours: Some("工作日 9:00–17:00".to_string()),
+        },
+        life_events: vec![LifeEvent::Startup, LifeEvent::Operations],
+        keywords: vec!["食品许可证".to_string(), "开饭店".to_string()],
+        materials: vec![
+            Material {
+                id: "M01".to_string(),
+                name: "食品经营许可申请书".to_string(),
+                required: true,
+                form: MaterialForm::Original,
+                count: 1,
+                source: MaterialSource::Upload,
+                deferrable: false,
+                notes: Some("法定代表人签字".to_string()),
+            },
+            Material {
+                id: "M02".to_string(),
+                name: "营业执照".to_string(),
+                required: true,
+                form: MaterialForm::Electronic,
+                count: 1,
+                source: MaterialSource::Certificate {
+                    certificate_type: "11100000000013338W001".to_string(),
+                },
+                deferrable: false,
+                notes: None,
+            },
+            Material {
+                id: "M03".to_string(),
+                name: "场所平面图".to_string(),
+                required: false,
+                form: MaterialForm::Copy,
+                count: 2,
+                source: MaterialSource::SharedData {
+                    resource: "R-330100-0042".to_string(),
+                },
+                deferrable: true,
+                notes: None,
+            },
+            Material {
+                id: "M04".to_string(),
+                name: "健康证明".to_string(),
+                required: true,
+                form: MaterialForm::Electronic,
+                count: 1,
+                source: MaterialSource::BundleOutput {
+                    item: BEN1.to_string(),
+                },
+                deferrable: false,
+                notes: None,
+            },
+        ],
+        situations: vec![
+            Situation {
+                code: "S01".to_string(),
+                name: "新办".to_string(),
+                conditions: vec!["首次申请".to_string()],
+                materials: vec!["M01".to_string(), "M02".to_string(), "M04".to_string()],
+                promised_limit: None,
+                guide: "首次申请请提交申请书、营业执照和健康证明。".to_string(),
+            },
+            Situation {
+                code: "S02".to_string(),
+                name: "变更场所".to_string(),
+                conditions: Vec::new(),
+                materials: vec!["M01".to_string(), "M03".to_string()],
+                promised_limit: Some(5),
+                guide: "变更经营场所需提交新场所平面图。".to_string(),
+            },
+        ],
+        effective_from: Some(date(2026, 1, 1)),
+        effective_to: Some(date(2030, 12, 31)),
+        ..item(LIC1, "食品经营许可", &market_bureau(), HANGZHOU)
+    }
+}
+
+/// Three divisions, two departments, five items (one a sub-item), sorted by code as the store
+/// returns them.
+fn fixture() -> Catalog {
+    let market = market_bureau();
+    let civil = civil_affairs();
+    Catalog {
+        divisions: vec![
+            Division {
+                code: ZHEJIANG.to_string(),
+                name: "浙江省".to_string(),
+                name_en: Some("Zhejiang".to_string()),
+            },
+            Division {
+                code: HANGZHOU.to_string(),
+                name: "杭州市".to_string(),
+                name_en: Some("Hangzhou".to_string()),
+            },
+            Division {
+                code: XIHU.to_string(),
+                name: "西湖区".to_string(),
+                name_en: None,
+            },
+        ],
+        departments: vec![
+            Department {
+                code: market.clone(),
+                name: "杭州市市场监督管理局".to_string(),
+                name_en: Some("Hangzhou Administration for Market Regulation".to_string()),
+                division_code: HANGZHOU.to_string(),
+                offices: vec!["登记注册处".to_string(), "食品经营处".to_string()],
+            },
+            Department {
+                code: civil.clone(),
+                name: "杭州市西湖区民政局".to_string(),
+                name_en: None,
+                division_code: XIHU.to_string(),
+                offices: Vec::new(),
+            },
+        ],
+        items: vec![
+            licensing_item(),
+            ServiceItem {
+                parent_code: Some(LIC1.to_string()),
+                handling_code: Some("330100LIC001A01".to_string()),
+                item_type: ItemType::PublicService,
+                service_object: ServiceObject::Both,
+                life_events: vec![LifeEvent::Startup],
+                ..item(LIC1_SUB, "食品经营许可（延续）", &market, HANGZHOU)
+            },
+            ServiceItem {
+                item_type: ItemType::Filing,
+                service_object: ServiceObject::Organisation,
+                life_events: vec![LifeEvent::Deregistration],
+                status: ItemStatus::Suspended,
+                ..item(LIC2, "仅销售预包装食品备案", &market, HANGZHOU)
+            },
+            ServiceItem {
+                item_type: ItemType::Benefit,
+                life_events: vec![
+                    LifeEvent::SpecialGroups,
+                    LifeEvent::Retirement,
+                    LifeEvent::Funeral,
+                ],
+                keywords: vec!["高龄津贴".to_string(), "老人补贴👴".to_string()],
+                ..item(BEN1, "高龄老人津贴发放", &civil, XIHU)
+            },
+            ServiceItem {
+                item_type: ItemType::Confirmation,
+                handling_kind: HandlingKind::Immediate,
+                promised_limit: 0,
+                online_depth: OnlineDepth::IV,
+                ..item(CON1, "最低生活保障对象认定", &civil, XIHU)
+            },
+        ],
+    }
+}
+
+/// The catalog as the store gives it back: every list ordered by code.
+fn sorted(mut catalog: Catalog) -> Catalog {
+    catalog.divisions.sort_by(|a, b| a.code.cmp(&b.code));
+    catalog.departments.sort_by(|a, b| a.code.cmp(&b.code));
+    catalog
+        .items
+        .sort_by(|a, b| a.implementation_code.cmp(&b.implementation_code));
+    catalog
+}
+
+fn fixture_item(code: &str) -> ServiceItem {
+    fixture()
+        .items
+        .into_iter()
+        .find(|i| i.implementation_code == code)
+        .unwrap()
+}
+
+async fn seed(db: &Db) -> Catalog {
+    let catalog = fixture();
+    db.save_catalog(&catalog, at(0))
+        .await
+        .expect("seed catalog");
+    catalog
+}
+
+fn all() -> ItemFilter {
+    ItemFilter {
+        limit: 100,
+        ..ItemFilter::default()
+    }
+}
+
+async fn codes(db: &Db, filter: ItemFilter) -> Vec<String> {
+    let (items, total) = db.list_items(&filter).await.unwrap();
+    assert_eq!(
+        usize::try_from(total).unwrap(),
+        items.len(),
+        "total must count every match when the page holds them all"
+    );
+    items.into_iter().map(|i| i.implementation_code).collect()
+}
+
+fn strings(codes: &[&str]) -> Vec<String> {
+    codes.iter().map(|c| (*c).to_string()).collect()
+}
+
+/// Asserts the version history of `code` is exactly 1..=n, with the current version at n, and
+/// returns n.
+async fn assert_versions_consistent(db: &Db, code: &str) -> i64 {
+    let versions: Vec<i64> = db
+        .item_versions(code)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.version)
+        .collect();
+    let n = i64::try_from(versions.len()).unwrap();
+    assert_eq!(
+        versions,
+        (1..=n).collect::<Vec<_>>(),
+        "versions of {code} must be 1..=n without gaps"
+    );
+    let current = db.item(code).await.unwrap().expect("current version");
+    assert_eq!(
+        current.version, n,
+        "current version of {code} must be the latest"
+    );
+    assert!(current.current);
+    let (summaries, _) = db
+        .list_items(&ItemFilter {
+            limit: 1000,
+            ..ItemFilter::default()
+        })
+        .await
+        .unwrap();
+    let summary = summaries
+        .iter()
+        .find(|s| s.implementation_code == code)
+        .unwrap();
+    assert_eq!(summary.version, n);
+    for v in 1..n {
+        assert!(!db.item_version(code, v).await.unwrap().unwrap().current);
+    }
+    n
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contract.
+// ---------------------------------------------------------------------------------------------
+
+async fn fixture_is_a_valid_catalog(_db: &Db) {
+    let violations = validate_catalog(&fixture(), &KnownCodes::default());
+    assert!(
+        violations.is_empty(),
+        "fixture must validate: {violations:?}"
+    );
+    for d in &fixture().divisions {
+        DivisionCode::parse(&d.code).unwrap();
+    }
+}
+
+async fn ping_answers(db: &Db) {
+    db.ping().await.unwrap();
+    db.ping().await.unwrap();
+}
+
+async fn migrate_twice_is_idempotent(db: &Db) {
+    // TestDb already migrated once.
+    db.migrate().await.unwrap();
+    db.migrate().await.unwrap();
+    let catalog = seed(db).await;
+    db.migrate().await.unwrap();
+    assert_eq!(db.export_catalog().await.unwrap(), sorted(catalog));
+    db.ping().await.unwrap();
+}
+
+async fn empty_database_reads_nothing(db: &Db) {
+    assert_eq!(db.item_count().await.unwrap(), 0);
+    assert!(db.item(LIC1).await.unwrap().is_none());
+    assert!(db.item_version(LIC1, 1).await.unwrap().is_none());
+    assert!(db.item_versions(LIC1).await.unwrap().is_empty());
+    assert!(
+        db.items_by_codes(&strings(&[LIC1]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(db.items_by_codes(&[]).await.unwrap().is_empty());
+    assert!(db.current_items().await.unwrap().is_empty());
+    assert!(db.divisions().await.unwrap().is_empty());
+    assert!(db.division(HANGZHOU).await.unwrap().is_none());
+    assert!(db.departments(None).await.unwrap().is_empty());
+    assert!(db.department(&market_bureau()).await.unwrap().is_none());
+    assert_eq!(db.list_items(&all()).await.unwrap(), (Vec::new(), 0));
+    let known = db.known_codes().await.unwrap();
+    assert!(known.divisions.is_empty() && known.departments.is_empty() && known.items.is_empty());
+    assert_eq!(db.export_catalog().await.unwrap(), Catalog::default());
+    assert!(db.calendar_years().await.unwrap().is_empty());
+}
+
+async fn catalog_round_trip(db: &Db) {
+    let catalog = seed(db).await;
+    let expected = sorted(catalog.clone());
+
+    assert_eq!(db.divisions().await.unwrap(), expected.divisions);
+    for d in &catalog.divisions {
+        assert_eq!(db.division(&d.code).await.unwrap().as_ref(), Some(d));
+    }
+    assert_eq!(db.departments(None).await.unwrap(), expected.departments);
+    for d in &catalog.departments {
+        assert_eq!(db.department(&d.code).await.unwrap().as_ref(), Some(d));
+        let of_division = db.departments(Some(&d.division_code)).await.unwrap();
+        assert_eq!(of_division, vec![d.clone()]);
+    }
+    assert!(db.departments(Some(ZHEJIANG)).await.unwrap().is_empty());
+
+    assert_eq!(db.item_count().await.unwrap(), 5);
+    assert_eq!(db.current_items().await.unwrap(), expected.items);
+    for original in &catalog.items {
+        let stored = db
+            .item(&original.implementation_code)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.implementation_code, original.implementation_code);
+        assert_eq!(stored.version, 1);
+        assert!(stored.current);
+        assert_eq!(stored.published_at, at(0));
+        assert_eq!(&stored.item().unwrap(), original);
+        let v1 = db
+            .item_version(&original.implementation_code, 1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(v1, stored);
+    }
+
+    // The fully populated item, field by field where it matters most.
+    let lic = db.item(LIC1).await.unwrap().unwrap().item().unwrap();
+    assert_eq!(lic.situations.len(), 2);
+    assert_eq!(lic.situations[1].promised_limit, Some(5));
+    assert_eq!(
+        lic.materials[3].source,
+        MaterialSource::BundleOutput {
+            item: BEN1.to_string()
+        }
+    );
+    assert_eq!(lic.effective_from, Some(date(2026, 1, 1)));
+    assert_eq!(lic.effective_to, Some(date(2030, 12, 31)));
+    assert_eq!(lic.online_depth, OnlineDepth::III);
+    assert_eq!(lic.fees[0].amount_fen, 1_000);
+
+    // The list view of a sub-item.
+    let (page, total) = db
+        .list_items(&ItemFilter {
+            parent: Some(LIC1.to_string()),
+            limit: 10,
+            ..ItemFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(
+        page,
+        vec![ItemSummary {
+            implementation_code: LIC1_SUB.to_string(),
+            base_code: "000000000001".to_string(),
+            parent_code: Some(LIC1.to_string()),
+            name: "食品经营许可（延续）".to_string(),
+            item_type: "public_service".to_string(),
+            department_code: market_bureau(),
+            division_code: HANGZHOU.to_string(),
+            service_object: "both".to_string(),
+            status: "active".to_string(),
+            version: 1,
+        }]
+    );
+}
+
+async fn save_catalog_reports_counts(db: &Db) {
+    let mut catalog = fixture();
+    let first = db.save_catalog(&catalog, at(0)).await.unwrap();
+    assert_eq!(
+        first,
+        SaveReport {
+            divisions: 3,
+            departments: 2,
+            items_created: 5,
+            items_versioned: 0,
+            items_unchanged: 0
+        }
+    );
+
+    let again = db.save_catalog(&catalog, at(1)).await.unwrap();
+    assert_eq!(
+        again,
+        SaveReport {
+            divisions: 3,
+            departments: 2,
+            items_created: 0,
+            items_versioned: 0,
+            items_unchanged: 5
+        }
+    );
+
+    catalog.items[2].name = "仅销售预包装食品备案（2026版）".to_string();
+    catalog
+        .items
+        .push(item("330106NEW001", "新增事项", &civil_affairs(), XIHU));
+    let third = db.save_catalog(&catalog, at(2)).await.unwrap();
+    assert_eq!(
+        third,
+        SaveReport {
+            divisions: 3,
+            departments: 2,
+            items_created: 1,
+            items_versioned: 1,
+            items_unchanged: 4
+        }
+    );
+
+    // An empty document changes nothing.
+    assert_eq!(
+        db.save_catalog(&Catalog::default(), at(3)).await.unwrap(),
+        SaveReport::default()
+    );
+    assert_eq!(db.item_count().await.unwrap(), 6);
+    assert_eq!(db.item(LIC2).await.unwrap().unwrap().version, 2);
+    assert_eq!(db.item(LIC1).await.unwrap().unwrap().version, 1);
+    assert_eq!(db.item("330106NEW001").await.unwrap().unwrap().version, 1);
+}
+
+async fn item_versioning(db: &Db) {
+    let catalog = fixture();
+    db.save_catalog(
+        &Catalog {
+            items: Vec::new(),
+            ..catalog
+        },
+        at(0),
+    )
+    .await
+    .unwrap();
+
+    let v1 = licensing_item();
+    assert_eq!(
+        db.save_item(&v1, at(1)).await.unwrap(),
+        (1, true),
+        "first save creates v1"
+    );
+    assert_eq!(
+        db.save_item(&v1, at(2)).await.unwrap(),
+        (1, false),
+        "identical save is unchanged"
+    );
+    assert_eq!(db.item_versions(LIC1).await.unwrap().len(), 1);
+
+    let mut v2 = v1.clone();
+    v2.promised_limit = 8;
+    v2.situations[0].guide = "新版指南".to_string();
+    v2.materials.remove(2);
+    v2.situations[1].materials = vec!["M01".to_string()];
+    assert_eq!(
+        db.save_item(&v2, at(3)).await.unwrap(),
+        (2, true),
+        "changed save makes v2"
+    );
+    assert_eq!(db.save_item(&v2, at(4)).await.unwrap(), (2, false));
+
+    let old = db.item_version(LIC1, 1).await.unwrap().unwrap();
+    assert_eq!(old.version, 1);
+    assert!(!old.current, "v1 is no longer current");
+    assert_eq!(
+        old.published_at,
+        at(1),
+        "an unchanged save does not touch the version"
+    );
+    assert_eq!(old.item().unwrap(), v1);
+
+    let new = db.item_version(LIC1, 2).await.unwrap().unwrap();
+    assert!(new.current);
+    assert_eq!(new.published_at, at(3));
+    assert_eq!(new.item().unwrap(), v2);
+
+    let current = db.item(LIC1).await.unwrap().unwrap();
+    assert_eq!(current, new);
+    assert!(db.item_version(LIC1, 3).await.unwrap().is_none());
+    assert!(db.item_version(LIC1, 0).await.unwrap().is_none());
+
+    let versions = db.item_versions(LIC1).await.unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert_eq!(
+        versions.iter().map(|v| v.published_at).collect::<Vec<_>>(),
+        vec![at(1), at(3)]
+    );
+
+    assert_eq!(db.current_items().await.unwrap(), vec![v2.clone()]);
+    assert_eq!(
+        db.items_by_codes(&strings(&[LIC1])).await.unwrap(),
+        vec![new]
+    );
+    assert_eq!(db.item_count().await.unwrap(), 1);
+    assert_versions_consistent(db, LIC1).await;
+}
+
+async fn reverting_a_document_makes_a_new_version(db: &Db) {
+    seed(db).await;
+    let v1 = fixture_item(BEN1);
+    let mut v2 = v1.clone();
+    v2.visits = 1;
+    v2.visits_reason = Some("核验身份".to_string());
+    assert_eq!(db.save_item(&v2, at(1)).await.unwrap(), (2, true));
+    // Going back to the first document is a publication of its own: cases filed under v2 keep v2.
+    assert_eq!(db.save_item(&v1, at(2)).await.unwrap(), (3, true));
+    assert_eq!(db.item(BEN1).await.unwrap().unwrap().item().unwrap(), v1);
+    assert_eq!(
+        db.item_version(BEN1, 2)
+            .await
+            .unwrap()
+            .unwrap()
+            .item()
+            .unwrap(),
+        v2
+    );
+    assert_eq!(assert_versions_consistent(db, BEN1).await, 3);
+}
+
+async fn summary_columns_follow_the_current_version(db: &Db) {
+    seed(db).await;
+    let mut moved = fixture_item(LIC2);
+    moved.department_code = civil_affairs();
+    moved.division_code = XIHU.to_string();
+    moved.name = "已迁移事项".to_string();
+    moved.item_type = ItemType::Award;
+    moved.service_object = ServiceObject::Person;
+    moved.status = ItemStatus::Cancelled;
+    moved.life_events = vec![LifeEvent::Medical];
+    moved.handling_code = Some("330106AWD00101".to_string());
+    moved.base_code = "00000000009Z".to_string();
+    assert_eq!(db.save_item(&moved, at(5)).await.unwrap(), (2, true));
+
+    let (page, _) = db
+        .list_items(&ItemFilter {
+            department: Some(civil_affairs()),
+            limit: 10,
+            ..ItemFilter::default()
+        })
+        .await
+        .unwrap();
+    let summary = page
+        .into_iter()
+        .find(|s| s.implementation_code == LIC2)
+        .unwrap();
+    assert_eq!(
+        summary,
+        ItemSummary {
+            implementation_code: LIC2.to_string(),
+            base_code: "00000000009Z".to_string(),
+            parent_code: None,
+            name: "已迁移事项".to_string(),
+            item_type: "award".to_string(),
+            department_code: civil_affairs(),
+            division_code: XIHU.to_string(),
+            service_object: "person".to_string(),
+            status: "cancelled".to_string(),
+            version: 2,
+        }
+    );
+    assert_eq!(
+        codes(
+            db,
+            ItemFilter {
+                life_event: Some(LifeEvent::Medical),
+                ..all()
+            }
+        )
+        .await,
+        strings(&[LIC2])
+    );
+    assert!(
+        codes(
+            db,
+            ItemFilter {
+                life_event: Some(LifeEvent::Deregistration),
+                ..all()
+            }
+        )
+        .await
+        .is_empty()
+    );
+    assert_eq!(
+        codes(
+            db,
+            ItemFilter {
+                divisions: Some(strings(&[HANGZHOU])),
+                ..all()
+            }
+        )
+        .await,
+        strings(&[LIC1, LIC1_SUB])
+    );
+    // The old version keeps its own document.
+    assert_eq!(
+        db.item_version(LIC2, 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .item()
+            .unwrap(),
+        fixture_item(LIC2)
+    );
+}
+
+async fn failing_save_catalog_leaves_nothing(db: &Db) {
+    let mut catalog = fixture();
+    // The last item points at a department that exists nowhere: the foreign key fails after the
+    // divisions, departments and the other items have been written inside the transaction.
+    let ghost = credit_code(HANGZHOU, "00000099");
+    catalog
+        .items
+        .push(item("330100BAD001", "坏事项", &ghost, HANGZHOU));
+    let err = db
+        .save_catalog(&catalog, at(0))
+        .await
+        .expect_err("unknown department must fail");
+    assert!(matches!(err, StoreError::Database(_)), "got {err:?}");
+
+    assert!(
+        db.divisions().await.unwrap().is_empty(),
+        "divisions must be rolled back"
+    );
+    assert!(
+        db.departments(None).await.unwrap().is_empty(),
+        "departments must be rolled back"
+    );
+    assert_eq!(
+        db.item_count().await.unwrap(),
+        0,
+        "items must be rolled back"
+    );
+    assert!(db.current_items().await.unwrap().is_empty());
+    assert!(
+        db.item_versions(LIC1).await.unwrap().is_empty(),
+        "versions must be rolled back"
+    );
+    let known = db.known_codes().await.unwrap();
+    assert!(known.divisions.is_empty() && known.departments.is_empty() && known.items.is_empty());
+
+    // The database is still usable and the good document saves afterwards.
+    db.save_catalog(&fixture(), at(1)).await.unwrap();
+    assert_eq!(db.export_catalog().await.unwrap(), sorted(fixture()));
+}
+
+async fn failing_save_catalog_keeps_previous_state(db: &Db) {
+    seed(db).await;
+    let before = db.export_catalog().await.unwrap();
+
+    let mut broken = fixture();
+    broken.divisions[1].name = "杭州市（改）".to_string();
+    broken.divisions.push(Division {
+        code: "330108".to_string(),
+        name: "滨江区".to_string(),
+        name_en: None,
+    });
+    broken.departments[0].offices.push("新处室".to_string());
+    broken.items[0].name = "改过的名称".to_string();
+    broken
+        .items
+        .push(item("330108NEW001", "新事项", &market_bureau(), "330108"));
+    // A division that does not exist: the foreign key on items.division_code fails.
+    broken
+        .items
+        .push(item("330100BAD002", "坏事项", &market_bureau(), "330109"));
+    assert!(db.save_catalog(&broken, at(9)).await.is_err());
+
+    assert_eq!(db.export_catalog().await.unwrap(), before);
+    assert!(db.division("330108").await.unwrap().is_none());
+    assert_eq!(db.item_versions(LIC1).await.unwrap().len(), 1);
+    assert!(db.item("330108NEW001").await.unwrap().is_none());
+    assert_eq!(db.item_count().await.unwrap(), 5);
+}
+
+async fn failing_save_item_leaves_nothing(db: &Db) {
+    seed(db).await;
+    let orphan = item(
+        "330100BAD003",
+        "孤儿事项",
+        &credit_code(XIHU, "00000077"),
+        XIHU,
+    );
+    assert!(db.save_item(&orphan, at(1)).await.is_err());
+    assert!(db.item("330100BAD003").await.unwrap().is_none());
+    assert!(db.item_versions("330100BAD003").await.unwrap().is_empty());
+    assert_eq!(db.item_count().await.unwrap(), 5);
+
+    // A failing new version of an existing item keeps the old one current.
+    let mut moved = fixture_item(CON1);
+    moved.department_code = credit_code(XIHU, "00000077");
+    assert!(db.save_item(&moved, at(2)).await.is_err());
+    assert_eq!(
+        db.item(CON1).await.unwrap().unwrap().item().unwrap(),
+        fixture_item(CON1)
+    );
+    assert_eq!(assert_versions_consistent(db, CON1).await, 1);
+}
+
+async fn handling_codes_are_unique(db: &Db) {
+    seed(db).await;
+    let mut clash = item("330100DUP001", "重复办理项", &market_bureau(), HANGZHOU);
+    clash.handling_code = fixture_item(LIC1).handling_code;
+    assert!(db.save_item(&clash, at(1)).await.is_err());
+    assert!(db.item("330100DUP001").await.unwrap().is_none());
+    // Without a handling code (NULL) any number of items coexist.
+    clash.handling_code = None;
+    assert_eq!(db.save_item(&clash, at(2)).await.unwrap(), (1, true));
+    assert_eq!(db.item_count().await.unwrap(), 6);
+}
+
+async fn divisions_and_departments_upsert(db: &Db) {
+    let mut hangzhou = Division {
+        code: HANGZHOU.to_string(),
+        name: "杭州".to_string(),
+        name_en: None,
+    };
+    let zhejiang = Division {
+        code: ZHEJIANG.to_string(),
+        name: "浙江省".to_string(),
+        name_en: None,
+    };
+    db.save_division(&hangzhou).await.unwrap();
+    db.save_division(&zhejiang).await.unwrap();
+    hangzhou.name = "杭州市".to_string();
+    hangzhou.name_en = Some("Hangzhou".to_string());
+    db.save_division(&hangzhou).await.unwrap();
+    assert_eq!(
+        db.divisions().await.unwrap(),
+        vec![zhejiang.clone(), hangzhou.clone()]
+    );
+    assert_eq!(db.division(HANGZHOU).await.unwrap(), Some(hangzhou.clone()));
+
+    let mut bureau = Department {
+        code: market_bureau(),
+        name: "市场监管局".to_string(),
+        name_en: Some("AMR".to_string()),
+        division_code: HANGZHOU.to_string(),
+        offices: vec!["登记注册处".to_string()],
+    };
+    db.save_department(&bureau).await.unwrap();
+    bureau.name = "杭州市市场监督管理局".to_string();
+    bureau.name_en = None;
+    bureau.offices = vec!["食品经营处".to_string(), "登记注册处".to_string()];
+    bureau.division_code = ZHEJIANG.to_string();
+    db.save_department(&bureau).await.unwrap();
+    assert_eq!(db.departments(None).await.unwrap(), vec![bureau.clone()]);
+    assert_eq!(
+        db.department(&bureau.code).await.unwrap(),
+        Some(bureau.clone())
+    );
+    assert_eq!(
+        db.departments(Some(ZHEJIANG)).await.unwrap(),
+        vec![bureau.clone()]
+    );
+    assert!(db.departments(Some(HANGZHOU)).await.unwrap().is_empty());
+
+    // A department of an unknown division is refused.
+    let stray = Department {
+        code: civil_affairs(),
+        name: "民政局".to_string(),
+        name_en: None,
+        division_code: XIHU.to_string(),
+        offices: Vec::new(),
+    };
+    assert!(db.save_department(&stray).await.is_err());
+    assert!(db.department(&stray.code).await.unwrap().is_none());
+}
+
+async fn list_items_filters(db: &Db) {
+    seed(db).await;
+    let everything = strings(&[LIC1, LIC1_SUB, LIC2, BEN1, CON1]);
+    assert_eq!(
+        codes(db, all()).await,
+        everything,
+        "ordered by implementation code"
+    );
+
+    // Divisions: IN list.
+    let by_divisions = |d: &[&str]| ItemFilter {
+        divisions: Some(strings(d)),
+        ..all()
+    };
+    assert_eq!(
+        codes(db, by_divisions(&[HANGZHOU])).await,
+        strings(&[LIC1, LIC1_SUB, LIC2])
+    );
+    assert_eq!(
+        codes(db, by_divisions(&[XIHU])).await,
+        strings(&[BEN1, CON1])
+    );
+    assert_eq!(codes(db, by_divisions(&[XIHU, HANGZHOU])).await, everything);
+    assert_eq!(
+        codes(db, by_divisions(&[ZHEJIANG, "339900"])).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        codes(db, by_divisions(&[])).await,
+        Vec::<String>::new(),
+        "an empty list matches nothing"
+    );
+
+    // Department.
+    assert_eq!(
+        codes(
+            db,
+            ItemFilter {
+                department: Some(civil_affairs()),
+                ..all()
+            }
+        )
+        .await,
+        strings(&[BEN1, CON1])
+    );
+    assert_eq!(
+        codes(
+            db,
+            ItemFilter {
+                department: Some(market_bureau()),
+                ..all()
+            }
+        )
+        .await,
+        strings(&[LIC1, LIC1_SUB, LIC2])
+    );
+
+    // Service object: `both` items serve everyone; filtering by `both` filters nothing.
+    let by_object = |o| ItemFilter {
+        service_object: Some(o),
+        ..all()
+    };
+    assert_eq!(
+        codes(db, by_object(ServiceObject::Person)).await,
+        strings(&[LIC1_SUB, BEN1, CON1])
+    );
+    assert_eq!(
+        codes(db, by_object(ServiceObject::Organisation)).await,
+        strings(&[LIC1, LIC1_SUB, LIC2])
+    );
+    assert_eq!(codes(db, by_object(ServiceObject::Both)).await, everything);
+
+    // Item type.
+    let by_type = |t| ItemFilter {
+        item_type: Some(t),
+        ..all()
+    };
+    assert_eq!(
+        codes(db, by_type(ItemType::Licensing)).await,
+        strings(&[LIC1])
+    );
+    assert_eq!(
+        codes(db, by_type(ItemType::PublicService)).await,
+        strings(&[LIC1_SUB])
+    );
+    assert_eq!(
+        codes(db, by_type(ItemType::Benefit)).await,
+        strings(&[BEN1])
+    );
+    assert_eq!(
+        codes(db, by_type(ItemType::Award)).await,
+        Vec::<String>::new()
+    );
+
+    // Parent.
+    assert_eq!(
+        codes(
+            db,
+            ItemFilter {
+                parent: Some(LIC1.to_string()),
+                ..all()
+            }
+        )
+        .await,
+        strings(&[LIC1_SUB])
+    );
+    assert_eq!(
+        codes(
+            db,
+            ItemFilter {
+                parent: Some(LIC2.to_string()),
+                ..all()
+            }
+        )
+        .await,
+        Vec::<String>::new()
+    );
+
+    // Status.
+    let by_status = |s| ItemFilter {
+        status: Some(s),
+        ..all()
+    };
+    assert_eq!(
+        codes(db, by_status(ItemStatus::Suspended)).await,
+        strings(&[LIC2])
+    );
+    assert_eq!(
+        codes(db, by_status(ItemStatus::Active)).await,
+        strings(&[LIC1, LIC1_SUB, BEN1, CON1])
+    );
+    assert_eq!(
+        codes(db, by_status(ItemStatus::Cancelled)).await,
+        Vec::<String>::new()
+    );
+
+    // Combined filters narrow each other.
+    assert_eq!(
+        codes(
+            db,
+            ItemFilter {
+                divisions: Some(strings(&[HANGZHOU, XIHU])),
+                service_object: Some(ServiceObject::Person),
+                life_event: Some(LifeEvent::Startup),
+                ..all()
+            }
+        )
+        .await,
+        strings(&[LIC1_SUB])
+    );
+    assert_eq!(
+        codes(
+            db,
+            ItemFilter {
+                department: Some(market_bureau()),
+                item_type: Some(ItemType::Filing),
+                status: Some(ItemStatus::Active),
+                ..all()
+            }
+        )
+        .await,
+        Vec::<String>::new()
+    );
+}
+
+async fn list_items_life_events_match_whole_tags(db: &Db) {
+    seed(db).await;
+    let mut extra = item("330106TAG001", "标签测试", &civil_affairs(), XIHU);
+    // `special_groups` contains `_`, a LIKE wildcard; `work` is the first tag here.
+    extra.life_events = vec![LifeEvent::Work, LifeEvent::Unemployment];
+    db.save_item(&extra, at(1)).await.unwrap();
+
+    let by_event = |e| ItemFilter {
+        life_event: Some(e),
+        ..all()
+    };
+    // First, middle and last tags of a multi-tag item all match.
+    assert_eq!(
+        codes(db, by_event(LifeEvent::SpecialGroups)).await,
+        strings(&[BEN1])
+    );
+    assert_eq!(
+        codes(db, by_event(LifeEvent::Retirement)).await,
+        strings(&[BEN1])
+    );
+    assert_eq!(
+        codes(db, by_event(LifeEvent::Funeral)).await,
+        strings(&[BEN1])
+    );
+    // A tag shared by an item and its sub-item.
+    assert_eq!(
+        codes(db, by_event(LifeEvent::Startup)).await,
+        strings(&[LIC1, LIC1_SUB])
+    );
+    assert_eq!(
+        codes(db, by_event(LifeEvent::Operations)).await,
+        strings(&[LIC1])
+    );
+    assert_eq!(
+        codes(db, by_event(LifeEvent::Work)).await,
+        strings(&["330106TAG001"])
+    );
+    assert_eq!(
+        codes(db, by_event(LifeEvent::Unemployment)).await,
+        strings(&["330106TAG001"])
+    );
+    // Tags no item carries match nothing, and items without tags never match.
+    for e in [
+        LifeEvent::Birth,
+        LifeEvent::School,
+        LifeEvent::Marriage,
+        LifeEvent::Housing,
+    ] {
+        assert_eq!(codes(db, by_event(e)).await, Vec::<String>::new(), "{e:?}");
+    }
+    // Every tag of every item is found by exactly the items that carry it.
+    let items = db.current_items().await.unwrap();
+    for e in LifeEvent::ALL {
+        let expected: Vec<String> = items
+            .iter()
+            .filter(|i| i.life_events.contains(&e))
+            .map(|i| i.implementation_code.clone())
+            .collect();
+        assert_eq!(codes(db, by_event(e)).await, expected, "{e:?}");
+    }
+}
+
+async fn list_items_paging(db: &Db) {
+    seed(db).await;
+    let page = |limit, offset| ItemFilter {
+        limit,
+        offset,
+        ..ItemFilter::default()
+    };
+    let get = |f: ItemFilter| async move {
+        let (items, total) = db.list_items(&f).await.unwrap();
+        (
+            items
+                .into_iter()
+                .map(|i| i.implementation_code)
+                .collect::<Vec<_>>(),
+            total,
+        )
+    };
+    assert_eq!(get(page(2, 0)).await, (strings(&[LIC1, LIC1_SUB]), 5));
+    assert_eq!(get(page(2, 2)).await, (strings(&[LIC2, BEN1]), 5));
+    assert_eq!(get(page(2, 4)).await, (strings(&[CON1]), 5));
+    assert_eq!(
+        get(page(2, 6)).await,
+        (Vec::new(), 5),
+        "past the end: empty page, same total"
+    );
+    assert_eq!(get(page(0, 0)).await, (Vec::new(), 5));
+    assert_eq!(get(page(10, 0)).await.0.len(), 5);
+
+    // Paging applies after filtering, and the total counts the filtered rows.
+    let filtered = ItemFilter {
+        divisions: Some(strings(&[HANGZHOU])),
+        limit: 1,
+        offset: 1,
+        ..ItemFilter::default()
+    };
+    assert_eq!(get(filtered).await, (strings(&[LIC1_SUB]), 3));
+
+    // Walking the pages visits every item once.
+    let mut seen = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (codes, total) = get(page(2, offset)).await;
+        assert_eq!(total, 5);
+        if codes.is_empty() {
+            break;
+        }
+        seen.extend(codes);
+        offset += 2;
+    }
+    assert_eq!(seen, strings(&[LIC1, LIC1_SUB, LIC2, BEN1, CON1]));
+}
+
+async fn items_by_codes_keeps_requested_order(db: &Db) {
+    seed(db).await;
+    let mut changed = fixture_item(CON1);
+    changed.keywords = vec!["低保".to_string()];
+    db.save_item(&changed, at(1)).await.unwrap();
+
+    let requested = strings(&[CON1, "NOPE", LIC2, LIC1, "330100LIC00", BEN1]);
+    let found = db.items_by_codes(&requested).await.unwrap();
+    assert_eq!(
+        found
+            .iter()
+            .map(|s| s.implementation_code.as_str())
+            .collect::<Vec<_>>(),
+        vec![CON1, LIC2, LIC1, BEN1],
+        "requested order, unknown codes skipped"
+    );
+    assert!(found.iter().all(|s| s.current));
+    assert_eq!(found[0].version, 2, "current version");
+    assert_eq!(found[0].item().unwrap(), changed);
+    assert_eq!(found[1].item().unwrap(), fixture_item(LIC2));
+
+    assert!(
+        db.items_by_codes(&strings(&["NOPE", "ALSO0NOPE"]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(db.items_by_codes(&[]).await.unwrap().is_empty());
+    let single = db.items_by_codes(&strings(&[LIC1_SUB])).await.unwrap();
+    assert_eq!(single.len(), 1);
+    assert_eq!(single[0].item().unwrap().parent_code.as_deref(), Some(LIC1));
+}
+
+async fn known_codes_lists_everything(db: &Db) {
+    seed(db).await;
+    let known = db.known_codes().await.unwrap();
+    assert_eq!(
+        known.divisions,
+        BTreeSet::from([ZHEJIANG, HANGZHOU, XIHU].map(String::from))
+    );
+    assert_eq!(
+        known.departments,
+        BTreeSet::from([market_bureau(), civil_affairs()])
+    );
+    assert_eq!(
+        known.items,
+        BTreeSet::from([LIC1, LIC1_SUB, LIC2, BEN1, CON1].map(String::from))
+    );
+
+    // The known codes make a document referencing stored data validate.
+    let next = Catalog {
+        items: vec![ServiceItem {
+            parent_code: Some(LIC1.to_string()),
+            ..item("330100LIC001B", "新子项", &market_bureau(), HANGZHOU)
+        }],
+        ..Catalog::default()
+    };
+    assert!(validate_catalog(&next, &known).is_empty());
+    assert!(!validate_catalog(&next, &KnownCodes::default()).is_empty());
+}
+
+async fn export_catalog_equals_saved(db: &Db) {
+    let catalog = seed(db).await;
+    let exported = db.export_catalog().await.unwrap();
+    assert_eq!(exported, sorted(catalog.clone()));
+
+    // Export survives the JSON round trip, and saving it back changes nothing.
+    let json = serde_json::to_string(&exported).unwrap();
+    let reimported: Catalog = serde_json::from_str(&json).unwrap();
+    assert_eq!(reimported, exported);
+    let report = db.save_catalog(&reimported, at(1)).await.unwrap();
+    assert_eq!(report.items_unchanged, 5);
+    assert_eq!(report.items_created + report.items_versioned, 0);
+
+    // After a new version, export shows the current document.
+    let mut v2 = fixture_item(BEN1);
+    v2.name = "高龄津贴".to_string();
+    db.save_item(&v2, at(2)).await.unwrap();
+    let exported = db.export_catalog().await.unwrap();
+    assert_eq!(
+        exported
+            .items
+            .iter()
+            .find(|i| i.implementation_code == BEN1),
+        Some(&v2)
+    );
+    assert_eq!(exported.items.len(), 5);
+}
+
+async fn calendar_years_upsert_and_order(db: &Db) {
+    let y2026 =
+        r#"{"year":2026,"holidays":[["2026-01-01","2026-01-03"]],"workdays":["2026-01-04"]}"#;
+    let y2026b =
+        r#"{"year":2026,"holidays":[["2026-01-01","2026-01-01"]],"workdays":[],"note":"修订"}"#;
+    let y2025 = r#"{"year":2025,"holidays":[],"workdays":[]}"#;
+    let y2027 = r#"{"year":2027}"#;
+
+    db.save_calendar_year(2026, y2026, at(0)).await.unwrap();
+    db.save_calendar_year(2027, y2027, at(0)).await.unwrap();
+    db.save_calendar_year(2025, y2025, at(1)).await.unwrap();
+    assert_eq!(
+        db.calendar_years().await.unwrap(),
+        vec![
+            (2025, y2025.to_string()),
+            (2026, y2026.to_string()),
+            (2027, y2027.to_string())
+        ]
+    );
+
+    // Saving a year again replaces it.
+    db.save_calendar_year(2026, y2026b, at(2)).await.unwrap();
+    assert_eq!(
+        db.calendar_years().await.unwrap(),
+        vec![
+            (2025, y2025.to_string()),
+            (2026, y2026b.to_string()),
+            (2027, y2027.to_string())
+        ]
+    );
+}
+
+async fn unicode_round_trips(db: &Db) {
+    let division = Division {
+        code: "540100".to_string(),
+        name: "拉萨市 ལྷ་ས་".to_string(),
+        name_en: Some("Lhasa — 𠀀 𪚥 🏔️".to_string()),
+    };
+    let department = Department {
+        code: credit_code("540100", "00000003"),
+        name: "拉萨市政务服务中心🏛️".to_string(),
+        name_en: Some("Ünïcödé ‘quotes’ \"double\" \\ backslash".to_string()),
+        division_code: "540100".to_string(),
+        offices: vec![
+            "综合窗口①".to_string(),
+            "'; DROP TABLE divisions; --".to_string(),
+        ],
+    };
+    let mut emoji = item("540100EMJ001", "办证一次办🎉👨‍👩‍👧", &department.code, "540100");
+    emoji.name_en = Some("Emoji item ✅".to_string());
+    emoji.keywords = vec![
+        "𠮷野家".to_string(),
+        "% _ LIKE wildcards".to_string(),
+        "tab\tand\nnewline".to_string(),
+    ];
+    emoji.acceptance_conditions = vec!["年满１８周岁（全角）".to_string()];
+    emoji.situations = vec![Situation {
+        code: "S01".to_string(),
+        name: "情形🅰".to_string(),
+        conditions: vec!["🙂".to_string()],
+        materials: Vec::new(),
+        promised_limit: Some(1),
+        guide: "指南：请携带身份证🪪。".to_string(),
+    }];
+    let catalog = Catalog {
+        divisions: vec![division.clone()],
+        departments: vec![department.clone()],
+        items: vec![emoji.clone()],
+    };
+    assert!(validate_catalog(&catalog, &KnownCodes::default()).is_empty());
+    db.save_catalog(&catalog, at(0)).await.unwrap();
+
+    assert_eq!(db.division("540100").await.unwrap(), Some(division));
+    assert_eq!(
+        db.department(&department.code).await.unwrap(),
+        Some(department)
+    );
+    assert_eq!(
+        db.item("540100EMJ001")
+            .await
+            .unwrap()
+            .unwrap()
+            .item()
+            .unwrap(),
+        emoji
+    );
+    let (page, total) = db.list_items(&all()).await.unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(page[0].name, "办证一次办🎉👨‍👩‍👧");
+    assert_eq!(db.export_catalog().await.unwrap(), catalog);
+    // Identical Unicode documents are recognised as unchanged.
+    assert_eq!(db.save_item(&emoji, at(1)).await.unwrap(), (1, false));
+}
+
+async fn timestamps_keep_microseconds(db: &Db) {
+    seed(db).await;
+    let precise = Timestamp::from_microsecond(1_767_225_600_123_456).unwrap();
+    let mut changed = fixture_item(CON1);
+    changed.name = "新名称".to_string();
+    db.save_item(&changed, precise).await.unwrap();
+    assert_eq!(db.item(CON1).await.unwrap().unwrap().published_at, precise);
+    let versions = db.item_versions(CON1).await.unwrap();
+    assert_eq!(versions[0].published_at, at(0));
+    assert_eq!(versions[1].published_at, precise);
+
+    // Before the epoch is stored as well (negative microseconds).
+    let old = Timestamp::from_microsecond(-1_000_001).unwrap();
+    changed.name = "更早".to_string();
+    db.save_item(&changed, old).await.unwrap();
+    assert_eq!(
+        db.item_version(CON1, 3)
+            .await
+            .unwrap()
+            .unwrap()
+            .published_at,
+        old
+    );
+}
+
+async fn concurrent_saves_of_different_items_all_land(db: &Db) {
+    let base = fixture();
+    db.save_catalog(
+        &Catalog {
+            items: Vec::new(),
+            ..base
+        },
+        at(0),
+    )
+    .await
+    .unwrap();
+    const TASKS: usize = 8;
+    const PER_TASK: usize = 6;
+    let mut handles = Vec::new();
+    for t in 0..TASKS {
+        let db = db.clone();
+        handles.push(tokio::spawn(async move {
+            for i in 0..PER_TASK {
+                let code = format!("330100C{t:02}I{i:02}");
+                let mut it = item(
+                    &code,
+                    &format!("并发事项 {t}-{i}"),
+                    &market_bureau(),
+                    HANGZHOU,
+                );
+                it.handling_code = Some(format!("{code}H"));
+                let saved = db.save_item(&it, at(i64::try_from(i).unwrap())).await;
+                assert_eq!(saved.unwrap(), (1, true), "{code} must be created");
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let total = i64::try_from(TASKS * PER_TASK).unwrap();
+    assert_eq!(db.item_count().await.unwrap(), total);
+    let (page, count) = db
+        .list_items(&ItemFilter {
+            limit: 1000,
+            ..ItemFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(count, total);
+    assert!(page.iter().all(|s| s.version == 1));
+    let known = db.known_codes().await.unwrap();
+    for t in 0..TASKS {
+        for i in 0..PER_TASK {
+            let code = format!("330100C{t:02}I{i:02}");
+            assert!(known.items.contains(&code), "{code} missing");
+            assert_eq!(db.item_versions(&code).await.unwrap().len(), 1);
+        }
+    }
+}
+
+async fn concurrent_saves_of_one_item_stay_consistent(db: &Db) {
+    seed(db).await;
+    const TASKS: usize = 8;
+    let mut handles = Vec::new();
+    for t in 0..TASKS {
+        let db = db.clone();
+        handles.push(tokio::spawn(async move {
+            let mut variant = fixture_item(BEN1);
+            variant.keywords.push(format!("变体{t}"));
+            let outcome = db.save_item(&variant, at(10)).await;
+            (variant, outcome)
+        }));
+    }
+    let mut saved = Vec::new();
+    let mut failures = 0;
+    for h in handles {
+        let (variant, outcome) = h.await.expect("a concurrent save must not crash");
+        match outcome {
+            Ok((version, changed)) => {
+                assert!(changed, "every variant differs from every other document");
+                saved.push((version, variant));
+            }
+            // A busy database, a serialization failure or a lost race on the version's primary
+            // key are acceptable outcomes for a racing writer; anything else is not.
+            Err(StoreError::Database(e)) => {
+                println!("{:?}: concurrent save refused: {e}", db.backend());
+                failures += 1;
+            }
+            Err(e) => panic!("unexpected error kind: {e:?}"),
+        }
+    }
+    assert_eq!(saved.len() + failures, TASKS);
+    assert!(!saved.is_empty(), "at least one racing save must land");
+    if db.backend() == Backend::Sqlite {
+        assert_eq!(
+            failures, 0,
+            "SQLite serialises writers: every save must land"
+        );
+    }
+
+    // Consistency: versions 1..=n without gaps or duplicates, the current one the highest, and
+    // each successful save's version holding exactly that save's document.
+    let n = assert_versions_consistent(db, BEN1).await;
+    assert_eq!(usize::try_from(n).unwrap(), saved.len() + 1);
+    let mut versions: Vec<i64> = saved.iter().map(|(v, _)| *v).collect();
+    versions.sort_unstable();
+    assert_eq!(
+        versions,
+        (2..=n).collect::<Vec<_>>(),
+        "each successful save got its own version"
+    );
+    for (version, variant) in &saved {
+        let stored = db.item_version(BEN1, *version).await.unwrap().unwrap();
+        assert_eq!(&stored.item().unwrap(), variant);
+    }
+    let current = db.item(BEN1).await.unwrap().unwrap().item().unwrap();
+    let (_, last) = saved.iter().max_by_key(|(v, _)| *v).unwrap();
+    assert_eq!(&current, last);
+    assert_eq!(
+        db.item_version(BEN1, 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .item()
+            .unwrap(),
+        fixture_item(BEN1)
+    );
+    assert_eq!(db.item_count().await.unwrap(), 5);
+}
+
+async fn concurrent_catalog_saves_stay_consistent(db: &Db) {
+    seed(db).await;
+    const TASKS: usize = 6;
+    let mut handles = Vec::new();
+    for t in 0..TASKS {
+        let db = db.clone();
+        handles.push(tokio::spawn(async move {
+            let mut catalog = fixture();
+            // Every task adds its own item and rewrites one shared item.
+            catalog.items.push(item(
+                &format!("330106CAT{t:03}"),
+                "目录并发",
+                &civil_affairs(),
+                XIHU,
+            ));
+            catalog.items[0].keywords.push(format!("任务{t}"));
+            db.save_catalog(&catalog, at(20)).await
+        }));
+    }
+    let mut landed = Vec::new();
+    for (t, h) in handles.into_iter().enumerate() {
+        match h.await.expect("no crash") {
+            Ok(report) => {
+                assert_eq!(report.items_created, 1);
+                assert_eq!(report.items_versioned, 1);
+                assert_eq!(report.items_unchanged, 4);
+                landed.push(t);
+            }
+            Err(StoreError::Database(e)) => {
+                println!("{:?}: concurrent catalog save refused: {e}", db.backend())
+            }
+            Err(e) => panic!("unexpected error kind: {e:?}"),
+        }
+    }
+    assert!(!landed.is_empty());
+    if db.backend() == Backend::Sqlite {
+        assert_eq!(
+            landed.len(),
+            TASKS,
+            "SQLite serialises writers: every save must land"
+        );
+    }
+    // A refused catalog left nothing behind; a landed one left everything.
+    for t in 0..TASKS {
+        let present = db
+            .item(&format!("330106CAT{t:03}"))
+            .await
+            .unwrap()
+            .is_some();
+        assert_eq!(present, landed.contains(&t), "task {t}");
+    }
+    let n = assert_versions_consistent(db, LIC1).await;
+    assert_eq!(usize::try_from(n).unwrap(), landed.len() + 1);
+    assert_eq!(
+        db.item_count().await.unwrap(),
+        i64::try_from(5 + landed.len()).unwrap()
+    );
+    for code in [LIC1_SUB, LIC2, BEN1, CON1] {
+        assert_eq!(assert_versions_consistent(db, code).await, 1);
+    }
+}

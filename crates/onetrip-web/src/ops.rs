@@ -1,0 +1,147 @@
+//! Operations endpoints (`/healthz`, `/readyz`, `/metrics`), request metrics and the landing page.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::problem::ApiError;
+
+/// The operations routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+}
+
+/// Health or readiness.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    /// `ok` or `ready`.
+    pub status: &'static str,
+}
+
+/// The process is alive.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Alive", body = Status)))]
+pub async fn healthz() -> Json<Status> {
+    Json(Status { status: "ok" })
+}
+
+/// The database answers and the search index is built: ready for traffic.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Ready", body = Status),
+              (status = 503, description = "Not ready", body = crate::problem::Problem,
+               content_type = "application/problem+json")))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+    state
+        .app
+        .db
+        .ping()
+        .await
+        .map_err(|e| ApiError::localized(StatusCode::SERVICE_UNAVAILABLE, &e))?;
+    Ok(Json(Status { status: "ready" }))
+}
+
+fn prometheus() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics recorder not installed");
+                None
+            }
+        })
+        .as_ref()
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics() -> Response {
+    match prometheus() {
+        Some(handle) => {
+            handle.run_upkeep();
+            (
+                [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                handle.render(),
+            )
+                .into_response()
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Counts requests and their duration per route and status.
+pub async fn record_metrics(request: Request, next: Next) -> Response {
+    // Make sure the recorder exists before the first metric is emitted.
+    let _ = prometheus();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// A small landing page pointing at the API (the full portal comes with the web front-ends).
+pub async fn landing() -> Html<&'static str> {
+    Html(LANDING)
+}
+
+const LANDING: &str = r#"<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>onetrip 一体化在线政务服务平台</title>
+<style>
+body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;line-height:1.6;color:#1a1a1a}
+a{color:#0b57d0}label{display:block;font-weight:600;margin-top:1rem}
+input{font-size:1rem;padding:.5rem;width:100%;max-width:24rem;border:2px solid #555}
+button{font-size:1rem;padding:.5rem 1rem;margin-top:.5rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff}
+:focus-visible{outline:3px solid #c45500;outline-offset:2px}
+</style>
+</head>
+<body>
+<main>
+<h1>onetrip 一体化在线政务服务平台</h1>
+<p>最多跑一次：一次申请，数据跑路，按时办结。</p>
+<form action="/api/v1/items" method="get">
+<label for="q">搜索办事事项</label>
+<input id="q" name="q" type="search" placeholder="例如：公积金、社保、户口">
+<button type="submit">搜索</button>
+</form>
+<h2>接口 API</h2>
+<ul>
+<li><a href="/api/v1/items?q=公积金">/api/v1/items?q=公积金</a> 事项搜索</li>
+<li><a href="/api/v1/divisions">/api/v1/divisions</a> 行政区划</li>
+<li><a href="/api/v1/departments">/api/v1/departments</a> 部门</li>
+<li><a href="/api/v1/calendar/deadline?start=2024-09-27&amp;working_days=5">/api/v1/calendar/deadline</a> 法定工作日期限</li>
+<li><a href="/api/v1/identifiers/resident-id/11010519491231002X">/api/v1/identifiers/…</a> 身份证号、统一社会信用代码校验</li>
+<li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a> OpenAPI 3.1</li>
+</ul>
+</main>
+</body>
+</html>
+"#;

@@ -1,0 +1,239 @@
+//! The one mapping from errors to HTTP: `application/problem+json` (RFC 9457) with a stable
+//! `code`, messages in zh-CN and en, a `title` in the negotiated language, and every field error
+//! with its path.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use onetrip_app::AppError;
+use onetrip_domain::Localized;
+use onetrip_domain::calendar::CalendarError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Content type of error responses.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One problem with one field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field, e.g. `items[3].promised_limit`.
+    pub path: String,
+    /// Stable code.
+    pub code: String,
+    /// Message in Simplified Chinese.
+    pub message_zh: String,
+    /// Message in English.
+    pub message_en: String,
+}
+
+impl FieldError {
+    /// A field error from anything localized.
+    pub fn new(path: impl Into<String>, e: &dyn Localized) -> FieldError {
+        FieldError {
+            path: path.into(),
+            code: e.code().to_string(),
+            message_zh: e.message_zh(),
+            message_en: e.message_en(),
+        }
+    }
+}
+
+/// An error response body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// `urn:onetrip:problem:<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Message in the negotiated language.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Stable code.
+    pub code: String,
+    /// Message in Simplified Chinese.
+    pub message_zh: String,
+    /// Message in English.
+    pub message_en: String,
+    /// Field errors, when the input had several problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// An error on its way to becoming a problem response.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: String,
+    /// Message in Simplified Chinese.
+    pub message_zh: String,
+    /// Message in English.
+    pub message_en: String,
+    /// Field errors.
+    pub errors: Vec<FieldError>,
+    /// Answer in English (`title`) rather than Chinese.
+    pub english: bool,
+    /// Extra response headers (e.g. `WWW-Authenticate`).
+    pub headers: HeaderMap,
+}
+
+impl ApiError {
+    /// An error with a status, a code and messages.
+    pub fn new(
+        status: StatusCode,
+        code: &str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status,
+            code: code.to_string(),
+            message_zh: zh.into(),
+            message_en: en.into(),
+            errors: Vec::new(),
+            english: false,
+            headers: HeaderMap::new(),
+        }
+    }
+
+    /// An error from anything localized, with a status.
+    pub fn localized(status: StatusCode, e: &dyn Localized) -> Self {
+        ApiError::new(status, e.code(), e.message_zh(), e.message_en())
+    }
+
+    /// One bad request parameter.
+    pub fn bad_param(path: &str, e: &dyn Localized) -> Self {
+        let mut err = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            format!("参数 {path} 不正确：{}", e.message_zh()),
+            format!("Parameter {path} is invalid: {}", e.message_en()),
+        );
+        err.errors.push(FieldError::new(path, e));
+        err
+    }
+
+    /// Adds a header to the response.
+    pub fn with_header(mut self, name: header::HeaderName, value: &'static str) -> Self {
+        self.headers.insert(name, HeaderValue::from_static(value));
+        self
+    }
+
+    /// The 404 of unknown addresses.
+    pub fn no_route() -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_such_route",
+            "请求的地址不存在",
+            "There is nothing at this address",
+        )
+    }
+
+    /// The response body.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            kind: format!("urn:onetrip:problem:{}", self.code),
+            title: if self.english {
+                self.message_en.clone()
+            } else {
+                self.message_zh.clone()
+            },
+            status: self.status.as_u16(),
+            code: self.code.clone(),
+            message_zh: self.message_zh.clone(),
+            message_en: self.message_en.clone(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(code = %self.code, status = self.status.as_u16(), "request failed");
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (
+            self.status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
+            body,
+        )
+            .into_response();
+        response.headers_mut().extend(self.headers.clone());
+        // Kept so that the language layer can re-render `title` from Accept-Language.
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Re-renders problem responses in English when the request prefers English
+/// (`Accept-Language: en…` or `?lang=en`). Chinese is the default.
+pub async fn negotiate_language(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let english = prefers_english(&request);
+    let response = next.run(request).await;
+    if !english {
+        return response;
+    }
+    match response.extensions().get::<ApiError>() {
+        Some(err) => {
+            let mut err = err.clone();
+            err.english = true;
+            err.into_response()
+        }
+        None => response,
+    }
+}
+
+/// Whether the request asks for English.
+pub fn prefers_english(request: &axum::extract::Request) -> bool {
+    if let Some(query) = request.uri().query()
+        && query.split('&').any(|kv| kv == "lang=en")
+    {
+        return true;
+    }
+    request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|first| first.trim().to_ascii_lowercase().starts_with("en"))
+        .unwrap_or(false)
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let status = match &e {
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unreadable(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::Calendar(CalendarError::Json { .. }) => StatusCode::BAD_REQUEST,
+            AppError::Calendar(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Store(_) | AppError::Search(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %e, "use case failed");
+        }
+        let mut err = ApiError::localized(status, &e);
+        match &e {
+            AppError::Invalid(violations) => {
+                err.errors = violations
+                    .iter()
+                    .map(|v| FieldError::new(v.path.clone(), v))
+                    .collect();
+            }
+            AppError::Calendar(CalendarError::InvalidSchedule(problems)) => {
+                err.errors = problems
+                    .iter()
+                    .map(|p| FieldError::new(p.path.clone(), p))
+                    .collect();
+            }
+            _ => {}
+        }
+        err
+    }
+}

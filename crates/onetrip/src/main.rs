@@ -1,0 +1,417 @@
+//! The `onetrip` command: serve the platform, try it with demo data, migrate the database, import
+//! and export the catalog, load calendar years, and print the effective configuration.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use onetrip_app::config::{Config, LogFormat, Overrides};
+use onetrip_app::format::{self, DocumentFormat};
+use onetrip_app::{App, AppError};
+use onetrip_domain::Localized;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "onetrip",
+    version,
+    about = "onetrip 一体化在线政务服务平台 — integrated online government services"
+)]
+struct Cli {
+    /// Configuration file (default: ./onetrip.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+struct StorageArgs {
+    /// Directory for the embedded database (overrides ONETRIP_DATA_DIR).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL, e.g. postgres://user@host/db (overrides ONETRIP_DATABASE_URL).
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080; port 0 picks a free port (overrides ONETRIP_LISTEN).
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<SocketAddr>,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+        /// Load the demo catalog when the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Serve with the demo catalog: the one-command experience.
+    Demo {
+        #[command(flatten)]
+        args: ServeArgs,
+    },
+    /// Apply database migrations.
+    Migrate {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Print the effective configuration (secrets hidden).
+    Config {
+        #[command(flatten)]
+        args: ServeArgs,
+    },
+    /// Import and export the service catalog.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Manage the working-day calendar.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Import a catalog document (JSON or YAML). Every problem is listed; an invalid file changes nothing.
+    Import {
+        /// The document.
+        file: PathBuf,
+        /// Format (default: from the file name, else from the content).
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+        /// Only validate; save nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Export the current catalog.
+    Export {
+        /// Output file.
+        file: PathBuf,
+        /// Format (default: from the file name, else JSON).
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// Load one year's official schedule (JSON, see data/calendar/), replacing that year.
+    Import {
+        /// The schedule.
+        file: PathBuf,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// The date N working days after START.
+    Deadline {
+        /// Start date, YYYY-MM-DD (not counted).
+        start: jiff::civil::Date,
+        /// Working days.
+        working_days: u32,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+fn to_doc_format(f: Option<FormatArg>, path: &Path) -> Option<DocumentFormat> {
+    match f {
+        Some(FormatArg::Json) => Some(DocumentFormat::Json),
+        Some(FormatArg::Yaml) => Some(DocumentFormat::Yaml),
+        None => DocumentFormat::from_path(path),
+    }
+}
+
+fn load_config(cli_config: Option<&Path>, args: &ServeArgs) -> anyhow::Result<Config> {
+    let env: HashMap<String, String> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("ONETRIP_"))
+        .collect();
+    let overrides = Overrides {
+        listen: args.listen,
+        data_dir: args.storage.data_dir.clone(),
+        database_url: args.storage.database_url.clone(),
+    };
+    Ok(Config::load(cli_config, &env, &overrides)?)
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn open_app(config: &Config) -> anyhow::Result<App> {
+    if config.storage.database_url.is_none() {
+        std::fs::create_dir_all(&config.storage.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.storage.data_dir.display()
+            )
+        })?;
+    }
+    let url = config.storage.effective_database_url();
+    App::connect(&url).await.map_err(report).with_context(|| {
+        format!(
+            "cannot open the database {}",
+            onetrip_store::redact_url(&url)
+        )
+    })
+}
+
+/// Turns a use-case error into a readable message listing every problem (in both languages).
+fn report(e: AppError) -> anyhow::Error {
+    let mut text = format!("{} / {}", e.message_zh(), e.message_en());
+    if let AppError::Invalid(violations) = &e {
+        for v in violations {
+            text.push_str(&format!(
+                "\n  - {} [{}]\n    {}",
+                v.message_zh(),
+                v.code(),
+                v.message_en()
+            ));
+        }
+    }
+    if let AppError::Calendar(onetrip_domain::calendar::CalendarError::InvalidSchedule(problems)) =
+        &e
+    {
+        for p in problems {
+            text.push_str(&format!(
+                "\n  - {} [{}]\n    {}",
+                p.message_zh(),
+                p.code(),
+                p.message_en()
+            ));
+        }
+    }
+    anyhow::anyhow!(text)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let app = open_app(&config).await?;
+    if demo
+        && app
+            .load_demo_if_empty(jiff::Timestamp::now())
+            .await
+            .map_err(report)?
+    {
+        tracing::info!("demo catalog loaded");
+    }
+    let mut generated_token = None;
+    if announce_demo && config.admin.token.is_none() {
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        config.admin.token = Some(SecretString::from(token.clone()));
+        generated_token = Some(token);
+    }
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    let state = onetrip_web::AppState {
+        app: app.clone(),
+        admin_token: config.admin.token.clone(),
+    };
+    let router = onetrip_web::router(state);
+    tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "onetrip listening");
+    if announce_demo {
+        println!("onetrip demo is running: http://{addr}/");
+        println!("  search:   http://{addr}/api/v1/items?q=公积金");
+        println!("  API spec: http://{addr}/api/v1/openapi.json");
+        if let Some(token) = generated_token {
+            println!("  admin token for catalog writes (this run only): {token}");
+        }
+        println!("Press Ctrl-C to stop.");
+    } else {
+        println!("onetrip listening on http://{addr}/");
+    }
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")?;
+    app.db.close().await;
+    Ok(())
+}
+
+fn storage_only(storage: &StorageArgs) -> ServeArgs {
+    ServeArgs {
+        listen: None,
+        storage: storage.clone(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config_file = cli.config.as_deref();
+    match cli.command {
+        Command::Serve { args, demo } => {
+            let config = load_config(config_file, &args)?;
+            init_logging(&config);
+            serve(config, demo, false).await
+        }
+        Command::Demo { args } => {
+            let config = load_config(config_file, &args)?;
+            init_logging(&config);
+            serve(config, true, true).await
+        }
+        Command::Migrate { storage } => {
+            let config = load_config(config_file, &storage_only(&storage))?;
+            init_logging(&config);
+            open_app(&config).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Config { args } => {
+            let config = load_config(config_file, &args)?;
+            print!("{}", config.to_display_toml());
+            Ok(())
+        }
+        Command::Catalog(CatalogCommand::Import {
+            file,
+            format: f,
+            dry_run,
+            storage,
+        }) => {
+            let config = load_config(config_file, &storage_only(&storage))?;
+            init_logging(&config);
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let fmt = to_doc_format(f, &file).unwrap_or_else(|| DocumentFormat::sniff(&text));
+            let catalog =
+                format::parse_catalog(&text, fmt).map_err(|v| report(AppError::Invalid(v)))?;
+            let app = open_app(&config).await?;
+            if dry_run {
+                let known = app.db.known_codes().await.map_err(|e| report(e.into()))?;
+                let violations = onetrip_domain::catalog::validate_catalog(&catalog, &known);
+                if !violations.is_empty() {
+                    return Err(report(AppError::Invalid(violations)));
+                }
+                println!(
+                    "valid: {} divisions, {} departments, {} items (nothing saved)",
+                    catalog.divisions.len(),
+                    catalog.departments.len(),
+                    catalog.items.len()
+                );
+                return Ok(());
+            }
+            let r = app
+                .import_catalog(catalog, jiff::Timestamp::now())
+                .await
+                .map_err(report)?;
+            println!(
+                "imported: {} divisions, {} departments; items: {} new, {} new versions, {} unchanged",
+                r.divisions, r.departments, r.items_created, r.items_versioned, r.items_unchanged
+            );
+            Ok(())
+        }
+        Command::Catalog(CatalogCommand::Export {
+            file,
+            format: f,
+            storage,
+        }) => {
+            let config = load_config(config_file, &storage_only(&storage))?;
+            init_logging(&config);
+            let app = open_app(&config).await?;
+            let catalog = app.export_catalog().await.map_err(report)?;
+            let fmt = to_doc_format(f, &file).unwrap_or(DocumentFormat::Json);
+            let text = format::write_catalog(&catalog, fmt).map_err(report)?;
+            std::fs::write(&file, text)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            println!(
+                "exported {} items to {}",
+                catalog.items.len(),
+                file.display()
+            );
+            Ok(())
+        }
+        Command::Calendar(CalendarCommand::Import { file, storage }) => {
+            let config = load_config(config_file, &storage_only(&storage))?;
+            init_logging(&config);
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let app = open_app(&config).await?;
+            let schedule = app
+                .import_calendar_year(&text, jiff::Timestamp::now())
+                .await
+                .map_err(report)?;
+            println!(
+                "imported the {} schedule ({})",
+                schedule.year(),
+                schedule.source()
+            );
+            Ok(())
+        }
+        Command::Calendar(CalendarCommand::Deadline {
+            start,
+            working_days,
+            storage,
+        }) => {
+            let config = load_config(config_file, &storage_only(&storage))?;
+            let app = open_app(&config).await?;
+            let d = app.deadline(start, working_days).map_err(report)?;
+            if d.provisional {
+                println!(
+                    "{} (provisional: a year without a published schedule was assumed Monday–Friday)",
+                    d.due
+                );
+            } else {
+                println!("{}", d.due);
+            }
+            Ok(())
+        }
+    }
+}
