@@ -56,11 +56,21 @@ impl BeginWrite for SqlitePool {
     }
 }
 
+/// Advisory lock key of catalog writes on PostgreSQL ("onetrip" in ASCII).
+const CATALOG_WRITE_LOCK: i64 = 0x6f6e_6574_7269_70;
+
 impl BeginWrite for PgPool {
     type Database = sqlx::Postgres;
 
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        self.begin().await
+        let mut tx = self.begin().await?;
+        // Catalog writes are rare administrator actions: serialise them, as SQLite does, so that
+        // two replicas publishing the same item never race for the same version number.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CATALOG_WRITE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 }
 
