@@ -43,6 +43,9 @@ const STOP_WORDS: &[&str] = &[
 
 const TOKENIZER: &str = "jieba";
 
+/// The query that ran, the total number of matches, and the page of scored documents.
+type Matches = (Box<dyn Query>, usize, Vec<(f32, TantivyDocument)>);
+
 /// Errors of the search index.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -367,7 +370,7 @@ impl SearchIndex {
             });
         }
         let searcher = self.reader.searcher();
-        let run = |occur: Occur| -> Result<(Box<dyn Query>, usize, Vec<(f32, TantivyDocument)>)> {
+        let run = |occur: Occur| -> Result<Matches> {
             let text: Vec<(Occur, Box<dyn Query>)> = words
                 .iter()
                 .map(|w| (occur, self.alternatives_query(w)))

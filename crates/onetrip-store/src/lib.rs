@@ -57,7 +57,7 @@ impl BeginWrite for SqlitePool {
 }
 
 /// Advisory lock key of catalog writes on PostgreSQL ("onetrip" in ASCII).
-const CATALOG_WRITE_LOCK: i64 = 0x6f6e_6574_7269_70;
+const CATALOG_WRITE_LOCK: i64 = 0x006f_6e65_7472_6970;
 
 impl BeginWrite for PgPool {
     type Database = sqlx::Postgres;

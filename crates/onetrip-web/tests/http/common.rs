@@ -1,0 +1,261 @@
+//! Shared test support: a fresh application per test (own SQLite file in a temporary directory,
+//! demo catalog loaded) behind the real router, and small helpers to send requests and read
+//! answers.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use onetrip_app::App;
+use onetrip_web::AppState;
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// The admin token every test app is configured with.
+pub const ADMIN: &str = "test-admin-token";
+
+/// Implementation code of 住房公积金提取 (main item) in the demo catalog.
+pub const HOUSING_FUND_MAIN: &str = "123301000597435545200050001000";
+
+/// A router over a fresh application with the demo catalog.
+pub struct TestApp {
+    /// The router under test.
+    pub router: Router,
+    /// The application behind it (for cross-checks).
+    pub app: App,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Fresh app, demo loaded, admin token [`ADMIN`].
+    pub async fn new() -> TestApp {
+        TestApp::with_token(Some(ADMIN)).await
+    }
+
+    /// Fresh app, demo loaded, with the given admin token (None: writes disabled).
+    pub async fn with_token(token: Option<&str>) -> TestApp {
+        TestApp::build(token, true).await
+    }
+
+    /// Fresh app with the given admin token, with or without the demo catalog.
+    pub async fn build(token: Option<&str>, demo: bool) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("x.db").display());
+        let app = App::connect(&url).await.expect("connect");
+        if demo {
+            let loaded = app
+                .load_demo_if_empty(jiff::Timestamp::now())
+                .await
+                .expect("demo loads");
+            assert!(loaded, "a fresh database must get the demo catalog");
+        }
+        let router = onetrip_web::router(AppState {
+            app: app.clone(),
+            admin_token: token.map(|t| secrecy::SecretString::from(t.to_string())),
+        });
+        TestApp {
+            router,
+            app,
+            _dir: dir,
+        }
+    }
+
+    /// Sends one request through the router.
+    pub async fn send(&self, request: Request<Body>) -> Resp {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// `GET uri` without credentials.
+    pub async fn get(&self, uri: &str) -> Resp {
+        self.send(req(Method::GET, uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// `GET uri` expecting 200 JSON; returns the body.
+    pub async fn get_json(&self, uri: &str) -> Value {
+        let r = self.get(uri).await;
+        assert_eq!(r.status, StatusCode::OK, "GET {uri}: {}", r.text());
+        r.json()
+    }
+
+    /// A write (`PUT`/`POST`) of a JSON body with the admin token.
+    pub async fn admin_json(&self, method: Method, uri: &str, body: &Value) -> Resp {
+        self.send(
+            req(method, uri)
+                .header(header::AUTHORIZATION, format!("Bearer {ADMIN}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(serde_json::to_vec(body).unwrap()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A write of raw bytes with the admin token and a content type.
+    pub async fn admin_raw(
+        &self,
+        method: Method,
+        uri: &str,
+        content_type: &str,
+        body: impl Into<Body>,
+    ) -> Resp {
+        self.send(
+            req(method, uri)
+                .header(header::AUTHORIZATION, format!("Bearer {ADMIN}"))
+                .header(header::CONTENT_TYPE, content_type)
+                .body(body.into())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// The item document (the `item` member) of the current version.
+    pub async fn item_doc(&self, code: &str) -> Value {
+        self.get_json(&format!("/api/v1/items/{code}")).await["item"].clone()
+    }
+
+    /// The catalog export as JSON.
+    pub async fn export(&self) -> Value {
+        self.get_json("/api/v1/catalog/export").await
+    }
+
+    /// Implementation codes of the first item named exactly `name` found by searching `q`.
+    pub async fn find_code(&self, q: &str, name: &str) -> String {
+        let page = self
+            .get_json(&format!("/api/v1/items?q={}&limit=100", enc(q)))
+            .await;
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == name)
+            .unwrap_or_else(|| panic!("searching {q} finds no item named {name}: {page}"))
+            ["implementation_code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+/// A request builder with method and uri.
+pub fn req(method: Method, uri: &str) -> axum::http::request::Builder {
+    Request::builder().method(method).uri(uri)
+}
+
+/// Percent-encodes a query or path value (UTF-8, everything but unreserved characters).
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// An answer, read to the end.
+#[derive(Debug)]
+pub struct Resp {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON (panics with the text when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem response with this status and code; returns the problem body.
+    #[track_caller]
+    pub fn problem(&self, status: StatusCode, code: &str) -> Value {
+        assert_eq!(self.status, status, "body: {}", self.text());
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "problem content type"
+        );
+        let p = self.json();
+        assert_eq!(p["code"], code, "problem: {p}");
+        assert_eq!(p["status"], status.as_u16(), "problem: {p}");
+        assert_eq!(p["type"], format!("urn:onetrip:problem:{code}"));
+        let zh = p["message_zh"].as_str().unwrap_or_default();
+        let en = p["message_en"].as_str().unwrap_or_default();
+        assert!(!zh.is_empty() && !en.is_empty(), "both messages: {p}");
+        assert!(
+            zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "message_zh is Chinese: {zh}"
+        );
+        assert!(
+            en.chars().any(|c| c.is_ascii_alphabetic()) && zh != en,
+            "message_en is English: {en}"
+        );
+        p
+    }
+
+    /// The `(path, code)` pairs of a problem's `errors`.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        self.json()["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        assert!(
+                            e["message_zh"].as_str().is_some_and(|s| !s.is_empty())
+                                && e["message_en"].as_str().is_some_and(|s| !s.is_empty()),
+                            "field error has both messages: {e}"
+                        );
+                        (
+                            e["path"].as_str().unwrap().to_string(),
+                            e["code"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Asserts that `errors` contains `(path, code)`.
+#[track_caller]
+pub fn assert_has(errors: &[(String, String)], path: &str, code: &str) {
+    assert!(
+        errors.iter().any(|(p, c)| p == path && c == code),
+        "expected {code} at {path} among {errors:?}"
+    );
+}

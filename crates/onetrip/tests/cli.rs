@@ -1,0 +1,173 @@
+//! The `onetrip` command end to end: imports that list every problem and change nothing,
+//! export round trips, calendar commands and configuration output.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn onetrip(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_onetrip"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("ONETRIP_DATABASE_URL")
+        .env("ONETRIP_LOG", "warn")
+        .output()
+        .expect("run onetrip")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/catalog.yaml");
+
+fn export_json(dir: &Path) -> serde_json::Value {
+    let out = dir.join("export.json");
+    let o = onetrip(dir, &["catalog", "export", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
+}
+
+#[test]
+fn invalid_import_lists_every_violation_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = onetrip(dir.path(), &["catalog", "import", DEMO]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("142 new"), "{}", text(&o.stdout));
+    let before = export_json(dir.path());
+
+    // Break three different rules in three different items, plus one shape error.
+    let mut doc: serde_json::Value =
+        serde_norway::from_str(&std::fs::read_to_string(DEMO).unwrap()).unwrap();
+    let items = doc["items"].as_array_mut().unwrap();
+    items[0]["promised_limit"] = serde_json::json!(400);
+    items[0]["name"] = serde_json::json!("改过的名字");
+    items[1]["online_depth"] = serde_json::json!("IV");
+    items[1]["visits"] = serde_json::json!(2);
+    items[1]["visits_reason"] = serde_json::Value::Null;
+    items[2]["department_code"] = serde_json::json!("91330100716105852X");
+    items[3]["item_type"] = serde_json::json!("no_such_type");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, serde_json::to_string(&doc).unwrap()).unwrap();
+
+    let o = onetrip(dir.path(), &["catalog", "import", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    // The shape error is reported first (the other rules run once the document has a shape).
+    assert!(
+        err.contains("items[3].item_type") && err.contains("[malformed]"),
+        "{err}"
+    );
+
+    items_fix_shape(&mut doc);
+    std::fs::write(&bad, serde_json::to_string(&doc).unwrap()).unwrap();
+    let o = onetrip(dir.path(), &["catalog", "import", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    for (path, code) in [
+        ("items[0].promised_limit", "limit_too_large"),
+        ("items[0].promised_limit", "promised_exceeds_statutory"),
+        ("items[1].visits", "full_online_requires_zero_visits"),
+        ("items[1].visits_reason", "visits_reason_required"),
+        ("items[2].department_code", "invalid_credit_code"),
+    ] {
+        assert!(
+            err.lines().any(|l| l.contains(path)) && err.contains(&format!("[{code}]")),
+            "missing {path} {code} in:\n{err}"
+        );
+    }
+    assert_eq!(
+        export_json(dir.path()),
+        before,
+        "a failed import changed the catalog"
+    );
+
+    // --dry-run on a valid document saves nothing either.
+    let o = onetrip(dir.path(), &["catalog", "import", DEMO, "--dry-run"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("nothing saved"));
+}
+
+fn items_fix_shape(doc: &mut serde_json::Value) {
+    doc["items"][3]["item_type"] = serde_json::json!("public_service");
+}
+
+#[test]
+fn export_import_round_trip_creates_no_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        onetrip(dir.path(), &["catalog", "import", DEMO])
+            .status
+            .success()
+    );
+    let yaml = dir.path().join("catalog.yaml");
+    let o = onetrip(dir.path(), &["catalog", "export", yaml.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = onetrip(dir.path(), &["catalog", "import", yaml.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("0 new, 0 new versions, 142 unchanged"),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
+#[test]
+fn calendar_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = onetrip(dir.path(), &["calendar", "deadline", "2024-09-27", "5"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).trim(), "2024-10-10");
+    let o = onetrip(dir.path(), &["calendar", "deadline", "2027-09-27", "5"]);
+    assert!(
+        text(&o.stdout).contains("provisional"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    // A 2027 schedule: National Day 10-01…10-07 off, make-up Saturday 10-09.
+    let schedule = r#"{"year":2027,"source":"test notice","holidays":[{"name":"国庆节","name_en":"National Day",
+        "off":["2027-10-01","2027-10-02","2027-10-03","2027-10-04","2027-10-05","2027-10-06","2027-10-07"],
+        "makeup":["2027-10-09"]}]}"#;
+    let file = dir.path().join("2027.json");
+    std::fs::write(&file, schedule).unwrap();
+    let o = onetrip(dir.path(), &["calendar", "import", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // 2027-09-30 (Thu) + 1 → the first working day after the holiday is the make-up Saturday.
+    let o = onetrip(dir.path(), &["calendar", "deadline", "2027-09-30", "1"]);
+    assert_eq!(text(&o.stdout).trim(), "2027-10-08");
+    let o = onetrip(dir.path(), &["calendar", "deadline", "2027-10-08", "1"]);
+    assert_eq!(text(&o.stdout).trim(), "2027-10-09");
+
+    // An invalid schedule lists every problem and changes nothing.
+    let broken = r#"{"year":2027,"source":"x","holidays":[{"name":"","off":["2027-13-01","2028-01-01"],"makeup":["2027-10-06"]}]}"#;
+    std::fs::write(&file, broken).unwrap();
+    let o = onetrip(dir.path(), &["calendar", "import", file.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.matches("\n  - ").count() >= 3, "{err}");
+    let o = onetrip(dir.path(), &["calendar", "deadline", "2027-10-08", "1"]);
+    assert_eq!(text(&o.stdout).trim(), "2027-10-09");
+}
+
+#[test]
+fn config_hides_secrets_and_follows_precedence() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_onetrip"))
+        .args(["config", "--listen", "127.0.0.1:9999"])
+        .env("ONETRIP_LISTEN", "127.0.0.1:7777")
+        .env("ONETRIP_ADMIN_TOKEN", "very-secret-token")
+        .env("ONETRIP_DATABASE_URL", "postgres://app:hunter2@db/onetrip")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("127.0.0.1:9999"), "{out}");
+    assert!(
+        !out.contains("very-secret-token") && !out.contains("hunter2"),
+        "{out}"
+    );
+    assert!(out.contains("postgres://app:***@db/onetrip"), "{out}");
+}
