@@ -10,7 +10,7 @@ use onetrip_domain::catalog::{
 };
 use onetrip_domain::identifiers::DivisionCode;
 use onetrip_search::SearchQuery;
-use onetrip_store::{ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};
+use onetrip_store::{ChangedItem, ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};
 use serde::Serialize;
 
 use crate::{App, AppError, Result};
@@ -346,13 +346,50 @@ impl App {
 
     /// Rebuilds the search index from the database.
     pub async fn rebuild_search_index(&self) -> Result<()> {
-        let items = self.db.current_items().await?;
+        let changed = self.db.items_changed_since(jiff::Timestamp::MIN).await?;
         let names = self.department_names().await?;
+        let seen = IndexedVersions::from_changes(&changed);
+        let items: Vec<ServiceItem> = changed.into_iter().map(|c| c.item).collect();
         let index = self.search.clone();
         tokio::task::spawn_blocking(move || index.rebuild(&items, &names))
             .await
             .map_err(|e| AppError::Internal(format!("index task failed: {e}")))??;
+        *self
+            .indexed
+            .lock()
+            .map_err(|_| AppError::Internal("index state poisoned".into()))? = seen;
         Ok(())
+    }
+
+    /// Indexes the items that another replica published since the last look: every current
+    /// version newer than the newest one seen, minus a margin for clocks that disagree between
+    /// replicas; items whose version is already indexed are skipped. Returns how many were
+    /// indexed.
+    pub async fn refresh_search_index(&self) -> Result<usize> {
+        let since = {
+            let seen = self
+                .indexed
+                .lock()
+                .map_err(|_| AppError::Internal("index state poisoned".into()))?;
+            seen.latest
+                .checked_sub(jiff::SignedDuration::from_secs(CLOCK_SKEW_MARGIN_SECS))
+                .unwrap_or(jiff::Timestamp::MIN)
+        };
+        let changed = self.db.items_changed_since(since).await?;
+        let fresh: Vec<ChangedItem> = {
+            let mut seen = self
+                .indexed
+                .lock()
+                .map_err(|_| AppError::Internal("index state poisoned".into()))?;
+            changed.into_iter().filter(|c| seen.record(c)).collect()
+        };
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        let items: Vec<ServiceItem> = fresh.into_iter().map(|c| c.item).collect();
+        self.index_items(&items).await?;
+        tracing::debug!(count = items.len(), "search index refreshed");
+        Ok(items.len())
     }
 
     async fn index_items(&self, items: &[ServiceItem]) -> Result<()> {
@@ -366,5 +403,43 @@ impl App {
             .await
             .map_err(|e| AppError::Internal(format!("index task failed: {e}")))??;
         Ok(())
+    }
+}
+
+/// How far back a refresh looks before the newest version it has seen, in seconds, so that a
+/// replica whose clock runs behind does not hide its publications from the others.
+const CLOCK_SKEW_MARGIN_SECS: i64 = 600;
+
+/// Which version of each item the local search index holds, and the newest publication seen.
+#[derive(Debug, Default)]
+pub(crate) struct IndexedVersions {
+    versions: HashMap<String, i64>,
+    latest: jiff::Timestamp,
+}
+
+impl IndexedVersions {
+    fn from_changes(changes: &[ChangedItem]) -> Self {
+        let mut seen = IndexedVersions::default();
+        for c in changes {
+            seen.record(c);
+        }
+        seen
+    }
+
+    /// Records a version; true when it is newer than what the index holds.
+    fn record(&mut self, c: &ChangedItem) -> bool {
+        if c.updated_at > self.latest {
+            self.latest = c.updated_at;
+        }
+        let current = self
+            .versions
+            .entry(c.item.implementation_code.clone())
+            .or_insert(0);
+        if c.version > *current {
+            *current = c.version;
+            true
+        } else {
+            false
+        }
     }
 }

@@ -112,6 +112,7 @@ pub struct App {
     /// The database.
     pub db: Db,
     search: Arc<SearchIndex>,
+    indexed: Arc<std::sync::Mutex<catalog::IndexedVersions>>,
     calendar: Arc<RwLock<Arc<WorkCalendar>>>,
 }
 
@@ -135,6 +136,7 @@ impl App {
         let app = App {
             db,
             search,
+            indexed: Arc::default(),
             calendar: Arc::new(RwLock::new(Arc::new(WorkCalendar::builtin()))),
         };
         app.reload_calendar().await?;
@@ -150,6 +152,26 @@ impl App {
     /// The search index.
     pub fn search_index(&self) -> &SearchIndex {
         &self.search
+    }
+
+    /// Keeps the search index current with catalog changes made by other replicas, checking
+    /// every `interval`. Runs until the process ends.
+    pub fn spawn_search_refresher(
+        &self,
+        interval: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                if let Err(e) = app.refresh_search_index().await {
+                    tracing::warn!(error = %e, "search index refresh failed");
+                }
+            }
+        })
     }
 
     /// Loads the demo catalog when the catalog is empty; returns whether it did.

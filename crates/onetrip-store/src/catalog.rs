@@ -37,6 +37,17 @@ impl StoredItem {
     }
 }
 
+/// An item's current version with when it was published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedItem {
+    /// The item.
+    pub item: ServiceItem,
+    /// Its current version.
+    pub version: i64,
+    /// When that version was published (the publishing replica's clock).
+    pub updated_at: Timestamp,
+}
+
 /// Version metadata of an item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VersionInfo {
@@ -479,6 +490,28 @@ impl Db {
             let rows = qb.build().fetch_all(pool).await?;
             let items = rows.iter().map(summary).collect::<Result<Vec<_>>>()?;
             Ok((items, total))
+        })
+    }
+
+    /// Current versions published after `since`, oldest first (a replica uses this to keep its
+    /// search index current with changes made by other replicas).
+    pub async fn items_changed_since(&self, since: Timestamp) -> Result<Vec<ChangedItem>> {
+        const SQL: &str = "SELECT v.document, i.current_version, i.updated_at FROM service_items i \
+             JOIN service_item_versions v ON v.implementation_code = i.implementation_code \
+             AND v.version = i.current_version WHERE i.updated_at > $1 ORDER BY i.updated_at";
+        on_pool!(self, pool => {
+            let rows = sqlx::query(SQL).bind(to_micros(since)).fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| {
+                    let doc: String = r.try_get(0)?;
+                    Ok(ChangedItem {
+                        item: serde_json::from_str(&doc)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                        version: r.try_get(1)?,
+                        updated_at: from_micros(r.try_get(2)?)?,
+                    })
+                })
+                .collect()
         })
     }
 

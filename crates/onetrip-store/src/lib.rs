@@ -19,7 +19,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use catalog::{ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};
+pub use catalog::{ChangedItem, ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$db`, so that one piece of SQL code
 /// serves both backends.

@@ -257,6 +257,8 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
         config.admin.token = Some(SecretString::from(token.clone()));
         generated_token = Some(token);
     }
+    // Other replicas may publish catalog changes; pick them up for this replica's search index.
+    app.spawn_search_refresher(std::time::Duration::from_secs(5));
     let listener = TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
