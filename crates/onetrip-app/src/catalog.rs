@@ -294,7 +294,12 @@ impl App {
             item_type: query.item_type,
             life_event: query.life_event,
             limit,
-            offset: query.offset,
+            // tantivy reserves room for offset + limit hits up front, so a huge offset overflows
+            // or exhausts memory. No page starts past the last document: clamp there (the page
+            // is empty either way, and the total is still counted).
+            offset: query
+                .offset
+                .min(usize::try_from(self.search.len()).unwrap_or(usize::MAX)),
         };
         let index = self.search.clone();
         let results = tokio::task::spawn_blocking(move || index.search(&search))

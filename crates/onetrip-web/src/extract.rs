@@ -1,7 +1,8 @@
 //! Extractors whose rejections are problem responses, and parameter parsing helpers.
 
-use axum::extract::FromRequestParts;
-use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
@@ -16,6 +17,44 @@ pub struct Query<T>(pub T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct Path<T>(pub T);
+
+/// The request body as bytes, answering an oversized or broken body with a problem (plain
+/// `Bytes` answers those in text/plain).
+#[derive(Debug)]
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(ApiError::from)
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        let status = r.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                status,
+                "body_too_large",
+                "提交的内容超过了大小上限",
+                "The request body is larger than allowed",
+            )
+        } else {
+            let detail = r.body_text();
+            ApiError::new(
+                status,
+                "unreadable_body",
+                format!("无法读取请求内容：{detail}"),
+                format!("The request body cannot be read: {detail}"),
+            )
+        }
+    }
+}
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {

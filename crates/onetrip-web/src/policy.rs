@@ -153,11 +153,13 @@ pub fn actor(state: &AppState, request: &Request) -> Actor {
     let Some(value) = request.headers().get(header::AUTHORIZATION) else {
         return Actor::Anonymous;
     };
+    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer …` is as good as `Bearer …`.
     let presented = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+        .map(|(_, token)| token.trim());
     match (presented, &state.admin_token) {
         (Some(p), Some(token))
             if constant_time_eq(p.as_bytes(), token.expose_secret().as_bytes()) =>

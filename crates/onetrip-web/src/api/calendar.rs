@@ -1,7 +1,6 @@
 //! Working-day calendar API.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use onetrip_domain::calendar::{DayInfo, YearSchedule};
@@ -11,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::extract::{Path, Query, date_param};
+use crate::extract::{Path, Query, RawBody, date_param};
 use crate::problem::{ApiError, FieldError, Problem};
 
 /// The calendar routes.
@@ -177,7 +176,7 @@ pub async fn years(State(state): State<AppState>) -> Json<Vec<YearDoc>> {
 pub async fn put_year(
     State(state): State<AppState>,
     Path(year): Path<i16>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Json<YearDoc>, ApiError> {
     let text = String::from_utf8_lossy(&body);
     let parsed = YearSchedule::from_json(&text).map_err(onetrip_app::AppError::from)?;

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::extract::{Path, Query, enum_param};
+use crate::extract::{Path, Query, RawBody, enum_param};
 use crate::problem::{ApiError, Problem};
 
 /// Largest catalog document accepted by an import (bytes).
@@ -93,9 +93,14 @@ pub async fn list_items(
     State(state): State<AppState>,
     Query(p): Query<ItemsParams>,
 ) -> Result<Json<ItemPage>, ApiError> {
+    let division = p.division.filter(|d| !d.is_empty());
+    if let Some(code) = &division {
+        // A malformed filter is a bad parameter (400), like a bad enum value.
+        DivisionCode::parse(code).map_err(|e| ApiError::bad_param("division", &e))?;
+    }
     let query = ItemQuery {
         text: p.q,
-        division: p.division.filter(|d| !d.is_empty()),
+        division,
         department: p.department.filter(|d| !d.is_empty()),
         service_object: enum_param("service_object", p.service_object.as_deref())?,
         item_type: enum_param("item_type", p.item_type.as_deref())?,
@@ -186,7 +191,7 @@ pub struct Published {
 pub async fn put_item(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Json<Published>, ApiError> {
     let value = format::parse_value(&String::from_utf8_lossy(&body), DocumentFormat::Json)?;
     let item = format::item_from_value(value).map_err(onetrip_app::AppError::Invalid)?;
@@ -348,7 +353,7 @@ fn mismatch(path: &str, code: &str) -> ApiError {
 pub async fn put_department(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
     let department: Department = body_json(&body)?;
     if department.code != code {
@@ -469,7 +474,7 @@ pub async fn get_division(
 pub async fn put_division(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
     let division: Division = body_json(&body)?;
     if division.code != code {
@@ -529,7 +534,7 @@ pub async fn export_catalog(
 pub async fn import_catalog(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Json<SaveReport>, ApiError> {
     let text = std::str::from_utf8(&body).map_err(|_| {
         ApiError::new(
@@ -550,6 +555,9 @@ pub async fn import_catalog(
     } else {
         DocumentFormat::sniff(text)
     };
-    let catalog = format::parse_catalog(text, fmt).map_err(onetrip_app::AppError::Invalid)?;
+    // A syntax error makes the document unreadable (400), as for a single item; only shape
+    // and rule violations are 422.
+    let value = format::parse_value(text, fmt)?;
+    let catalog = format::catalog_from_value(value).map_err(onetrip_app::AppError::Invalid)?;
     Ok(Json(state.app.import_catalog(catalog, now()).await?))
 }

@@ -21,7 +21,11 @@ async fn all_pages(t: &TestApp, query: &str) -> (u64, Vec<Value>) {
             ))
             .await;
         let page_total = page["total"].as_u64().unwrap();
-        assert_eq!(*total.get_or_insert(page_total), page_total, "total is stable");
+        assert_eq!(
+            *total.get_or_insert(page_total),
+            page_total,
+            "total is stable"
+        );
         let batch = page["items"].as_array().unwrap().clone();
         let done = batch.is_empty() || items.len() + batch.len() >= page_total as usize;
         items.extend(batch);
@@ -68,7 +72,10 @@ async fn search_housing_fund_finds_every_fund_item_with_highlights() {
         let name = item["name"].as_str().unwrap();
         assert!(name.contains("公积金"), "{name} is a housing-fund item");
         let highlight = item["highlight"].as_str().unwrap();
-        assert!(highlight.contains("<b>"), "highlight marks the match: {highlight}");
+        assert!(
+            highlight.contains("<b>"),
+            "highlight marks the match: {highlight}"
+        );
         assert!(highlight.contains("公积金</b>"), "{highlight}");
         // The highlight is the name with tags added, nothing else.
         assert_eq!(highlight.replace("<b>", "").replace("</b>", ""), name);
@@ -148,11 +155,17 @@ async fn list_without_query_is_the_whole_catalog_ordered_by_code() {
     for i in &items {
         assert!(i.get("highlight").is_none(), "no highlight without text");
         assert_eq!(i["version"], 1);
-        assert_eq!(i["status"], "active");
+        assert!(
+            ["active", "suspended", "cancelled"].contains(&i["status"].as_str().unwrap()),
+            "{i}"
+        );
     }
+    assert!(items.iter().any(|i| i["status"] == "active"));
     // The summary agrees with the stored document.
     let first = &items[0];
-    let doc = t.item_doc(first["implementation_code"].as_str().unwrap()).await;
+    let doc = t
+        .item_doc(first["implementation_code"].as_str().unwrap())
+        .await;
     for key in [
         "name",
         "base_code",
@@ -160,6 +173,7 @@ async fn list_without_query_is_the_whole_catalog_ordered_by_code() {
         "department_code",
         "division_code",
         "service_object",
+        "status",
     ] {
         assert_eq!(first[key], doc[key], "{key}");
     }
@@ -232,18 +246,27 @@ async fn division_filter_includes_parents_and_excludes_siblings() {
     let t = TestApp::new().await;
     let export = t.export().await;
     let visible: BTreeSet<&str> = ["330106", "330100", "330000", "339900"].into();
-    for query in ["division=330106".to_string(), format!("division=330106&q={}", enc("登记"))] {
+    for query in [
+        "division=330106".to_string(),
+        format!("division=330106&q={}", enc("登记")),
+    ] {
         let (_, items) = all_pages(&t, &query).await;
         assert!(!items.is_empty(), "{query}");
         for i in &items {
             let d = i["division_code"].as_str().unwrap();
-            assert!(visible.contains(d), "{query}: {d} is not visible from 330106");
+            assert!(
+                visible.contains(d),
+                "{query}: {d} is not visible from 330106"
+            );
         }
         let found: BTreeSet<&str> = items
             .iter()
             .map(|i| i["division_code"].as_str().unwrap())
             .collect();
-        assert!(found.contains("330106") && found.contains("330100"), "{found:?}");
+        assert!(
+            found.contains("330106") && found.contains("330100"),
+            "{found:?}"
+        );
     }
     let (total, items) = all_pages(&t, "division=330106").await;
     let expected = export_codes(&export, |i| {
@@ -260,16 +283,20 @@ async fn division_filter_includes_parents_and_excludes_siblings() {
     assert!(xiaoshan_codes.is_disjoint(&xihu_only));
     assert!(xiaoshan.iter().any(|i| i["division_code"] == "330100"));
     // And through search too.
-    let death = t
-        .find_code("户口", "死亡户口注销")
-        .await;
+    let death = t.find_code("户口", "死亡户口注销").await;
     assert!(xihu_only.contains(&death));
     let page = t
-        .get_json(&format!("/api/v1/items?q={}&division=330109&limit=100", enc("户口")))
+        .get_json(&format!(
+            "/api/v1/items?q={}&division=330109&limit=100",
+            enc("户口")
+        ))
         .await;
     assert!(!codes(page["items"].as_array().unwrap()).contains(&death));
     let page = t
-        .get_json(&format!("/api/v1/items?q={}&division=330106&limit=100", enc("户口")))
+        .get_json(&format!(
+            "/api/v1/items?q={}&division=330106&limit=100",
+            enc("户口")
+        ))
         .await;
     assert!(codes(page["items"].as_array().unwrap()).contains(&death));
 }
@@ -322,7 +349,10 @@ async fn department_service_object_type_and_life_event_filters() {
         .await;
     let found = page["items"].as_array().unwrap();
     assert!(!found.is_empty());
-    assert!(found.iter().all(|i| i["service_object"] != "person"), "{page}");
+    assert!(
+        found.iter().all(|i| i["service_object"] != "person"),
+        "{page}"
+    );
 
     let (_, items) = all_pages(&t, "item_type=licensing").await;
     assert!(!items.is_empty());
@@ -379,7 +409,10 @@ async fn bad_enum_values_are_invalid_parameter_problems() {
         assert!(p["message_en"].as_str().unwrap().contains(value), "{p}");
         // Also with text.
         let r = t
-            .get(&format!("/api/v1/items?q={}&{param}={value}", enc("公积金")))
+            .get(&format!(
+                "/api/v1/items?q={}&{param}={value}",
+                enc("公积金")
+            ))
             .await;
         r.problem(StatusCode::BAD_REQUEST, "invalid_parameter");
     }
@@ -537,4 +570,60 @@ async fn departments_and_divisions() {
     t.get("/api/v1/divisions/110105")
         .await
         .problem(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn odd_search_text_and_extreme_paging_never_fail() {
+    let t = TestApp::new().await;
+    let long = "公积金".repeat(2000);
+    for q in [
+        "怎么办理", // stop words only
+        "<script>alert(1)</script>",
+        "*",
+        "AND OR NOT",
+        "\"",
+        "(",
+        "title:x",
+        "😀",
+        "公积金 <b>",
+        long.as_str(),
+    ] {
+        let r = t.get(&format!("/api/v1/items?q={}", enc(q))).await;
+        assert_eq!(r.status, StatusCode::OK, "{q:.20}: {}", r.text());
+        let page = r.json();
+        for hit in page["items"].as_array().unwrap() {
+            let h = hit["highlight"].as_str().unwrap();
+            assert!(!h.contains("<script"), "{h}");
+            let name = hit["name"].as_str().unwrap();
+            assert_eq!(h.replace("<b>", "").replace("</b>", ""), name);
+        }
+    }
+    // Markup in the query is just text.
+    let page = t
+        .get_json(&format!("/api/v1/items?q={}&limit=100", enc("公积金 <b>")))
+        .await;
+    assert!(page["total"].as_u64().unwrap() >= 3);
+    // Blank text lists the catalog.
+    assert_eq!(t.get_json("/api/v1/items?q=%20%20").await["total"], 142);
+
+    // Offsets far past the end: an empty page with the right total, with or without text
+    // (the search engine reserves room for offset + limit hits; this must not overflow).
+    for offset in [
+        "1000",
+        "1000000000000",
+        "9223372036854775807",
+        "18446744073709551615",
+    ] {
+        for q in ["", "&q=%E5%85%AC%E7%A7%AF%E9%87%91"] {
+            let r = t.get(&format!("/api/v1/items?offset={offset}{q}")).await;
+            assert_eq!(r.status, StatusCode::OK, "offset {offset}{q}: {}", r.text());
+            let page = r.json();
+            assert_eq!(page["items"].as_array().unwrap().len(), 0);
+            assert_eq!(page["offset"].to_string(), offset);
+            assert!(page["total"].as_u64().unwrap() > 0);
+        }
+    }
+    t.get("/api/v1/items?offset=18446744073709551616")
+        .await
+        .problem(StatusCode::BAD_REQUEST, "invalid_query");
 }

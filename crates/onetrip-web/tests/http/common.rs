@@ -23,6 +23,8 @@ pub struct TestApp {
     pub router: Router,
     /// The application behind it (for cross-checks).
     pub app: App,
+    /// Its database URL (to open it again, as after a restart).
+    pub db_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -56,6 +58,7 @@ impl TestApp {
         TestApp {
             router,
             app,
+            db_url: url,
             _dir: dir,
         }
     }

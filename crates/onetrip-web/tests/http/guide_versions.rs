@@ -36,7 +36,10 @@ async fn purchase_withdrawal_has_seven_situations_with_their_own_materials() {
         .zip(item["situations"].as_array().unwrap())
     {
         let sc = guide["situation"]["code"].as_str().unwrap();
-        assert!(seen_codes.insert(sc.to_string()), "situation codes are distinct");
+        assert!(
+            seen_codes.insert(sc.to_string()),
+            "situation codes are distinct"
+        );
         assert_eq!(guide["situation"], *declared, "the situation as declared");
         assert_eq!(guide["implementation_code"], code.as_str());
         assert_eq!(guide["item_name"], PURCHASE);
@@ -76,7 +79,11 @@ async fn purchase_withdrawal_has_seven_situations_with_their_own_materials() {
         assert_eq!(&conditions[..item_conditions.len()], &item_conditions[..]);
         material_sets.insert(ids);
     }
-    assert_eq!(material_sets.len(), 7, "every situation needs a different set");
+    assert_eq!(
+        material_sets.len(),
+        7,
+        "every situation needs a different set"
+    );
     // Some situations are slower than others.
     let limits: BTreeSet<u64> = situations
         .iter()
@@ -97,7 +104,10 @@ async fn purchase_withdrawal_has_seven_situations_with_their_own_materials() {
         .get(&format!("/api/v1/items/{code}/guide/S99"))
         .await
         .problem(StatusCode::NOT_FOUND, "not_found");
-    assert!(p["message_zh"].as_str().unwrap().contains("办理情形"), "{p}");
+    assert!(
+        p["message_zh"].as_str().unwrap().contains("办理情形"),
+        "{p}"
+    );
     t.get(&format!("/api/v1/items/{code}/guide/default"))
         .await
         .problem(StatusCode::NOT_FOUND, "not_found");
@@ -107,7 +117,10 @@ async fn purchase_withdrawal_has_seven_situations_with_their_own_materials() {
 async fn an_item_without_situations_has_the_default_guide() {
     let t = TestApp::new().await;
     let item = t.item_doc(HOUSING_FUND_MAIN).await;
-    assert!(item.get("situations").is_none_or(|s| s.as_array().unwrap().is_empty()));
+    assert!(
+        item.get("situations")
+            .is_none_or(|s| s.as_array().unwrap().is_empty())
+    );
     let guides = t
         .get_json(&format!("/api/v1/items/{HOUSING_FUND_MAIN}/guide"))
         .await;
@@ -179,8 +192,16 @@ async fn publishing_an_edited_item_creates_a_version_and_updates_search() {
         .map(|v| v["version"].as_i64().unwrap())
         .collect();
     assert_eq!(numbers, [1, 2]);
-    let t1: jiff::Timestamp = versions[0]["published_at"].as_str().unwrap().parse().unwrap();
-    let t2: jiff::Timestamp = versions[1]["published_at"].as_str().unwrap().parse().unwrap();
+    let t1: jiff::Timestamp = versions[0]["published_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let t2: jiff::Timestamp = versions[1]["published_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(t1 <= t2);
 
     // The old version is kept, immutable.

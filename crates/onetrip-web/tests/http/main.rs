@@ -1,6 +1,12 @@
 //! In-process HTTP tests of the onetrip web crate: every request goes through the real router
-//! (`tower::ServiceExt::oneshot`) over a fresh application with the demo catalog.
+//! (`tower::ServiceExt::oneshot`) over a fresh application (own SQLite file, demo catalog).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod authz;
+mod calendar;
+mod catalog;
 mod common;
-mod explore;
+mod guide_versions;
+mod identifiers;
+mod ops;
+mod validation_import;

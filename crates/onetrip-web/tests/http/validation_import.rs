@@ -41,7 +41,11 @@ async fn publishing_reports_every_violation_and_changes_nothing() {
     for (path, code) in expected {
         assert_has(&errors, path, code);
     }
-    assert_eq!(errors.len(), expected.len(), "each violation once: {errors:?}");
+    assert_eq!(
+        errors.len(),
+        expected.len(),
+        "each violation once: {errors:?}"
+    );
     assert!(
         p["message_zh"].as_str().unwrap().contains('7'),
         "the count is in the message: {p}"
@@ -89,6 +93,16 @@ async fn unreadable_and_misshapen_documents() {
             .await;
         r.problem(StatusCode::BAD_REQUEST, "unreadable_document");
     }
+    // Bodies over the limit are refused as a problem too (not plain text).
+    let r = t
+        .admin_raw(
+            Method::PUT,
+            &uri,
+            "application/json",
+            vec![b' '; 3 * 1024 * 1024],
+        )
+        .await;
+    r.problem(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
     // Well-formed JSON of the wrong shape: a 422 naming the field.
     let mut wrong = before["item"].clone();
     wrong["item_type"] = Value::from("licence");
@@ -122,7 +136,11 @@ async fn unreadable_and_misshapen_documents() {
     bad_dept["division_code"] = Value::from("110105");
     bad_dept["name"] = Value::from(" ");
     let r = t
-        .admin_json(Method::PUT, "/api/v1/departments/123301000597435545", &bad_dept)
+        .admin_json(
+            Method::PUT,
+            "/api/v1/departments/123301000597435545",
+            &bad_dept,
+        )
         .await;
     r.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     let errors = r.field_errors();
@@ -211,7 +229,11 @@ async fn an_invalid_import_lists_every_problem_and_imports_nothing() {
     assert_has(&errors, "divisions[0].code", "invalid_division_code");
     assert_has(&errors, "departments[0].code", "invalid_credit_code");
     assert_has(&errors, "departments[1].name", "required");
-    assert_has(&errors, "items[0].promised_limit", "promised_exceeds_statutory");
+    assert_has(
+        &errors,
+        "items[0].promised_limit",
+        "promised_exceeds_statutory",
+    );
     assert!(
         errors.len() >= 4,
         "several problems across the document: {errors:?}"
@@ -302,7 +324,12 @@ items:
         source: {kind: upload}
 "#;
     let r = t
-        .admin_raw(Method::POST, "/api/v1/catalog/import", "application/yaml", yaml)
+        .admin_raw(
+            Method::POST,
+            "/api/v1/catalog/import",
+            "application/yaml",
+            yaml,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(
@@ -360,7 +387,12 @@ items:
     assert_eq!(r.json()["items_created"], 0);
     let edited = yaml.replace("promised_limit: 5", "promised_limit: 4");
     let r = t
-        .admin_raw(Method::POST, "/api/v1/catalog/import", "application/yaml", edited)
+        .admin_raw(
+            Method::POST,
+            "/api/v1/catalog/import",
+            "application/yaml",
+            edited,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["items_versioned"], 1);
@@ -382,7 +414,10 @@ async fn export_round_trips_in_json_and_yaml() {
     assert_eq!(json_export["items"].as_array().unwrap().len(), 142);
     assert!(json_export["divisions"].as_array().unwrap().len() >= 30);
     assert!(!json_export["departments"].as_array().unwrap().is_empty());
-    assert_eq!(t.get_json("/api/v1/catalog/export?format=json").await, json_export);
+    assert_eq!(
+        t.get_json("/api/v1/catalog/export?format=json").await,
+        json_export
+    );
 
     let r = t.get("/api/v1/catalog/export?format=yaml").await;
     assert_eq!(r.status, StatusCode::OK);
@@ -397,7 +432,10 @@ async fn export_round_trips_in_json_and_yaml() {
     // Importing either export back changes nothing.
     for (content_type, body) in [
         ("application/yaml", yaml.clone()),
-        ("application/json", serde_json::to_string(&json_export).unwrap()),
+        (
+            "application/json",
+            serde_json::to_string(&json_export).unwrap(),
+        ),
     ] {
         let r = t
             .admin_raw(Method::POST, "/api/v1/catalog/import", content_type, body)
@@ -413,7 +451,12 @@ async fn export_round_trips_in_json_and_yaml() {
     let empty = TestApp::build(Some(ADMIN), false).await;
     assert_eq!(empty.get_json("/api/v1/items").await["total"], 0);
     let r = empty
-        .admin_raw(Method::POST, "/api/v1/catalog/import", "application/yaml", yaml)
+        .admin_raw(
+            Method::POST,
+            "/api/v1/catalog/import",
+            "application/yaml",
+            yaml,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["items_created"], 142);
@@ -421,7 +464,10 @@ async fn export_round_trips_in_json_and_yaml() {
     let found = empty
         .get_json(&format!("/api/v1/items?q={}", enc("公积金")))
         .await;
-    assert!(found["total"].as_u64().unwrap() >= 3, "the index is built: {found}");
+    assert!(
+        found["total"].as_u64().unwrap() >= 3,
+        "the index is built: {found}"
+    );
 
     t.get("/api/v1/catalog/export?format=xml")
         .await

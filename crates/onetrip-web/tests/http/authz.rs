@@ -1,0 +1,336 @@
+//! The authorisation matrix: every route of `policy::ROUTES` × every kind of caller, and the
+//! OpenAPI document covering exactly the routes of the table.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use onetrip_web::policy::{Permission, ROUTES};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const SCHEDULE_2026: &str = include_str!("../../../../data/calendar/2026.json");
+
+/// How a request authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    WrongToken,
+    WrongScheme,
+    EmptyBearer,
+    Admin,
+}
+
+const CALLERS: [Caller; 5] = [
+    Caller::Anonymous,
+    Caller::WrongToken,
+    Caller::WrongScheme,
+    Caller::EmptyBearer,
+    Caller::Admin,
+];
+
+impl Caller {
+    fn authorization(self) -> Option<String> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::WrongToken => Some("Bearer not-the-admin-token".into()),
+            Caller::WrongScheme => Some(format!("Basic {ADMIN}")),
+            Caller::EmptyBearer => Some("Bearer ".into()),
+            Caller::Admin => Some(format!("Bearer {ADMIN}")),
+        }
+    }
+}
+
+/// Real values from the demo to fill path parameters and write bodies.
+struct Fixtures {
+    item: Value,
+    department: Value,
+    division: Value,
+}
+
+impl Fixtures {
+    async fn load(t: &TestApp) -> Fixtures {
+        let item = t.item_doc(HOUSING_FUND_MAIN).await;
+        let department = t.get_json("/api/v1/departments/123301000597435545").await;
+        let d = t.get_json("/api/v1/divisions/330106").await;
+        let division = json!({"code": d["code"], "name": d["name"], "name_en": d["name_en"]});
+        Fixtures {
+            item,
+            department,
+            division,
+        }
+    }
+}
+
+/// A concrete request for a route template. `harmless` bodies leave the data as it is (same
+/// documents again); otherwise the body would change something if it were accepted.
+fn concrete(
+    method: &Method,
+    template: &str,
+    f: &Fixtures,
+    harmless: bool,
+) -> (String, Option<(&'static str, String)>) {
+    let changed = |mut v: Value, key: &str, value: &str| {
+        if !harmless {
+            v[key] = Value::from(value);
+        }
+        serde_json::to_string(&v).unwrap()
+    };
+    let uri = match template {
+        "/api/v1/items" => format!("/api/v1/items?q={}", enc("公积金")),
+        "/api/v1/items/{code}" => format!("/api/v1/items/{HOUSING_FUND_MAIN}"),
+        "/api/v1/items/{code}/versions" => format!("/api/v1/items/{HOUSING_FUND_MAIN}/versions"),
+        "/api/v1/items/{code}/versions/{version}" => {
+            format!("/api/v1/items/{HOUSING_FUND_MAIN}/versions/1")
+        }
+        "/api/v1/items/{code}/guide" => format!("/api/v1/items/{HOUSING_FUND_MAIN}/guide"),
+        "/api/v1/items/{code}/guide/{situation}" => {
+            format!("/api/v1/items/{HOUSING_FUND_MAIN}/guide/default")
+        }
+        "/api/v1/departments/{code}" => "/api/v1/departments/123301000597435545".into(),
+        "/api/v1/divisions/{code}" => "/api/v1/divisions/330106".into(),
+        "/api/v1/calendar/deadline" => {
+            "/api/v1/calendar/deadline?start=2024-09-27&working_days=5".into()
+        }
+        "/api/v1/calendar/working-days" => {
+            "/api/v1/calendar/working-days?start=2024-09-30&end=2024-10-08".into()
+        }
+        "/api/v1/calendar/days/{date}" => "/api/v1/calendar/days/2024-10-01".into(),
+        "/api/v1/calendar/years/{year}" => "/api/v1/calendar/years/2026".into(),
+        "/api/v1/identifiers/{kind}/{value}" => {
+            "/api/v1/identifiers/resident-id/11010519491231002X".into()
+        }
+        t if !t.contains('{') => t.to_string(),
+        other => panic!("no concrete values for route {other}: teach this test about it"),
+    };
+    let body = match (method.as_str(), template) {
+        ("GET", _) => None,
+        ("PUT", "/api/v1/items/{code}") => Some((
+            "application/json",
+            changed(f.item.clone(), "name", "匿名改名"),
+        )),
+        ("PUT", "/api/v1/departments/{code}") => Some((
+            "application/json",
+            changed(f.department.clone(), "name", "匿名改名"),
+        )),
+        ("PUT", "/api/v1/divisions/{code}") => Some((
+            "application/json",
+            changed(f.division.clone(), "name", "匿名改名"),
+        )),
+        ("POST", "/api/v1/catalog/import") => {
+            let division = if harmless {
+                f.division.clone()
+            } else {
+                json!({"code": "330112", "name": "匿名新区"})
+            };
+            Some((
+                "application/json",
+                json!({ "divisions": [division] }).to_string(),
+            ))
+        }
+        ("PUT", "/api/v1/calendar/years/{year}") => {
+            let mut schedule: Value = serde_json::from_str(SCHEDULE_2026).unwrap();
+            Some((
+                "application/json",
+                changed(schedule.take(), "source", "匿名来源"),
+            ))
+        }
+        (m, t) => panic!("no body for {m} {t}: teach this test about it"),
+    };
+    (uri, body)
+}
+
+fn request(
+    method: &Method,
+    uri: &str,
+    body: Option<(&'static str, String)>,
+    caller: Caller,
+) -> Request<Body> {
+    let mut b = req(method.clone(), uri);
+    if let Some(auth) = caller.authorization() {
+        b = b.header(header::AUTHORIZATION, auth);
+    }
+    match body {
+        Some((content_type, text)) => b
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(text))
+            .unwrap(),
+        None => b.body(Body::empty()).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_every_caller_as_the_policy_says() {
+    let t = TestApp::new().await;
+    let fixtures = Fixtures::load(&t).await;
+    let export_before = t.export().await;
+    let years_before = t.get_json("/api/v1/calendar/years").await;
+    let mut writes = 0;
+    for (method, template, permission) in ROUTES {
+        for caller in CALLERS {
+            let harmless = caller == Caller::Admin;
+            let (uri, body) = concrete(method, template, &fixtures, harmless);
+            let r = t.send(request(method, &uri, body, caller)).await;
+            let what = format!("{method} {uri} as {caller:?}");
+            match (permission, caller) {
+                (Permission::CatalogWrite, Caller::Admin) | (Permission::Public, _) => {
+                    assert!(r.status.is_success(), "{what}: {} {}", r.status, r.text());
+                }
+                (Permission::CatalogWrite, _) => {
+                    r.problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+                    assert_eq!(r.header("www-authenticate"), Some("Bearer"), "{what}");
+                }
+            }
+            assert!(
+                r.status != StatusCode::UNAUTHORIZED && r.status != StatusCode::FORBIDDEN
+                    || *permission == Permission::CatalogWrite,
+                "{what}: a public route never refuses"
+            );
+        }
+        if *permission == Permission::CatalogWrite {
+            writes += 1;
+        }
+    }
+    assert_eq!(
+        writes, 5,
+        "item, department, division, import, calendar year"
+    );
+    // The refused writes changed nothing (the admin's wrote the same data again).
+    assert_eq!(t.export().await, export_before);
+    assert_eq!(t.get_json("/api/v1/calendar/years").await, years_before);
+}
+
+#[tokio::test]
+async fn without_a_configured_token_writes_are_disabled() {
+    let t = TestApp::with_token(None).await;
+    let fixtures = Fixtures::load(&t).await;
+    let export_before = t.export().await;
+    for (method, template, permission) in ROUTES {
+        for caller in CALLERS {
+            let (uri, body) = concrete(method, template, &fixtures, false);
+            let r = t.send(request(method, &uri, body, caller)).await;
+            match permission {
+                Permission::CatalogWrite => {
+                    let p = r.problem(StatusCode::FORBIDDEN, "writes_disabled");
+                    assert!(
+                        p["message_en"]
+                            .as_str()
+                            .unwrap()
+                            .contains("ONETRIP_ADMIN_TOKEN")
+                    );
+                    assert_eq!(r.header("www-authenticate"), None);
+                }
+                Permission::Public => assert!(
+                    r.status.is_success(),
+                    "{method} {uri}: {} {}",
+                    r.status,
+                    r.text()
+                ),
+            }
+        }
+    }
+    assert_eq!(t.export().await, export_before);
+}
+
+#[tokio::test]
+async fn bearer_scheme_and_token_are_checked_exactly() {
+    let t = TestApp::new().await;
+    let fixtures = Fixtures::load(&t).await;
+    let (uri, body) = concrete(&Method::PUT, "/api/v1/items/{code}", &fixtures, true);
+    let body = body.unwrap().1;
+    let put = |auth: &str| {
+        req(Method::PUT, &uri)
+            .header(header::AUTHORIZATION, auth)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.clone()))
+            .unwrap()
+    };
+    // The scheme is case-insensitive (RFC 9110 §11.1); surrounding blanks are tolerated.
+    for ok in [
+        format!("Bearer {ADMIN}"),
+        format!("bearer {ADMIN}"),
+        format!("BEARER {ADMIN}"),
+        format!("Bearer   {ADMIN}  "),
+    ] {
+        let r = t.send(put(&ok)).await;
+        assert_eq!(r.status, StatusCode::OK, "{ok:?}: {}", r.text());
+    }
+    for bad in [
+        format!("Bearer {ADMIN}x"),
+        format!("Bearer {}", &ADMIN[..ADMIN.len() - 1]),
+        format!("Bearer {}", ADMIN.to_uppercase()),
+        format!("Token {ADMIN}"),
+        format!("Bearer{ADMIN}"),
+        ADMIN.to_string(),
+        "Bearer".to_string(),
+    ] {
+        let r = t.send(put(&bad)).await;
+        r.problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+        assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    }
+    // English on request, header kept.
+    let r = t
+        .send(
+            req(Method::PUT, &uri)
+                .header(header::ACCEPT_LANGUAGE, "en")
+                .body(Body::from(body.clone()))
+                .unwrap(),
+        )
+        .await;
+    let p = r.problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_eq!(p["title"], p["message_en"]);
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_exactly_the_policy_table() {
+    let t = TestApp::new().await;
+    let r = t.get("/api/v1/openapi.json").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["info"]["title"], "onetrip API");
+    assert!(doc["components"]["securitySchemes"]["admin_token"].is_object());
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+
+    let mut documented: BTreeSet<(String, String)> = BTreeSet::new();
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let method = method.to_uppercase();
+            let permission = ROUTES
+                .iter()
+                .find(|(m, p, _)| m.as_str() == method && p == path)
+                .map(|(_, _, perm)| *perm);
+            // Writes declare the admin token, reads do not.
+            let secured = operation
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| s.iter().any(|r| r.get("admin_token").is_some()));
+            assert_eq!(
+                secured,
+                permission == Some(Permission::CatalogWrite),
+                "{method} {path}: security in OpenAPI matches the policy"
+            );
+            documented.insert((method, path.clone()));
+        }
+    }
+    documented.insert(("GET".into(), "/".into()));
+    documented.insert(("GET".into(), "/api/v1/openapi.json".into()));
+    let table: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p, _)| (m.as_str().to_string(), (*p).to_string()))
+        .collect();
+    assert_eq!(table.len(), ROUTES.len(), "no duplicates in ROUTES");
+    assert_eq!(
+        documented,
+        table,
+        "documented but not in policy: {:?}; in policy but not documented: {:?}",
+        documented.difference(&table).collect::<Vec<_>>(),
+        table.difference(&documented).collect::<Vec<_>>()
+    );
+    // The library's own document is the one served.
+    let lib = serde_json::to_value(onetrip_web::openapi()).unwrap();
+    assert_eq!(lib["paths"], doc["paths"]);
+}
