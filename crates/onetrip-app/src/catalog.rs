@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use onetrip_domain::Localized;
 use onetrip_domain::catalog::{
-    Catalog, Department, Division, Guide, ItemStatus, ItemType, LifeEvent, Rule, ServiceItem,
-    ServiceObject, Violation, validate_catalog, validate_item, visible_divisions,
+    Catalog, Department, Division, Guide, ItemType, LifeEvent, Rule, ServiceItem, ServiceObject,
+    Violation, validate_catalog, validate_item, visible_divisions,
 };
 use onetrip_domain::identifiers::DivisionCode;
 use onetrip_search::SearchQuery;
@@ -35,6 +35,8 @@ pub struct ItemQuery {
     pub life_event: Option<LifeEvent>,
     /// Sub-items of this item.
     pub parent: Option<String>,
+    /// Also find cancelled items (hidden by default).
+    pub include_cancelled: bool,
     /// Page size (1–100).
     pub limit: usize,
     /// Rows to skip.
@@ -75,12 +77,7 @@ fn summary_of(item: &ServiceItem, version: i64) -> ItemSummary {
         department_code: item.department_code.clone(),
         division_code: item.division_code.clone(),
         service_object: item.service_object.as_str().to_string(),
-        status: match item.status {
-            ItemStatus::Active => "active",
-            ItemStatus::Suspended => "suspended",
-            ItemStatus::Cancelled => "cancelled",
-        }
-        .to_string(),
+        status: item.status.as_str().to_string(),
         version,
     }
 }
@@ -269,6 +266,7 @@ impl App {
                 life_event: query.life_event,
                 parent: query.parent.clone(),
                 status: None,
+                include_cancelled: query.include_cancelled,
                 limit: i64::try_from(limit).unwrap_or(i64::MAX),
                 offset: i64::try_from(query.offset).unwrap_or(i64::MAX),
             };
@@ -293,6 +291,7 @@ impl App {
             service_object: query.service_object,
             item_type: query.item_type,
             life_event: query.life_event,
+            include_cancelled: query.include_cancelled,
             limit,
             // tantivy reserves room for offset + limit hits up front, so a huge offset overflows
             // or exhausts memory. No page starts past the last document: clamp there (the page

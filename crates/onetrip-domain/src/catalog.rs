@@ -199,6 +199,17 @@ pub enum ItemStatus {
     Cancelled,
 }
 
+impl ItemStatus {
+    /// The snake_case name used in JSON and query strings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Active => "active",
+            ItemStatus::Suspended => "suspended",
+            ItemStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// Life-event tags (citizen and enterprise life cycles) used to browse and filter the catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

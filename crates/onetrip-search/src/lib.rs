@@ -11,7 +11,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
-use onetrip_domain::catalog::{ItemType, LifeEvent, ServiceItem, ServiceObject};
+use onetrip_domain::catalog::{ItemStatus, ItemType, LifeEvent, ServiceItem, ServiceObject};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
@@ -89,6 +89,8 @@ pub struct SearchQuery {
     pub item_type: Option<ItemType>,
     /// Life event.
     pub life_event: Option<LifeEvent>,
+    /// Also find cancelled items (kept for the cases filed under them; hidden by default).
+    pub include_cancelled: bool,
     /// Page size.
     pub limit: usize,
     /// Hits to skip.
@@ -126,6 +128,7 @@ struct Fields {
     service_object: Field,
     item_type: Field,
     life_event: Field,
+    status: Field,
 }
 
 /// The in-memory search index over the catalog.
@@ -180,6 +183,7 @@ impl SearchIndex {
             service_object: builder.add_text_field("service_object", STRING),
             item_type: builder.add_text_field("item_type", STRING),
             life_event: builder.add_text_field("life_event", STRING),
+            status: builder.add_text_field("status", STRING),
         };
         let index = Index::create_in_ram(builder.build());
         index.tokenizers().register(
@@ -237,6 +241,7 @@ impl SearchIndex {
         for e in &item.life_events {
             doc.add_text(f.life_event, e.as_str());
         }
+        doc.add_text(f.status, item.status.as_str());
         doc
     }
 
@@ -356,6 +361,12 @@ impl SearchIndex {
         }
         if let Some(e) = q.life_event {
             out.push((Occur::Must, term(f.life_event, e.as_str())));
+        }
+        if !q.include_cancelled {
+            out.push((
+                Occur::MustNot,
+                term(f.status, ItemStatus::Cancelled.as_str()),
+            ));
         }
         out
     }

@@ -259,3 +259,20 @@ proptest! {
         prop_assert!(r.hits.len() <= 100);
     }
 }
+
+#[test]
+fn cancelled_items_are_hidden_unless_asked_for() {
+    let index = index();
+    let mut cancelled = catalog().items[0].clone();
+    cancelled.name = "已取消的旧事项甲乙丙".to_string();
+    cancelled.status = onetrip_domain::catalog::ItemStatus::Cancelled;
+    index.upsert(&[cancelled.clone()], &names()).unwrap();
+    assert_eq!(index.search(&query("甲乙丙")).unwrap().total, 0);
+    let q = SearchQuery {
+        include_cancelled: true,
+        ..query("甲乙丙")
+    };
+    let r = index.search(&q).unwrap();
+    assert_eq!(r.hits.len(), 1);
+    assert_eq!(r.hits[0].implementation_code, cancelled.implementation_code);
+}

@@ -89,6 +89,8 @@ pub struct ItemFilter {
     pub parent: Option<String>,
     /// Only items with this status.
     pub status: Option<ItemStatus>,
+    /// Also list cancelled items (hidden by default).
+    pub include_cancelled: bool,
     /// Page size.
     pub limit: i64,
     /// Rows to skip.
@@ -656,7 +658,9 @@ where
     }
     if let Some(s) = f.status {
         qb.push(" AND status = ");
-        qb.push_bind(enum_str(&s)?);
+        qb.push_bind(s.as_str().to_string());
+    } else if !f.include_cancelled {
+        qb.push(" AND status <> 'cancelled'");
     }
     Ok(())
 }

@@ -436,6 +436,7 @@ async fn seed(db: &Db) -> Catalog {
 fn all() -> ItemFilter {
     ItemFilter {
         limit: 100,
+        include_cancelled: true,
         ..ItemFilter::default()
     }
 }
@@ -792,9 +793,20 @@ async fn summary_columns_follow_the_current_version(db: &Db) {
     moved.base_code = "00000000009Z".to_string();
     assert_eq!(db.save_item(&moved, at(5)).await.unwrap(), (2, true));
 
+    // Cancelled items are hidden from lists unless asked for.
+    let (hidden, _) = db
+        .list_items(&ItemFilter {
+            department: Some(civil_affairs()),
+            limit: 10,
+            ..ItemFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(hidden.iter().all(|s| s.implementation_code != LIC2));
     let (page, _) = db
         .list_items(&ItemFilter {
             department: Some(civil_affairs()),
+            include_cancelled: true,
             limit: 10,
             ..ItemFilter::default()
         })

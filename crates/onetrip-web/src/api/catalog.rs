@@ -65,6 +65,8 @@ pub struct ItemsParams {
     life_event: Option<String>,
     /// Sub-items of this item (implementation code).
     parent: Option<String>,
+    /// Also find cancelled items (kept for the cases filed under them; hidden by default).
+    include_cancelled: Option<bool>,
     /// Page size, 1–100 (default 20).
     limit: Option<usize>,
     /// Items to skip (default 0).
@@ -106,6 +108,7 @@ pub async fn list_items(
         item_type: enum_param("item_type", p.item_type.as_deref())?,
         life_event: enum_param("life_event", p.life_event.as_deref())?,
         parent: p.parent.filter(|d| !d.is_empty()),
+        include_cancelled: p.include_cancelled.unwrap_or(false),
         limit: p.limit.unwrap_or(20),
         offset: p.offset.unwrap_or(0),
     };

@@ -58,7 +58,8 @@ fn export_codes(export: &Value, keep: impl Fn(&Value) -> bool) -> BTreeSet<Strin
         .as_array()
         .unwrap()
         .iter()
-        .filter(|i| keep(i))
+        // The public list hides cancelled items (see cancelled_items_are_hidden_unless_asked_for).
+        .filter(|i| i["status"] != "cancelled" && keep(i))
         .map(|i| i["implementation_code"].as_str().unwrap().to_string())
         .collect()
 }
@@ -143,7 +144,10 @@ async fn search_hukou_finds_household_registration_items() {
 async fn list_without_query_is_the_whole_catalog_ordered_by_code() {
     let t = TestApp::new().await;
     let (total, items) = all_pages(&t, "").await;
-    assert_eq!(total, 142, "the demo catalog has 142 items");
+    assert_eq!(
+        total, 141,
+        "the demo catalog has 142 items, one of them cancelled"
+    );
     let listed: Vec<&str> = items
         .iter()
         .map(|i| i["implementation_code"].as_str().unwrap())
@@ -189,14 +193,14 @@ async fn paging_is_consistent() {
         let page = t
             .get_json(&format!("/api/v1/items?limit=25&offset={offset}"))
             .await;
-        assert_eq!(page["total"], 142);
+        assert_eq!(page["total"], 141);
         assert_eq!(page["limit"], 25);
         assert_eq!(page["offset"], offset);
         let batch = page["items"].as_array().unwrap();
-        assert_eq!(batch.len(), 25.min(142 - offset));
+        assert_eq!(batch.len(), 25.min(141 - offset));
         seen.extend(batch.iter().cloned());
         offset += 25;
-        if offset >= 142 {
+        if offset >= 141 {
             break;
         }
     }
@@ -204,7 +208,7 @@ async fn paging_is_consistent() {
 
     // Past the end: no items, same total.
     let page = t.get_json("/api/v1/items?limit=10&offset=500").await;
-    assert_eq!(page["total"], 142);
+    assert_eq!(page["total"], 141);
     assert_eq!(page["items"].as_array().unwrap().len(), 0);
     // The page size is clamped to 1..=100.
     let page = t.get_json("/api/v1/items?limit=1000").await;
@@ -391,7 +395,7 @@ async fn department_service_object_type_and_life_event_filters() {
     let page = t
         .get_json("/api/v1/items?service_object=&item_type=&life_event=&division=&department=")
         .await;
-    assert_eq!(page["total"], 142);
+    assert_eq!(page["total"], 141);
 }
 
 #[tokio::test]
@@ -604,7 +608,7 @@ async fn odd_search_text_and_extreme_paging_never_fail() {
         .await;
     assert!(page["total"].as_u64().unwrap() >= 3);
     // Blank text lists the catalog.
-    assert_eq!(t.get_json("/api/v1/items?q=%20%20").await["total"], 142);
+    assert_eq!(t.get_json("/api/v1/items?q=%20%20").await["total"], 141);
 
     // Offsets far past the end: an empty page with the right total, with or without text
     // (the search engine reserves room for offset + limit hits; this must not overflow).
@@ -626,4 +630,27 @@ async fn odd_search_text_and_extreme_paging_never_fail() {
     t.get("/api/v1/items?offset=18446744073709551616")
         .await
         .problem(StatusCode::BAD_REQUEST, "invalid_query");
+}
+
+#[tokio::test]
+async fn cancelled_items_are_hidden_unless_asked_for() {
+    let t = TestApp::new().await;
+    let export = t.export().await;
+    let cancelled: Vec<&Value> = export["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "cancelled")
+        .collect();
+    assert_eq!(cancelled.len(), 1, "the demo keeps one cancelled item");
+    let code = cancelled[0]["implementation_code"].as_str().unwrap();
+    let name = cancelled[0]["name"].as_str().unwrap();
+    for query in [String::new(), format!("q={}", enc(name))] {
+        let (_, items) = all_pages(&t, &query).await;
+        assert!(codes(&items).iter().all(|c| c != code), "{query}");
+        let (_, items) = all_pages(&t, &format!("{query}&include_cancelled=true")).await;
+        assert!(codes(&items).iter().any(|c| c == code), "{query}");
+    }
+    // Cases filed under it can still read it.
+    assert_eq!(t.item_doc(code).await["status"], "cancelled");
 }

@@ -341,7 +341,7 @@ items:
     let doc = t.item_doc(code).await;
     assert_eq!(doc["name"], "测试企业骆驼证明开具");
     assert_eq!(doc["materials"][0]["required"], true, "defaults applied");
-    assert_eq!(t.get_json("/api/v1/items").await["total"], 143);
+    assert_eq!(t.get_json("/api/v1/items").await["total"], 142);
     let found = t
         .get_json(&format!("/api/v1/items?q={}", enc("骆驼")))
         .await;
