@@ -35,6 +35,51 @@
 //! - The layout of the certificate identifier is *(unverified)* against the text of
 //!   GB/T 36904; see [`CertificateId`].
 
+/// Implements `Display`, `Debug`, `FromStr` and string serde (through `parse`) for an identifier
+/// that is public data (not masked) and has `parse(&str) -> Result<Self, $err>` and `as_str()`.
+macro_rules! public_text_identifier {
+    ($ty:ident, $err:ident) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_tuple(stringify!($ty))
+                    .field(&self.as_str())
+                    .finish()
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = $err;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                use $crate::Localized as _;
+                let s = String::deserialize(deserializer)?;
+                Self::parse(&s).map_err(|e| {
+                    serde::de::Error::custom(format_args!("{}: {}", e.code(), e.message_en()))
+                })
+            }
+        }
+    };
+}
+pub(crate) use public_text_identifier;
+
 mod certificate;
 mod credit;
 mod division;

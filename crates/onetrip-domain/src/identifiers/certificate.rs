@@ -5,9 +5,8 @@
 //! on its own ([`iso7064_mod37_36_check_char`]) so that a correction stays local.
 
 use std::fmt;
-use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use super::{CreditCode, CreditCodeError, shown, width_hint_en, width_hint_zh};
 use crate::Localized;
@@ -277,39 +276,7 @@ impl CertificateId {
     }
 }
 
-impl fmt::Display for CertificateId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.value)
-    }
-}
-
-impl fmt::Debug for CertificateId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("CertificateId").field(&self.value).finish()
-    }
-}
-
-impl FromStr for CertificateId {
-    type Err = CertificateIdError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl Serialize for CertificateId {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.value)
-    }
-}
-
-impl<'de> Deserialize<'de> for CertificateId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        Self::parse(&s)
-            .map_err(|e| serde::de::Error::custom(format_args!("{}: {}", e.code(), e.message_en())))
-    }
-}
+crate::identifiers::public_text_identifier!(CertificateId, CertificateIdError);
 
 /// A serialisable description of a certificate identifier.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,9 +2,8 @@
 //! inside them.
 
 use std::fmt;
-use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use super::division::DivisionCodeError;
 use super::{DivisionCode, ascii_str, shown, width_hint_en, width_hint_zh};
@@ -363,39 +362,7 @@ impl CreditCode {
     }
 }
 
-impl fmt::Display for CreditCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for CreditCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("CreditCode").field(&self.as_str()).finish()
-    }
-}
-
-impl FromStr for CreditCode {
-    type Err = CreditCodeError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl Serialize for CreditCode {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for CreditCode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        Self::parse(&s)
-            .map_err(|e| serde::de::Error::custom(format_args!("{}: {}", e.code(), e.message_en())))
-    }
-}
+crate::identifiers::public_text_identifier!(CreditCode, CreditCodeError);
 
 /// A serialisable description of a credit code.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,9 +1,8 @@
 //! GB/T 2260 administrative division codes.
 
 use std::fmt;
-use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use super::{ascii_str, shown, width_hint_en, width_hint_zh};
 use crate::Localized;
@@ -196,39 +195,7 @@ impl DivisionCode {
     }
 }
 
-impl fmt::Display for DivisionCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for DivisionCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("DivisionCode").field(&self.as_str()).finish()
-    }
-}
-
-impl FromStr for DivisionCode {
-    type Err = DivisionCodeError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl Serialize for DivisionCode {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for DivisionCode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        Self::parse(&s)
-            .map_err(|e| serde::de::Error::custom(format_args!("{}: {}", e.code(), e.message_en())))
-    }
-}
+crate::identifiers::public_text_identifier!(DivisionCode, DivisionCodeError);
 
 /// Why a string is not a division code.
 #[derive(Clone, Debug, PartialEq, Eq)]
