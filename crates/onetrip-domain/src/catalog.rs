@@ -649,6 +649,8 @@ pub enum Rule {
     EffectiveDates,
     /// The item names itself as parent.
     SelfParent,
+    /// The parent is itself a sub-item (the catalog has two levels).
+    NestedSubItem(String),
     /// A time limit beyond any legal period (more than 365 working days).
     LimitTooLarge(u16),
     /// The field does not have the expected form (wrong type, unknown value or unknown field).
@@ -700,6 +702,7 @@ impl Localized for Violation {
             Rule::MaterialCount => "material_count",
             Rule::EffectiveDates => "effective_dates",
             Rule::SelfParent => "self_parent",
+            Rule::NestedSubItem(_) => "nested_sub_item",
             Rule::LimitTooLarge(_) => "limit_too_large",
             Rule::Malformed(_) => "malformed",
         }
@@ -742,6 +745,9 @@ impl Localized for Violation {
             Rule::MaterialCount => format!("{p}：材料份数应至少为1"),
             Rule::EffectiveDates => format!("{p}：计划取消日期不得早于生效日期"),
             Rule::SelfParent => format!("{p}：事项不能以自身为上级事项"),
+            Rule::NestedSubItem(code) => {
+                format!("{p}：上级事项“{code}”本身是子项，子项只能挂在主项下")
+            }
             Rule::LimitTooLarge(days) => format!("{p}：时限{days}个工作日超出合理范围（最多365）"),
             Rule::Malformed(why) => format!("{p}：格式不正确（{why}）"),
         }
@@ -804,6 +810,9 @@ impl Localized for Violation {
                 format!("{p}: the cancellation date must not be before the effective date")
             }
             Rule::SelfParent => format!("{p}: an item cannot be its own parent"),
+            Rule::NestedSubItem(code) => format!(
+                "{p}: the parent \"{code}\" is itself a sub-item; sub-items hang under main items only"
+            ),
             Rule::LimitTooLarge(days) => {
                 format!("{p}: {days} working days is beyond any legal period (at most 365)")
             }
@@ -1176,14 +1185,21 @@ pub fn validate_catalog(catalog: &Catalog, known: &KnownCodes) -> Vec<Violation>
         }
     }
     for (i, item) in catalog.items.iter().enumerate() {
-        if let Some(parent) = &item.parent_code
-            && !items.contains_key(parent.as_str())
-            && !known.items.contains(parent)
-        {
-            out.push(Violation::new(
+        let Some(parent) = &item.parent_code else {
+            continue;
+        };
+        match items.get(parent.as_str()) {
+            // The catalog has two levels: main items and their sub-items.
+            Some(&p) if catalog.items[p].parent_code.is_some() => out.push(Violation::new(
+                format!("items[{i}].parent_code"),
+                Rule::NestedSubItem(parent.clone()),
+            )),
+            Some(_) => {}
+            None if known.items.contains(parent) => {}
+            None => out.push(Violation::new(
                 format!("items[{i}].parent_code"),
                 Rule::UnknownReference(parent.clone()),
-            ));
+            )),
         }
     }
     out
