@@ -37,6 +37,9 @@ fn item() -> ServiceItem {
     .unwrap()
 }
 
+/// A change that breaks one rule.
+type Change = fn(&mut ServiceItem);
+
 fn codes(item: &ServiceItem) -> Vec<(String, &'static str)> {
     validate_item(item, "")
         .iter()
@@ -51,7 +54,7 @@ fn the_base_item_is_valid() {
 
 #[test]
 fn each_rule_reports_its_field() {
-    let cases: Vec<(fn(&mut ServiceItem), &str, &str)> = vec![
+    let cases: Vec<(Change, &str, &str)> = vec![
         (
             |i| i.promised_limit = 30,
             "promised_limit",
