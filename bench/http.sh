@@ -2,7 +2,8 @@
 # Item reads over HTTP: `GET /api/v1/items/{code}` of `onetrip demo` (SQLite) against a trivial
 # axum handler (crates/onetrip-web/examples/trivial.rs, `GET /` → {"ok":true}), measured the same
 # way with wrk in the same run, alternating, on loopback. Prints requests/s and latency
-# percentiles for both and the ratio.
+# percentiles for both and the ratio. onetrip's GET /healthz (the whole middleware stack, no
+# database) is measured too, to tell the cost of the middleware from that of the database read.
 #
 # Usage: bench/http.sh            (builds release binaries first; SKIP_BUILD=1 to skip)
 # Tunables (environment): THREADS=2 CONNECTIONS=64 DURATION=10 WARMUP=2 ROUNDS=3
@@ -71,24 +72,35 @@ printf 'trivial %s (pid %s) (%s bytes)\n' "$TRIVIAL_URL" "$TRIVIAL_PID" "$(bytes
 printf 'wrk -t%s -c%s -d%ss --latency, %s s warm-up before each run, %s alternating rounds\n\n' \
   "$THREADS" "$CONNECTIONS" "$DURATION" "$WARMUP" "$ROUNDS"
 
-declare -a ON_RPS TR_RPS
-printf '%-6s %-8s %10s %9s %9s %9s %7s\n' round server "req/s" "p50 ms" "p90 ms" "p99 ms" errors
+declare -a ON_RPS TR_RPS HZ_RPS
+printf '%-6s %-26s %10s %9s %9s %9s %7s\n' round "server, path" "req/s" "p50 ms" "p90 ms" "p99 ms" errors
 for ((r = 1; r <= ROUNDS; r++)); do
-  for server in onetrip trivial; do
-    if [[ $server == onetrip ]]; then url="$ITEM_URL"; else url="$TRIVIAL_URL"; fi
+  for server in items trivial healthz; do
+    case $server in
+      items) url="$ITEM_URL" label="onetrip /api/v1/items/{code}" ;;
+      trivial) url="$TRIVIAL_URL" label="trivial /" ;;
+      healthz) url="$ONETRIP_URL/healthz" label="onetrip /healthz" ;;
+    esac
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null
     read -r rps p50 p90 p99 err < <(run_wrk "$url")
-    printf '%-6s %-8s %10s %9s %9s %9s %7s\n' "$r" "$server" "$rps" "$p50" "$p90" "$p99" "$err"
-    if [[ $server == onetrip ]]; then ON_RPS+=("$rps"); else TR_RPS+=("$rps"); fi
+    printf '%-6s %-26s %10s %9s %9s %9s %7s\n' "$r" "$label" "$rps" "$p50" "$p90" "$p99" "$err"
+    case $server in
+      items) ON_RPS+=("$rps") ;;
+      trivial) TR_RPS+=("$rps") ;;
+      healthz) HZ_RPS+=("$rps") ;;
+    esac
   done
 done
 
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 on="$(median "${ON_RPS[@]}")"
 tr="$(median "${TR_RPS[@]}")"
+hz="$(median "${HZ_RPS[@]}")"
 echo
 printf 'median req/s: onetrip GET /api/v1/items/{code} %s, trivial %s, ratio onetrip/trivial %s\n' \
   "$on" "$tr" "$(awk -v a="$on" -v b="$tr" 'BEGIN {printf "%.2f", a / b}')"
+printf 'median req/s: onetrip GET /healthz (middleware, no database) %s, ratio to trivial %s\n' \
+  "$hz" "$(awk -v a="$hz" -v b="$tr" 'BEGIN {printf "%.2f", a / b}')"
 printf 'target >= 20000 req/s: %s\n' "$(awk -v a="$on" 'BEGIN {print (a >= 20000) ? "met" : "MISSED"}')"
 
 stop_server "$TRIVIAL_PID"
