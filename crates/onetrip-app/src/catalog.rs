@@ -1,6 +1,7 @@
 //! Catalog use cases: import, publish, read, list and search.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use onetrip_domain::Localized;
@@ -92,6 +93,7 @@ impl App {
             return Err(AppError::Invalid(violations));
         }
         let report = self.db.save_catalog(&catalog, now).await?;
+        self.items.clear();
         if !catalog.departments.is_empty() {
             // Department names are part of every document of their items.
             self.rebuild_search_index().await?;
@@ -150,6 +152,7 @@ impl App {
         }
         let (version, changed) = self.db.save_item(&item, now).await?;
         if changed {
+            self.items.remove(code);
             self.index_items(std::slice::from_ref(&item)).await?;
             tracing::info!(code, version, "item published");
         }
@@ -191,11 +194,25 @@ impl App {
     }
 
     /// The current version of an item.
-    pub async fn item(&self, code: &str) -> Result<StoredItem> {
-        self.db.item(code).await?.ok_or_else(|| AppError::NotFound {
-            kind: "item",
-            key: code.to_string(),
-        })
+    ///
+    /// Current versions are cached in memory: a publication through this replica replaces the
+    /// entry at once, one through another replica within a refresh interval
+    /// ([`App::refresh_search_index`]).
+    pub async fn item(&self, code: &str) -> Result<Arc<StoredItem>> {
+        if let Some(hit) = self.items.get(code) {
+            return Ok(hit);
+        }
+        let stored = self
+            .db
+            .item(code)
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                kind: "item",
+                key: code.to_string(),
+            })?;
+        let stored = Arc::new(stored);
+        self.items.put(code, stored.clone());
+        Ok(stored)
     }
 
     /// One version of an item.
@@ -391,6 +408,9 @@ impl App {
             return Ok(0);
         }
         let items: Vec<ServiceItem> = fresh.into_iter().map(|c| c.item).collect();
+        for item in &items {
+            self.items.remove(&item.implementation_code);
+        }
         self.index_items(&items).await?;
         tracing::debug!(count = items.len(), "search index refreshed");
         Ok(items.len())
@@ -444,6 +464,43 @@ impl IndexedVersions {
             true
         } else {
             false
+        }
+    }
+}
+
+/// Most current item versions kept in memory at once.
+const ITEM_CACHE_CAPACITY: usize = 4096;
+
+/// Current item versions by implementation code. Bounded: when full it starts over, which keeps
+/// it simple and is cheap because an entry is one database read.
+#[derive(Debug, Default)]
+pub(crate) struct ItemCache {
+    entries: RwLock<HashMap<String, Arc<StoredItem>>>,
+}
+
+impl ItemCache {
+    fn get(&self, code: &str) -> Option<Arc<StoredItem>> {
+        self.entries.read().ok()?.get(code).cloned()
+    }
+
+    fn put(&self, code: &str, stored: Arc<StoredItem>) {
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= ITEM_CACHE_CAPACITY {
+                entries.clear();
+            }
+            entries.insert(code.to_string(), stored);
+        }
+    }
+
+    fn remove(&self, code: &str) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(code);
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
         }
     }
 }

@@ -113,6 +113,7 @@ pub struct App {
     pub db: Db,
     search: Arc<SearchIndex>,
     indexed: Arc<std::sync::Mutex<catalog::IndexedVersions>>,
+    items: Arc<catalog::ItemCache>,
     calendar: Arc<RwLock<Arc<WorkCalendar>>>,
 }
 
@@ -137,6 +138,7 @@ impl App {
             db,
             search,
             indexed: Arc::default(),
+            items: Arc::default(),
             calendar: Arc::new(RwLock::new(Arc::new(WorkCalendar::builtin()))),
         };
         app.reload_calendar().await?;

@@ -28,6 +28,7 @@ async fn a_change_on_one_replica_reaches_the_other() {
 
     let found = a.find_items(&query("结婚登记")).await.unwrap();
     let code = found.items[0].summary.implementation_code.clone();
+    assert_eq!(b.item(&code).await.unwrap().version, 1);
     let mut item = a.item(&code).await.unwrap().item().unwrap();
     item.name = "结婚登记（跨省通办试点）".to_string();
     item.keywords.push("鹊桥专窗".to_string());
@@ -39,6 +40,16 @@ async fn a_change_on_one_replica_reaches_the_other() {
 
     assert!(a.find_items(&query("鹊桥专窗")).await.unwrap().total == 1);
     assert_eq!(
+        a.item(&code).await.unwrap().version,
+        2,
+        "the publisher reads its own write"
+    );
+    assert_eq!(
+        b.item(&code).await.unwrap().version,
+        1,
+        "b has v1 cached until it refreshes"
+    );
+    assert_eq!(
         b.find_items(&query("鹊桥专窗")).await.unwrap().total,
         0,
         "not yet seen by b"
@@ -48,6 +59,11 @@ async fn a_change_on_one_replica_reaches_the_other() {
     assert_eq!(hits.total, 1);
     assert_eq!(hits.items[0].summary.implementation_code, code);
     assert_eq!(hits.items[0].summary.version, 2);
+    assert_eq!(
+        b.item(&code).await.unwrap().version,
+        2,
+        "the refresh evicted the cached v1"
+    );
     // Nothing new: nothing re-indexed.
     assert_eq!(b.refresh_search_index().await.unwrap(), 0);
 }

@@ -26,7 +26,7 @@ use onetrip_app::App;
 use secrecy::SecretString;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -41,6 +41,9 @@ pub struct AppState {
     /// Token that authorises catalog writes; writes are refused when absent.
     pub admin_token: Option<SecretString>,
 }
+
+/// The state handlers receive: one pointer to share per request instead of a copy of each part.
+pub type Shared = Arc<AppState>;
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,7 +91,7 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// The API routes with their OpenAPI description.
-fn api_router() -> OpenApiRouter<AppState> {
+fn api_router() -> OpenApiRouter<Shared> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::catalog::router())
         .merge(api::calendar::router())
@@ -103,6 +106,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Builds the whole HTTP application.
 pub fn router(state: AppState) -> Router {
+    let state: Shared = Arc::new(state);
     let (routes, doc) = api_router().split_for_parts();
     let doc = Arc::new(doc.to_pretty_json().unwrap_or_else(|_| "{}".to_string()));
     let request_id = HeaderName::from_static("x-request-id");
@@ -161,7 +165,10 @@ pub fn router(state: AppState) -> Router {
                     )
                     .into_response()
                 }))
-                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(SetRequestIdLayer::new(
+                    request_id.clone(),
+                    ops::SequentialRequestId::new(),
+                ))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(middleware::from_fn(problem::negotiate_language))
                 .layer(tower_http::timeout::TimeoutLayer::with_status_code(

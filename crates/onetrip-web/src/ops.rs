@@ -1,24 +1,26 @@
 //! Operations endpoints (`/healthz`, `/readyz`, `/metrics`), request metrics and the landing page.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
+use tower_http::request_id::{MakeRequestId, RequestId};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
+use crate::Shared;
 use crate::problem::ApiError;
 
 /// The operations routes.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(readyz))
@@ -44,7 +46,7 @@ pub async fn healthz() -> Json<Status> {
     responses((status = 200, description = "Ready", body = Status),
               (status = 503, description = "Not ready", body = crate::problem::Problem,
                content_type = "application/problem+json")))]
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+pub async fn readyz(State(state): State<Shared>) -> Result<Json<Status>, ApiError> {
     state
         .app
         .db
@@ -81,6 +83,40 @@ pub async fn metrics() -> Response {
                 .into_response()
         }
         None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Request ids `<process prefix>-<sequence>`: unique across replicas (the prefix is random per
+/// process) without a system call per request, unlike random UUIDs.
+#[derive(Debug, Clone)]
+pub struct SequentialRequestId {
+    prefix: Arc<str>,
+    next: Arc<AtomicU64>,
+}
+
+impl SequentialRequestId {
+    /// A generator with a fresh random prefix.
+    pub fn new() -> Self {
+        let prefix = uuid::Uuid::new_v4().simple().to_string();
+        SequentialRequestId {
+            prefix: prefix.get(..12).unwrap_or(&prefix).into(),
+            next: Arc::new(AtomicU64::new(1)),
+        }
+    }
+}
+
+impl Default for SequentialRequestId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MakeRequestId for SequentialRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n}", self.prefix))
+            .ok()
+            .map(RequestId::new)
     }
 }
 

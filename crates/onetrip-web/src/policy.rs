@@ -11,8 +11,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 
-use crate::AppState;
 use crate::problem::ApiError;
+use crate::{AppState, Shared};
 
 /// Who is asking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,7 +178,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Middleware applying the policy to the matched route.
-pub async fn require(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn require(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let template = request
         .extensions()
         .get::<axum::extract::MatchedPath>()

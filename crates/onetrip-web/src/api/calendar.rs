@@ -9,12 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
+use crate::Shared;
 use crate::extract::{Path, Query, RawBody, date_param};
 use crate::problem::{ApiError, FieldError, Problem};
 
 /// The calendar routes.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
         .routes(routes!(deadline))
         .routes(routes!(working_days))
@@ -70,7 +70,7 @@ fn working_days_param(value: &str) -> Result<u32, ApiError> {
     responses((status = 200, description = "The deadline", body = DeadlineDoc),
               (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn deadline(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Query(p): Query<DeadlineParams>,
 ) -> Result<Json<DeadlineDoc>, ApiError> {
     let start = date_param("start", &p.start)?;
@@ -112,7 +112,7 @@ pub struct BetweenDoc {
     responses((status = 200, description = "The count", body = BetweenDoc),
               (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn working_days(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Query(p): Query<BetweenParams>,
 ) -> Result<Json<BetweenDoc>, ApiError> {
     let start = date_param("start", &p.start)?;
@@ -132,7 +132,7 @@ pub async fn working_days(
     responses((status = 200, description = "The day", body = Object),
               (status = 400, description = "Bad date", body = Problem, content_type = "application/problem+json")))]
 pub async fn day(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Path(date): Path<String>,
 ) -> Result<Json<DayInfo>, ApiError> {
     let date = date_param("date", &date)?;
@@ -151,7 +151,7 @@ pub struct YearDoc {
 /// The years with an official schedule.
 #[utoipa::path(get, path = "/api/v1/calendar/years", tag = "calendar",
     responses((status = 200, description = "Loaded years", body = Vec<YearDoc>)))]
-pub async fn years(State(state): State<AppState>) -> Json<Vec<YearDoc>> {
+pub async fn years(State(state): State<Shared>) -> Json<Vec<YearDoc>> {
     let calendar = state.app.calendar();
     Json(
         calendar
@@ -174,7 +174,7 @@ pub async fn years(State(state): State<AppState>) -> Json<Vec<YearDoc>> {
     responses((status = 200, description = "Imported", body = YearDoc),
               (status = 422, description = "Every problem", body = Problem, content_type = "application/problem+json")))]
 pub async fn put_year(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Path(year): Path<i16>,
     RawBody(body): RawBody,
 ) -> Result<Json<YearDoc>, ApiError> {

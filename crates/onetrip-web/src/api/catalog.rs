@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
+use crate::Shared;
 use crate::extract::{Path, Query, RawBody, enum_param};
 use crate::problem::{ApiError, Problem};
 
@@ -23,7 +23,7 @@ use crate::problem::{ApiError, Problem};
 pub const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
 
 /// The catalog routes.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
         .routes(routes!(list_items))
         .routes(routes!(get_item, put_item))
@@ -92,7 +92,7 @@ pub struct ItemPageDoc {
     responses((status = 200, description = "A page of items", body = ItemPageDoc),
               (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_items(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Query(p): Query<ItemsParams>,
 ) -> Result<Json<ItemPage>, ApiError> {
     let division = p.division.filter(|d| !d.is_empty());
@@ -166,10 +166,11 @@ pub struct ItemVersionDoc {
     responses((status = 200, description = "The item", body = ItemVersionDoc),
               (status = 404, description = "No such item", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_item(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(item_response(&state.app.item(&code).await?, false))
+    let stored = state.app.item(&code).await?;
+    Ok(item_response(&stored, false))
 }
 
 /// Result of publishing an item.
@@ -192,7 +193,7 @@ pub struct Published {
     responses((status = 200, description = "Published", body = Published),
               (status = 422, description = "Rule violations", body = Problem, content_type = "application/problem+json")))]
 pub async fn put_item(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Path(code): Path<String>,
     RawBody(body): RawBody,
 ) -> Result<Json<Published>, ApiError> {
@@ -212,7 +213,7 @@ pub async fn put_item(
     responses((status = 200, description = "Versions, oldest first", body = Vec<serde_json::Value>),
               (status = 404, description = "No such item", body = Problem, content_type = "application/problem+json")))]
 pub async fn item_versions(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Path(code): Path<String>,
 ) -> Result<Json<Vec<VersionInfo>>, ApiError> {
     Ok(Json(state.app.item_versions(&code).await?))
@@ -225,7 +226,7 @@ pub async fn item_versions(
     responses((status = 200, description = "The version", body = ItemVersionDoc),
               (status = 404, description = "No such version", body = Problem, content_type = "application/problem+json")))]
 pub async fn item_version(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Path((code, version)): Path<(String, i64)>,
 ) -> Result<Response, ApiError> {
     Ok(item_response(
@@ -252,7 +253,7 @@ pub struct Guides {
     responses((status = 200, description = "Guides", body = Guides),
               (status = 404, description = "No such item", body = Problem, content_type = "application/problem+json")))]
 pub async fn item_guides(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Path(code): Path<String>,
 ) -> Result<Json<Guides>, ApiError> {
     let (item, situations) = state.app.guides(&code).await?;
@@ -270,7 +271,7 @@ pub async fn item_guides(
     responses((status = 200, description = "The guide", body = Object),
               (status = 404, description = "No such item or situation", body = Problem, content_type = "application/problem+json")))]
 pub async fn item_guide(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Path((code, situation)): Path<(String, String)>,
 ) -> Result<Json<Guide>, ApiError> {
     Ok(Json(state.app.guide(&code, &situation).await?))
@@ -288,7 +289,7 @@ pub struct DepartmentParams {
 #[utoipa::path(get, path = "/api/v1/departments", tag = "catalog", params(DepartmentParams),
     responses((status = 200, description = "Departments", body = Vec<Object>)))]
 pub async fn list_departments(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Query(p): Query<DepartmentParams>,
 ) -> Result<Json<Vec<Department>>, ApiError> {
     let division = p.division.filter(|d| !d.is_empty());
@@ -308,7 +309,7 @@ pub async fn list_departments(
     responses((status = 200, description = "The department", body = Object),
               (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_department(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Path(code): Path<String>,
 ) -> Result<Json<Department>, ApiError> {
     let found = state
@@ -354,7 +355,7 @@ fn mismatch(path: &str, code: &str) -> ApiError {
     responses((status = 204, description = "Saved"),
               (status = 422, description = "Rule violations", body = Problem, content_type = "application/problem+json")))]
 pub async fn put_department(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Path(code): Path<String>,
     RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
@@ -400,7 +401,7 @@ fn division_view(d: Division) -> DivisionView {
 #[utoipa::path(get, path = "/api/v1/divisions", tag = "catalog",
     responses((status = 200, description = "Divisions", body = Vec<DivisionView>)))]
 pub async fn list_divisions(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
 ) -> Result<Json<Vec<DivisionView>>, ApiError> {
     let divisions = state
         .app
@@ -429,7 +430,7 @@ pub struct DivisionDetail {
     responses((status = 200, description = "The division", body = DivisionDetail),
               (status = 404, description = "No such division", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_division(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Path(code): Path<String>,
 ) -> Result<Json<DivisionDetail>, ApiError> {
     let all = state
@@ -475,7 +476,7 @@ pub async fn get_division(
     responses((status = 204, description = "Saved"),
               (status = 422, description = "Rule violations", body = Problem, content_type = "application/problem+json")))]
 pub async fn put_division(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Path(code): Path<String>,
     RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
@@ -499,7 +500,7 @@ pub struct ExportParams {
 #[utoipa::path(get, path = "/api/v1/catalog/export", tag = "catalog", params(ExportParams),
     responses((status = 200, description = "The catalog document", body = Object)))]
 pub async fn export_catalog(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Query(p): Query<ExportParams>,
 ) -> Result<Response, ApiError> {
     let (fmt, content_type, file) = match p.format.as_deref() {
@@ -535,7 +536,7 @@ pub async fn export_catalog(
     responses((status = 200, description = "Imported", body = Object),
               (status = 422, description = "Every violation, nothing imported", body = Problem, content_type = "application/problem+json")))]
 pub async fn import_catalog(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Json<SaveReport>, ApiError> {

@@ -14,12 +14,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
+use crate::Shared;
 use crate::extract::Path;
 use crate::problem::{ApiError, Problem};
 
 /// The identifier routes.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Shared> {
     OpenApiRouter::new().routes(routes!(check))
 }
 
@@ -87,7 +87,7 @@ pub fn today_in_china() -> jiff::civil::Date {
     responses((status = 200, description = "The check result", body = CheckResult),
               (status = 404, description = "Unknown kind of identifier", body = Problem, content_type = "application/problem+json")))]
 pub async fn check(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     Path((kind, value)): Path<(String, String)>,
 ) -> Result<Json<CheckResult>, ApiError> {
     let result = match kind.as_str() {
