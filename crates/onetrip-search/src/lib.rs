@@ -33,6 +33,7 @@ pub const SYNONYMS: &[&[&str]] = &[
     &["营业执照", "设立登记"],
     &["退休", "退休金", "养老金"],
     &["驾照", "驾驶证"],
+    &["迁移", "迁入", "迁出", "落户"],
 ];
 
 /// Words that carry no meaning in a search box (怎么办理…, 我要…).
