@@ -8,6 +8,7 @@
 pub mod calendar;
 pub mod catalog;
 pub mod identifiers;
+pub mod identity;
 
 /// An error or finding that can be shown to a person in Chinese and English.
 ///
