@@ -35,7 +35,7 @@ start_server onetrip "$WORK/onetrip" "$ONETRIP" demo --listen 127.0.0.1:0 --data
 ONETRIP_PID="$SERVER_PID"
 ONETRIP_URL="$SERVER_URL"
 wait_ok "$ONETRIP_URL/readyz"
-CODE="${ITEM_CODE:-$(curl -sf "$ONETRIP_URL/api/v1/items?limit=1" | jq -r '.items[0].implementation_code')}"
+CODE="${ITEM_CODE:-$(curl -sf "$ONETRIP_URL/api/v1/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["implementation_code"])')}"
 [[ -n "$CODE" && "$CODE" != null ]] || die "no item in /api/v1/items"
 ITEM_URL="$ONETRIP_URL/api/v1/items/$CODE"
 curl -sf -o /dev/null "$ITEM_URL" || die "$ITEM_URL does not answer 200"

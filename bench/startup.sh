@@ -25,7 +25,7 @@ machine
 # The existing database: run the demo once (it creates the database and loads the catalog).
 start_server "onetrip demo" "$WORK/demo" "$ONETRIP" demo --listen 127.0.0.1:0 --data-dir "$WORK/data"
 wait_ok "$SERVER_URL/readyz"
-ITEMS="$(curl -sf "$SERVER_URL/api/v1/items?limit=1" | jq -r .total)"
+ITEMS="$(curl -sf "$SERVER_URL/api/v1/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')"
 stop_server "$SERVER_PID"
 PIDS=()
 printf 'database: %s (%s items), %s\n\n' "$WORK/data" "$ITEMS" "$(du -sh "$WORK/data" | cut -f1)"
