@@ -2,6 +2,7 @@
 //! changes in one transaction, and then brings derived state (the search index) up to date.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod calendar;
 pub mod catalog;
 pub mod config;
@@ -26,6 +27,14 @@ pub enum AppError {
     /// Input broke domain rules; every violation is listed.
     #[error("{} violation(s)", .0.len())]
     Invalid(Vec<Violation>),
+    /// Input was refused; every problem is listed with the path of its field. Used where the
+    /// problems are not catalog [`Violation`]s (registration, sign-in forms…).
+    #[error("{} problem(s)", .0.len())]
+    Rejected(Vec<FieldProblem>),
+    /// A sign-in failed. Deliberately says neither whether the account exists nor which part
+    /// was wrong.
+    #[error("sign-in failed")]
+    SignInFailed,
     /// The document could not be read at all (syntax).
     #[error("unreadable document: {0}")]
     Unreadable(String),
@@ -65,7 +74,8 @@ fn kind_zh(kind: &str) -> &'static str {
 impl Localized for AppError {
     fn code(&self) -> &'static str {
         match self {
-            AppError::Invalid(_) => "validation_failed",
+            AppError::Invalid(_) | AppError::Rejected(_) => "validation_failed",
+            AppError::SignInFailed => "sign_in_failed",
             AppError::Unreadable(_) => "unreadable_document",
             AppError::NotFound { .. } => "not_found",
             AppError::Calendar(e) => e.code(),
@@ -78,6 +88,8 @@ impl Localized for AppError {
     fn message_zh(&self) -> String {
         match self {
             AppError::Invalid(v) => format!("提交的内容有{}处问题，请逐项修改", v.len()),
+            AppError::Rejected(p) => format!("提交的内容有{}处问题，请逐项修改", p.len()),
+            AppError::SignInFailed => "手机号码/身份证号码或密码不正确".to_string(),
             AppError::Unreadable(why) => format!("无法读取提交的文档：{why}"),
             AppError::NotFound { kind, key } => format!("{}“{key}”不存在", kind_zh(kind)),
             AppError::Calendar(e) => e.message_zh(),
@@ -93,6 +105,13 @@ impl Localized for AppError {
                 "The submission has {} problem(s); fix each of them",
                 v.len()
             ),
+            AppError::Rejected(p) => format!(
+                "The submission has {} problem(s); fix each of them",
+                p.len()
+            ),
+            AppError::SignInFailed => {
+                "The phone number / ID number or the password is wrong".to_string()
+            }
             AppError::Unreadable(why) => format!("The document cannot be read: {why}"),
             AppError::NotFound { kind, key } => format!("{kind} \"{key}\" does not exist"),
             AppError::Calendar(e) => e.message_en(),
@@ -100,6 +119,45 @@ impl Localized for AppError {
             AppError::Search(e) => e.message_en(),
             AppError::Internal(_) => "Internal error; please try again later".to_string(),
         }
+    }
+}
+
+/// One problem with one field of an input, with its stable code and messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// Path of the field, e.g. `resident_id` or `password`.
+    pub path: String,
+    /// Stable code (the [`Localized::code`] of the domain error).
+    pub code: &'static str,
+    /// Message in Simplified Chinese.
+    pub message_zh: String,
+    /// Message in English.
+    pub message_en: String,
+}
+
+impl FieldProblem {
+    /// A problem at `path` from anything localized.
+    pub fn new(path: impl Into<String>, e: &dyn Localized) -> Self {
+        FieldProblem {
+            path: path.into(),
+            code: e.code(),
+            message_zh: e.message_zh(),
+            message_en: e.message_en(),
+        }
+    }
+}
+
+impl Localized for FieldProblem {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn message_zh(&self) -> String {
+        self.message_zh.clone()
+    }
+
+    fn message_en(&self) -> String {
+        self.message_en.clone()
     }
 }
 

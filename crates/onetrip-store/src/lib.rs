@@ -7,6 +7,7 @@
 //! `TEXT`. Migrations live in `migrations/sqlite` and `migrations/postgres` under identical names.
 #![forbid(unsafe_code)]
 
+mod accounts;
 mod calendar;
 mod catalog;
 #[cfg(feature = "testing")]
@@ -19,6 +20,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use accounts::{NewPerson, NewStaff, OrganisationRow, PersonRow, SignInRow, StaffRow};
 pub use catalog::{ChangedItem, ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$db`, so that one piece of SQL code
@@ -37,13 +39,20 @@ pub(crate) use on_pool;
 /// and a transaction that reads before it writes (as every save does) then fails at once with
 /// `SQLITE_BUSY` whenever another connection writes concurrently, without waiting for the busy
 /// timeout; `BEGIN IMMEDIATE` takes the write lock up front, waiting for it, so concurrent saves
-/// are serialised instead of refused. PostgreSQL uses a plain `BEGIN`.
+/// are serialised instead of refused. PostgreSQL uses a plain `BEGIN`, its row locks and unique
+/// constraints do the rest; catalog writes additionally take [`BeginWrite::begin_catalog_write`].
 pub(crate) trait BeginWrite {
     /// The pool's database.
     type Database: sqlx::Database;
 
     /// Begins a write transaction on a connection of the pool.
     fn begin_write(
+        &self,
+    ) -> impl Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Database>>> + Send;
+
+    /// Begins a catalog write: on top of [`BeginWrite::begin_write`], catalog writers are
+    /// serialised across every replica.
+    fn begin_catalog_write(
         &self,
     ) -> impl Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Database>>> + Send;
 }
@@ -54,6 +63,11 @@ impl BeginWrite for SqlitePool {
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.begin_with("BEGIN IMMEDIATE").await
     }
+
+    async fn begin_catalog_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        // SQLite has one writer at a time already.
+        self.begin_write().await
+    }
 }
 
 /// Advisory lock key of catalog writes on PostgreSQL ("onetrip" in ASCII).
@@ -63,6 +77,12 @@ impl BeginWrite for PgPool {
     type Database = sqlx::Postgres;
 
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.begin().await
+    }
+
+    async fn begin_catalog_write(
+        &self,
+    ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         let mut tx = self.begin().await?;
         // Catalog writes are rare administrator actions: serialise them, as SQLite does, so that
         // two replicas publishing the same item never race for the same version number.
@@ -89,6 +109,12 @@ pub enum StoreError {
     /// Stored data does not decode (a bug or manual tampering).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// Unique values are already taken; lists the columns (e.g. `resident_id`, `phone`).
+    #[error("already taken: {}", .0.join(", "))]
+    Conflict(Vec<&'static str>),
+    /// A reference names a row that does not exist (e.g. `person`, `department`).
+    #[error("unknown {0}")]
+    UnknownReference(&'static str),
 }
 
 impl onetrip_domain::Localized for StoreError {
@@ -97,6 +123,8 @@ impl onetrip_domain::Localized for StoreError {
             StoreError::Database(_) | StoreError::Migrate(_) => "storage_unavailable",
             StoreError::UnsupportedUrl(_) => "unsupported_database_url",
             StoreError::Corrupt(_) => "storage_corrupt",
+            StoreError::Conflict(_) => "already_exists",
+            StoreError::UnknownReference(_) => "unknown_reference",
         }
     }
 
@@ -109,6 +137,8 @@ impl onetrip_domain::Localized for StoreError {
                 "不支持的数据库地址，请使用 sqlite:// 或 postgres://".to_string()
             }
             StoreError::Corrupt(_) => "存储的数据已损坏，请联系管理员".to_string(),
+            StoreError::Conflict(columns) => format!("{}已被使用", columns.join("、")),
+            StoreError::UnknownReference(what) => format!("引用的{what}不存在"),
         }
     }
 
@@ -123,6 +153,8 @@ impl onetrip_domain::Localized for StoreError {
             StoreError::Corrupt(_) => {
                 "Stored data is corrupt; please contact the administrator".to_string()
             }
+            StoreError::Conflict(columns) => format!("Already taken: {}", columns.join(", ")),
+            StoreError::UnknownReference(what) => format!("The referenced {what} does not exist"),
         }
     }
 }

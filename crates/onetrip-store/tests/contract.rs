@@ -16,8 +16,12 @@ use onetrip_domain::catalog::{
 use onetrip_domain::identifiers::{
     CreditCode, DivisionCode, credit_code_check_char, organisation_code_check_char,
 };
+use onetrip_domain::identity::{AccountKind, AssuranceLevel, StaffRole};
 use onetrip_store::testing::TestDb;
-use onetrip_store::{Backend, Db, ItemFilter, ItemSummary, SaveReport, StoreError};
+use onetrip_store::{
+    Backend, Db, ItemFilter, ItemSummary, NewPerson, NewStaff, OrganisationRow, SaveReport,
+    SignInRow, StoreError,
+};
 
 // ---------------------------------------------------------------------------------------------
 // The harness: one `#[tokio::test]` per backend for every contract test.
@@ -99,6 +103,12 @@ contract!(
     concurrent_saves_of_different_items_all_land,
     concurrent_saves_of_one_item_stay_consistent,
     concurrent_catalog_saves_stay_consistent,
+    person_round_trip,
+    person_unique_values_are_conflicts,
+    person_updates,
+    organisation_round_trip_and_references,
+    staff_round_trip_and_references,
+    sign_in_history_newest_first_with_limit,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1699,4 +1709,243 @@ async fn concurrent_catalog_saves_stay_consistent(db: &Db) {
     for code in [LIC1_SUB, LIC2, BEN1, CON1] {
         assert_eq!(assert_versions_consistent(db, code).await, 1);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts.
+// ---------------------------------------------------------------------------------------------
+
+fn new_person(resident_id: &str, phone: &str, name: &str) -> NewPerson {
+    NewPerson {
+        resident_id: resident_id.to_string(),
+        name: name.to_string(),
+        phone: phone.to_string(),
+        email: None,
+        assurance_level: AssuranceLevel::L1,
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_string()),
+    }
+}
+
+const RID1: &str = "11010519491231002X";
+const RID2: &str = "110105194912310029";
+
+async fn person_round_trip(db: &Db) {
+    let mut new = new_person(RID1, "13800138000", "欧阳·娜娜 𠀀");
+    new.email = Some("nana@example.cn".to_string());
+    let id = db.insert_person(&new, at(1)).await.unwrap();
+    assert!(uuid_like(&id), "{id}");
+    let by_id = db.person_by_id(&id).await.unwrap().unwrap();
+    assert_eq!(by_id.resident_id, RID1);
+    assert_eq!(by_id.name, "欧阳·娜娜 𠀀");
+    assert_eq!(by_id.phone, "13800138000");
+    assert_eq!(by_id.email.as_deref(), Some("nana@example.cn"));
+    assert_eq!(by_id.assurance_level, AssuranceLevel::L1);
+    assert_eq!(by_id.password_hash, new.password_hash);
+    assert_eq!(by_id.created_at, at(1));
+    assert_eq!(
+        db.person_by_resident_id(RID1).await.unwrap(),
+        Some(by_id.clone())
+    );
+    assert_eq!(
+        db.person_by_phone("13800138000").await.unwrap(),
+        Some(by_id.clone())
+    );
+    assert_eq!(db.person_by_phone("13800138001").await.unwrap(), None);
+    assert_eq!(db.person_by_resident_id(RID2).await.unwrap(), None);
+    assert_eq!(db.person_by_id("nope").await.unwrap(), None);
+    let debug = format!("{by_id:?}");
+    assert!(
+        !debug.contains(RID1) && debug.contains("110105********002X"),
+        "{debug}"
+    );
+    assert!(
+        !debug.contains("13800138000") && !debug.contains("argon2"),
+        "{debug}"
+    );
+}
+
+fn uuid_like(id: &str) -> bool {
+    id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4
+}
+
+async fn person_unique_values_are_conflicts(db: &Db) {
+    db.insert_person(&new_person(RID1, "13800138000", "张三"), at(1))
+        .await
+        .unwrap();
+    let both = db
+        .insert_person(&new_person(RID1, "13800138000", "李四"), at(2))
+        .await;
+    assert!(
+        matches!(&both, Err(StoreError::Conflict(c)) if c == &vec!["resident_id", "phone"]),
+        "{both:?}"
+    );
+    let id_only = db
+        .insert_person(&new_person(RID1, "13900139000", "李四"), at(2))
+        .await;
+    assert!(
+        matches!(&id_only, Err(StoreError::Conflict(c)) if c == &vec!["resident_id"]),
+        "{id_only:?}"
+    );
+    let phone_only = db
+        .insert_person(&new_person(RID2, "13800138000", "李四"), at(2))
+        .await;
+    assert!(
+        matches!(&phone_only, Err(StoreError::Conflict(c)) if c == &vec!["phone"]),
+        "{phone_only:?}"
+    );
+    assert_eq!(db.person_by_resident_id(RID2).await.unwrap(), None);
+    db.insert_person(&new_person(RID2, "13900139000", "李四"), at(3))
+        .await
+        .unwrap();
+}
+
+async fn person_updates(db: &Db) {
+    let id = db
+        .insert_person(&new_person(RID1, "13800138000", "张三"), at(1))
+        .await
+        .unwrap();
+    assert!(
+        db.set_assurance_level(&id, AssuranceLevel::L3)
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.set_person_password_hash(&id, Some("$argon2id$new"))
+            .await
+            .unwrap()
+    );
+    let p = db.person_by_id(&id).await.unwrap().unwrap();
+    assert_eq!(p.assurance_level, AssuranceLevel::L3);
+    assert_eq!(p.password_hash.as_deref(), Some("$argon2id$new"));
+    assert!(db.set_person_password_hash(&id, None).await.unwrap());
+    assert_eq!(
+        db.person_by_id(&id).await.unwrap().unwrap().password_hash,
+        None
+    );
+    assert!(
+        !db.set_assurance_level("nope", AssuranceLevel::L2)
+            .await
+            .unwrap()
+    );
+    assert!(!db.set_person_password_hash("nope", None).await.unwrap());
+}
+
+async fn organisation_round_trip_and_references(db: &Db) {
+    let rep = db
+        .insert_person(&new_person(RID1, "13800138000", "王五"), at(1))
+        .await
+        .unwrap();
+    let code = credit_code(XIHU, "00000009");
+    let org = OrganisationRow {
+        credit_code: code.clone(),
+        name: "杭州西湖🌊科技有限公司".to_string(),
+        kind: "enterprise".to_string(),
+        legal_representative: rep.clone(),
+        created_at: at(2),
+    };
+    db.insert_organisation(&org).await.unwrap();
+    assert_eq!(db.organisation(&code).await.unwrap(), Some(org.clone()));
+    assert_eq!(db.organisation("nope").await.unwrap(), None);
+    let again = db.insert_organisation(&org).await;
+    assert!(
+        matches!(&again, Err(StoreError::Conflict(c)) if c == &vec!["credit_code"]),
+        "{again:?}"
+    );
+    let orphan = OrganisationRow {
+        credit_code: credit_code(XIHU, "00000010"),
+        legal_representative: "no-such-person".to_string(),
+        ..org
+    };
+    let refused = db.insert_organisation(&orphan).await;
+    assert!(
+        matches!(refused, Err(StoreError::UnknownReference("person"))),
+        "{refused:?}"
+    );
+    assert_eq!(db.organisation(&orphan.credit_code).await.unwrap(), None);
+}
+
+async fn staff_round_trip_and_references(db: &Db) {
+    seed(db).await;
+    let new = NewStaff {
+        username: "clerk.zhang".to_string(),
+        name: "张窗口 ①".to_string(),
+        department_code: market_bureau(),
+        roles: vec![StaffRole::WindowClerk, StaffRole::Supervisor],
+        password_hash: Some("$argon2id$staff".to_string()),
+        totp_secret: Some("JBSWY3DPEHPK3PXP".to_string()),
+    };
+    let id = db.insert_staff(&new, at(5)).await.unwrap();
+    let row = db.staff_by_username("clerk.zhang").await.unwrap().unwrap();
+    assert_eq!(row.id, id);
+    assert_eq!(row.name, new.name);
+    assert_eq!(row.department_code, new.department_code);
+    assert_eq!(row.roles, new.roles);
+    assert_eq!(row.password_hash, new.password_hash);
+    assert_eq!(row.totp_secret, new.totp_secret);
+    assert_eq!(row.created_at, at(5));
+    let debug = format!("{row:?}");
+    assert!(
+        !debug.contains("JBSWY3DPEHPK3PXP") && !debug.contains("argon2"),
+        "{debug}"
+    );
+    assert_eq!(db.staff_by_username("nobody").await.unwrap(), None);
+    let dup = db.insert_staff(&new, at(6)).await;
+    assert!(
+        matches!(&dup, Err(StoreError::Conflict(c)) if c == &vec!["username"]),
+        "{dup:?}"
+    );
+    let elsewhere = NewStaff {
+        username: "ghost".to_string(),
+        department_code: credit_code(XIHU, "00000099"),
+        ..new
+    };
+    let refused = db.insert_staff(&elsewhere, at(6)).await;
+    assert!(
+        matches!(refused, Err(StoreError::UnknownReference("department"))),
+        "{refused:?}"
+    );
+    assert_eq!(db.staff_by_username("ghost").await.unwrap(), None);
+}
+
+async fn sign_in_history_newest_first_with_limit(db: &Db) {
+    let attempt = |account: Option<&str>, minute: i64, ok: bool| SignInRow {
+        id: String::new(),
+        account_kind: AccountKind::Citizen,
+        account_id: account.map(str::to_string),
+        method: "password".to_string(),
+        succeeded: ok,
+        at: at(minute),
+        ip: Some("203.0.113.7".to_string()),
+    };
+    // Recorded out of order: the history is ordered by time, not by insertion.
+    for (minute, ok) in [(3, true), (1, false), (5, false), (2, true), (4, true)] {
+        db.record_sign_in(&attempt(Some("acc-a"), minute, ok))
+            .await
+            .unwrap();
+    }
+    db.record_sign_in(&attempt(Some("acc-b"), 9, true))
+        .await
+        .unwrap();
+    db.record_sign_in(&attempt(None, 9, false)).await.unwrap();
+    let mut staff = attempt(Some("acc-a"), 6, true);
+    staff.account_kind = AccountKind::Staff;
+    staff.method = "totp".to_string();
+    staff.ip = None;
+    db.record_sign_in(&staff).await.unwrap();
+
+    let recent = db.recent_sign_ins("acc-a", 4).await.unwrap();
+    let got: Vec<(Timestamp, bool)> = recent.iter().map(|r| (r.at, r.succeeded)).collect();
+    assert_eq!(
+        got,
+        vec![(at(6), true), (at(5), false), (at(4), true), (at(3), true)]
+    );
+    assert_eq!(recent[0].account_kind, AccountKind::Staff);
+    assert_eq!(recent[0].method, "totp");
+    assert_eq!(recent[0].ip, None);
+    assert_eq!(recent[1].ip.as_deref(), Some("203.0.113.7"));
+    assert!(recent.iter().all(|r| uuid_like(&r.id)));
+    assert_eq!(db.recent_sign_ins("acc-a", 100).await.unwrap().len(), 6);
+    assert_eq!(db.recent_sign_ins("acc-b", 100).await.unwrap().len(), 1);
+    assert!(db.recent_sign_ins("acc-c", 100).await.unwrap().is_empty());
+    assert!(db.recent_sign_ins("acc-a", 0).await.unwrap().is_empty());
 }

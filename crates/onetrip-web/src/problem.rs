@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use onetrip_app::AppError;
 use onetrip_domain::Localized;
 use onetrip_domain::calendar::CalendarError;
+use onetrip_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -207,7 +208,10 @@ pub fn prefers_english(request: &axum::extract::Request) -> bool {
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         let status = match &e {
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::SignInFailed => StatusCode::UNAUTHORIZED,
+            AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
+            AppError::Store(StoreError::UnknownReference(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unreadable(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Calendar(CalendarError::Json { .. }) => StatusCode::BAD_REQUEST,
@@ -224,6 +228,12 @@ impl From<AppError> for ApiError {
                 err.errors = violations
                     .iter()
                     .map(|v| FieldError::new(v.path.clone(), v))
+                    .collect();
+            }
+            AppError::Rejected(problems) => {
+                err.errors = problems
+                    .iter()
+                    .map(|p| FieldError::new(p.path.clone(), p))
                     .collect();
             }
             AppError::Calendar(CalendarError::InvalidSchedule(problems)) => {
