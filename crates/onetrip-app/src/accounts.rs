@@ -158,7 +158,7 @@ pub fn normalize_phone(input: &str) -> Option<String> {
 }
 
 /// Today's civil date in China (UTC+8; China has no daylight saving time).
-fn china_date(now: Timestamp) -> Date {
+pub(crate) fn china_date(now: Timestamp) -> Date {
     now.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
         .date()
 }

@@ -7,12 +7,15 @@ pub mod calendar;
 pub mod catalog;
 pub mod config;
 pub mod format;
+pub mod otp;
+pub mod sms;
 
 use std::sync::{Arc, RwLock};
 
 use onetrip_domain::Localized;
 use onetrip_domain::calendar::{CalendarError, WorkCalendar};
 use onetrip_domain::catalog::Violation;
+use onetrip_domain::identity::{OtpPolicy, OtpRefusal};
 use onetrip_search::{SearchError, SearchIndex};
 use onetrip_store::{Db, StoreError};
 
@@ -35,6 +38,14 @@ pub enum AppError {
     /// was wrong.
     #[error("sign-in failed")]
     SignInFailed,
+    /// A one-time code was refused (wrong, expired, used, locked) or may not be sent yet
+    /// (cooldown, daily limit). None of these reveals whether an account exists.
+    #[error(transparent)]
+    Otp(#[from] OtpRefusal),
+    /// The SMS gateway could not send a message; nothing usable was left behind, so asking
+    /// again is safe.
+    #[error("SMS gateway unavailable: {0}")]
+    SmsUnavailable(String),
     /// The document could not be read at all (syntax).
     #[error("unreadable document: {0}")]
     Unreadable(String),
@@ -76,6 +87,8 @@ impl Localized for AppError {
         match self {
             AppError::Invalid(_) | AppError::Rejected(_) => "validation_failed",
             AppError::SignInFailed => "sign_in_failed",
+            AppError::Otp(e) => e.code(),
+            AppError::SmsUnavailable(_) => "sms_unavailable",
             AppError::Unreadable(_) => "unreadable_document",
             AppError::NotFound { .. } => "not_found",
             AppError::Calendar(e) => e.code(),
@@ -90,6 +103,8 @@ impl Localized for AppError {
             AppError::Invalid(v) => format!("提交的内容有{}处问题，请逐项修改", v.len()),
             AppError::Rejected(p) => format!("提交的内容有{}处问题，请逐项修改", p.len()),
             AppError::SignInFailed => "手机号码/身份证号码或密码不正确".to_string(),
+            AppError::Otp(e) => e.message_zh(),
+            AppError::SmsUnavailable(_) => "短信暂时无法发送：请稍后重新获取验证码".to_string(),
             AppError::Unreadable(why) => format!("无法读取提交的文档：{why}"),
             AppError::NotFound { kind, key } => format!("{}“{key}”不存在", kind_zh(kind)),
             AppError::Calendar(e) => e.message_zh(),
@@ -111,6 +126,10 @@ impl Localized for AppError {
             ),
             AppError::SignInFailed => {
                 "The phone number / ID number or the password is wrong".to_string()
+            }
+            AppError::Otp(e) => e.message_en(),
+            AppError::SmsUnavailable(_) => {
+                "The text message could not be sent: ask for a new code in a moment".to_string()
             }
             AppError::Unreadable(why) => format!("The document cannot be read: {why}"),
             AppError::NotFound { kind, key } => format!("{kind} \"{key}\" does not exist"),
@@ -173,6 +192,8 @@ pub struct App {
     indexed: Arc<std::sync::Mutex<catalog::IndexedVersions>>,
     items: Arc<catalog::ItemCache>,
     calendar: Arc<RwLock<Arc<WorkCalendar>>>,
+    sms: Arc<dyn sms::SmsGateway>,
+    otp_policy: OtpPolicy,
 }
 
 impl std::fmt::Debug for App {
@@ -193,6 +214,8 @@ impl App {
         db.migrate().await?;
         let search = Arc::new(SearchIndex::new(1, SEARCH_WRITER_MEMORY)?);
         let app = App {
+            sms: Arc::new(sms::SandboxSms::new(db.clone())),
+            otp_policy: OtpPolicy::default(),
             db,
             search,
             indexed: Arc::default(),
@@ -207,6 +230,25 @@ impl App {
     /// Connects to `url`, then [`App::open`].
     pub async fn connect(url: &str) -> Result<App> {
         App::open(Db::connect(url).await?).await
+    }
+
+    /// This application sending SMS through `gateway` (the default is a [`sms::SandboxSms`]
+    /// on the same database).
+    pub fn with_sms_gateway(mut self, gateway: Arc<dyn sms::SmsGateway>) -> App {
+        self.sms = gateway;
+        self
+    }
+
+    /// This application with another one-time code policy (the default is
+    /// [`OtpPolicy::default`]).
+    pub fn with_otp_policy(mut self, policy: OtpPolicy) -> App {
+        self.otp_policy = policy;
+        self
+    }
+
+    /// The one-time code policy.
+    pub fn otp_policy(&self) -> &OtpPolicy {
+        &self.otp_policy
     }
 
     /// The search index.

@@ -25,6 +25,7 @@
 mod account;
 mod assurance;
 mod delegation;
+mod otp;
 mod password;
 
 pub use account::{AccountId, AccountKind, RegistrationRefusal, StaffRole, self_register};
@@ -34,4 +35,5 @@ pub use delegation::{
     DelegationId, DelegationProblem, DelegationRefusal, DelegationScope, OnBehalfOf,
     OrganisationParty, Revocation, RevokeError, act_for,
 };
+pub use otp::{OtpChallenge, OtpCode, OtpPolicy, OtpRefusal, may_issue};
 pub use password::{PasswordContext, PasswordPolicy, PasswordProblem, common_passwords};

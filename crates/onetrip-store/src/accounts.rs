@@ -60,7 +60,7 @@ pub struct NewPerson {
 }
 
 /// Masks all but the first `head` and last `tail` characters.
-fn mask(value: &str, head: usize, tail: usize) -> String {
+pub(crate) fn mask(value: &str, head: usize, tail: usize) -> String {
     let n = value.chars().count();
     if n <= head + tail {
         return "*".repeat(n);
@@ -243,7 +243,11 @@ fn new_id() -> String {
 /// Turns a database error into [`StoreError::Conflict`] or [`StoreError::UnknownReference`]
 /// when it is a unique or foreign-key violation; `columns` are the unique columns of the table
 /// (the first one is reported when the message names none of them).
-fn classify(e: sqlx::Error, columns: &[&'static str], reference: &'static str) -> StoreError {
+pub(crate) fn classify(
+    e: sqlx::Error,
+    columns: &[&'static str],
+    reference: &'static str,
+) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() {
             // SQLite: "UNIQUE constraint failed: persons.phone"; PostgreSQL: constraint

@@ -10,6 +10,7 @@
 mod accounts;
 mod calendar;
 mod catalog;
+mod otp;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -22,6 +23,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{NewPerson, NewStaff, OrganisationRow, PersonRow, SignInRow, StaffRow};
 pub use catalog::{ChangedItem, ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};
+pub use otp::{OtpChallengeRow, SmsMessageRow};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$db`, so that one piece of SQL code
 /// serves both backends.

@@ -19,8 +19,8 @@ use onetrip_domain::identifiers::{
 use onetrip_domain::identity::{AccountKind, AssuranceLevel, StaffRole};
 use onetrip_store::testing::TestDb;
 use onetrip_store::{
-    Backend, Db, ItemFilter, ItemSummary, NewPerson, NewStaff, OrganisationRow, SaveReport,
-    SignInRow, StoreError,
+    Backend, Db, ItemFilter, ItemSummary, NewPerson, NewStaff, OrganisationRow, OtpChallengeRow,
+    SaveReport, SignInRow, SmsMessageRow, StoreError,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -109,6 +109,9 @@ contract!(
     organisation_round_trip_and_references,
     staff_round_trip_and_references,
     sign_in_history_newest_first_with_limit,
+    otp_challenge_round_trip_and_counts,
+    otp_update_applies_once,
+    sms_messages_per_phone_newest_first,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1948,4 +1951,143 @@ async fn sign_in_history_newest_first_with_limit(db: &Db) {
     assert_eq!(db.recent_sign_ins("acc-b", 100).await.unwrap().len(), 1);
     assert!(db.recent_sign_ins("acc-c", 100).await.unwrap().is_empty());
     assert!(db.recent_sign_ins("acc-a", 0).await.unwrap().is_empty());
+}
+
+fn otp(id: &str, phone: &str, purpose: &str, minute: i64) -> OtpChallengeRow {
+    OtpChallengeRow {
+        id: id.to_string(),
+        phone: phone.to_string(),
+        purpose: purpose.to_string(),
+        code_digest: format!("digest-{id}"),
+        issued_at: at(minute),
+        attempts: 0,
+        consumed: false,
+    }
+}
+
+async fn otp_challenge_round_trip_and_counts(db: &Db) {
+    assert_eq!(
+        db.latest_otp_challenge("13800138000", "sign_in")
+            .await
+            .unwrap(),
+        None
+    );
+    for (id, phone, purpose, minute) in [
+        ("c1", "13800138000", "sign_in", 1),
+        ("c3", "13800138000", "sign_in", 3),
+        ("c2", "13800138000", "sign_in", 2),
+        ("c4", "13800138000", "register", 4),
+        ("c5", "13900139000", "sign_in", 5),
+    ] {
+        db.insert_otp_challenge(&otp(id, phone, purpose, minute))
+            .await
+            .unwrap();
+    }
+    let latest = db
+        .latest_otp_challenge("13800138000", "sign_in")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest, otp("c3", "13800138000", "sign_in", 3));
+    assert!(!format!("{latest:?}").contains("13800138000"));
+    assert!(!format!("{latest:?}").contains("digest-c3"));
+    assert_eq!(
+        db.latest_otp_challenge("13800138000", "register")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "c4"
+    );
+    assert_eq!(
+        db.count_otp_issued_since("13800138000", at(0))
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(
+        db.count_otp_issued_since("13800138000", at(3))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        db.count_otp_issued_since("13900139000", at(6))
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(matches!(
+        db.insert_otp_challenge(&otp("c1", "13700137000", "sign_in", 9)).await,
+        Err(StoreError::Conflict(c)) if c == vec!["id"]
+    ));
+    assert!(db.delete_otp_challenge("c3").await.unwrap());
+    assert!(!db.delete_otp_challenge("c3").await.unwrap());
+    assert_eq!(
+        db.latest_otp_challenge("13800138000", "sign_in")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "c2"
+    );
+}
+
+async fn otp_update_applies_once(db: &Db) {
+    db.insert_otp_challenge(&otp("c1", "13800138000", "sign_in", 1))
+        .await
+        .unwrap();
+    // A wrong code: 0 -> 1 applies once; a second writer that read 0 loses.
+    assert!(db.update_otp_challenge("c1", 0, 1, false).await.unwrap());
+    assert!(!db.update_otp_challenge("c1", 0, 1, false).await.unwrap());
+    // Concurrent acceptances of the same state: exactly one applies.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move { db.update_otp_challenge("c1", 1, 1, true).await.unwrap() })
+        })
+        .collect();
+    let mut applied = 0;
+    for t in tasks {
+        applied += usize::from(t.await.unwrap());
+    }
+    assert_eq!(applied, 1);
+    let c = db
+        .latest_otp_challenge("13800138000", "sign_in")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((c.attempts, c.consumed), (1, true));
+    // Consumed challenges never change again.
+    assert!(!db.update_otp_challenge("c1", 1, 2, false).await.unwrap());
+    assert!(!db.update_otp_challenge("nope", 0, 1, false).await.unwrap());
+}
+
+async fn sms_messages_per_phone_newest_first(db: &Db) {
+    let msg = |id: &str, phone: &str, minute: i64, status: &str| SmsMessageRow {
+        id: id.to_string(),
+        phone: phone.to_string(),
+        template: "sign_in_code".to_string(),
+        body: format!("【onetrip】您的验证码为{id}，5分钟内有效。请勿泄露。"),
+        status: status.to_string(),
+        sent_at: at(minute),
+    };
+    db.insert_sms_message(&msg("m1", "13800138000", 1, "sent"))
+        .await
+        .unwrap();
+    db.insert_sms_message(&msg("m3", "13800138000", 3, "failed"))
+        .await
+        .unwrap();
+    db.insert_sms_message(&msg("m2", "13800138000", 2, "sent"))
+        .await
+        .unwrap();
+    db.insert_sms_message(&msg("m4", "13900139000", 4, "sent"))
+        .await
+        .unwrap();
+    let got = db.sms_messages("13800138000").await.unwrap();
+    let ids: Vec<&str> = got.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, vec!["m3", "m2", "m1"]);
+    assert_eq!(got[0], msg("m3", "13800138000", 3, "failed"));
+    assert!(!format!("{:?}", got[0]).contains("验证码"));
+    assert!(db.sms_messages("13700137000").await.unwrap().is_empty());
 }

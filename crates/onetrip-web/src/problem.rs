@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use onetrip_app::AppError;
 use onetrip_domain::Localized;
 use onetrip_domain::calendar::CalendarError;
+use onetrip_domain::identity::OtpRefusal;
 use onetrip_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -212,6 +213,11 @@ impl From<AppError> for ApiError {
             AppError::SignInFailed => StatusCode::UNAUTHORIZED,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(StoreError::UnknownReference(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Otp(OtpRefusal::Cooldown { .. } | OtpRefusal::DailyLimit) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            AppError::Otp(_) => StatusCode::UNAUTHORIZED,
+            AppError::SmsUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unreadable(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Calendar(CalendarError::Json { .. }) => StatusCode::BAD_REQUEST,
