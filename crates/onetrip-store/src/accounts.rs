@@ -21,6 +21,14 @@ use sqlx::Row;
 
 use crate::{BeginWrite, Db, Result, StoreError, from_micros, on_pool, to_micros};
 
+/// The unique keys a person is looked up by.
+#[derive(Debug, Clone, Copy)]
+enum PersonKey {
+    Id,
+    ResidentId,
+    Phone,
+}
+
 /// A person account as stored.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PersonRow {
@@ -395,30 +403,37 @@ impl Db {
 
     /// A person by account id.
     pub async fn person_by_id(&self, id: &str) -> Result<Option<PersonRow>> {
-        const SQL: &str = "SELECT id, resident_id, name, phone, email, assurance_level, \
-             password_hash, created_at FROM persons WHERE id = $1";
-        on_pool!(self, pool => {
-            let row = sqlx::query(SQL).bind(id).fetch_optional(pool).await?;
-            row.as_ref().map(person).transpose()
-        })
+        self.person_where(PersonKey::Id, id).await
     }
 
     /// A person by full resident ID number.
     pub async fn person_by_resident_id(&self, resident_id: &str) -> Result<Option<PersonRow>> {
-        const SQL: &str = "SELECT id, resident_id, name, phone, email, assurance_level, \
-             password_hash, created_at FROM persons WHERE resident_id = $1";
-        on_pool!(self, pool => {
-            let row = sqlx::query(SQL).bind(resident_id).fetch_optional(pool).await?;
-            row.as_ref().map(person).transpose()
-        })
+        self.person_where(PersonKey::ResidentId, resident_id).await
     }
 
     /// A person by mobile phone number.
     pub async fn person_by_phone(&self, phone: &str) -> Result<Option<PersonRow>> {
-        const SQL: &str = "SELECT id, resident_id, name, phone, email, assurance_level, \
-             password_hash, created_at FROM persons WHERE phone = $1";
+        self.person_where(PersonKey::Phone, phone).await
+    }
+
+    async fn person_where(&self, key: PersonKey, value: &str) -> Result<Option<PersonRow>> {
+        // One static statement per key (sqlx wants static SQL); the columns are the same.
+        let sql: &'static str = match key {
+            PersonKey::Id => {
+                "SELECT id, resident_id, name, phone, email, assurance_level, password_hash, \
+                 created_at FROM persons WHERE id = $1"
+            }
+            PersonKey::ResidentId => {
+                "SELECT id, resident_id, name, phone, email, assurance_level, password_hash, \
+                 created_at FROM persons WHERE resident_id = $1"
+            }
+            PersonKey::Phone => {
+                "SELECT id, resident_id, name, phone, email, assurance_level, password_hash, \
+                 created_at FROM persons WHERE phone = $1"
+            }
+        };
         on_pool!(self, pool => {
-            let row = sqlx::query(SQL).bind(phone).fetch_optional(pool).await?;
+            let row = sqlx::query(sql).bind(value).fetch_optional(pool).await?;
             row.as_ref().map(person).transpose()
         })
     }
