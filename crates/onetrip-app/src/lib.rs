@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod config;
 pub mod format;
 pub mod otp;
+pub mod realname;
 pub mod sms;
 
 use std::sync::{Arc, RwLock};
@@ -38,6 +39,11 @@ pub enum AppError {
     /// was wrong.
     #[error("sign-in failed")]
     SignInFailed,
+    /// Real-name verification failed. Deliberately the same whether the name was wrong, the ID
+    /// number is not in the population registry or its record is not active, so that the check
+    /// reveals nothing about the registry (see [`realname`]).
+    #[error("real-name verification failed")]
+    RealNameMismatch,
     /// A one-time code was refused (wrong, expired, used, locked) or may not be sent yet
     /// (cooldown, daily limit). None of these reveals whether an account exists.
     #[error(transparent)]
@@ -78,6 +84,7 @@ fn kind_zh(kind: &str) -> &'static str {
         "situation" => "办理情形",
         "division" => "行政区划",
         "department" => "部门",
+        "account" => "账户",
         _ => "资源",
     }
 }
@@ -87,6 +94,7 @@ impl Localized for AppError {
         match self {
             AppError::Invalid(_) | AppError::Rejected(_) => "validation_failed",
             AppError::SignInFailed => "sign_in_failed",
+            AppError::RealNameMismatch => "real_name_mismatch",
             AppError::Otp(e) => e.code(),
             AppError::SmsUnavailable(_) => "sms_unavailable",
             AppError::Unreadable(_) => "unreadable_document",
@@ -103,6 +111,10 @@ impl Localized for AppError {
             AppError::Invalid(v) => format!("提交的内容有{}处问题，请逐项修改", v.len()),
             AppError::Rejected(p) => format!("提交的内容有{}处问题，请逐项修改", p.len()),
             AppError::SignInFailed => "手机号码/身份证号码或密码不正确".to_string(),
+            AppError::RealNameMismatch => {
+                "实名核验未通过：账户中的姓名和身份证号码与人口信息不一致。请核对后重试，或到窗口办理实名认证"
+                    .to_string()
+            }
             AppError::Otp(e) => e.message_zh(),
             AppError::SmsUnavailable(_) => "短信暂时无法发送：请稍后重新获取验证码".to_string(),
             AppError::Unreadable(why) => format!("无法读取提交的文档：{why}"),
@@ -127,6 +139,11 @@ impl Localized for AppError {
             AppError::SignInFailed => {
                 "The phone number / ID number or the password is wrong".to_string()
             }
+            AppError::RealNameMismatch => "Real-name verification failed: the name and ID \
+                                            number of the account do not match the population \
+                                            registry. Check them and try again, or verify in \
+                                            person at a service window"
+                .to_string(),
             AppError::Otp(e) => e.message_en(),
             AppError::SmsUnavailable(_) => {
                 "The text message could not be sent: ask for a new code in a moment".to_string()
@@ -276,8 +293,11 @@ impl App {
         })
     }
 
-    /// Loads the demo catalog when the catalog is empty; returns whether it did.
+    /// Loads the demo data where it is missing: the demo population registry (demo-only, see
+    /// [`realname`]) when the registry is empty, and the demo catalog when the catalog is
+    /// empty. Returns whether it loaded the catalog.
     pub async fn load_demo_if_empty(&self, now: jiff::Timestamp) -> Result<bool> {
+        self.load_demo_population_if_empty().await?;
         if self.db.item_count().await? > 0 {
             return Ok(false);
         }

@@ -11,6 +11,7 @@ mod accounts;
 mod calendar;
 mod catalog;
 mod otp;
+mod population;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -24,6 +25,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use accounts::{NewPerson, NewStaff, OrganisationRow, PersonRow, SignInRow, StaffRow};
 pub use catalog::{ChangedItem, ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};
 pub use otp::{OtpChallengeRow, SmsMessageRow};
+pub use population::{PopulationRow, PopulationStatus};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$db`, so that one piece of SQL code
 /// serves both backends.

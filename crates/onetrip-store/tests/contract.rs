@@ -20,7 +20,7 @@ use onetrip_domain::identity::{AccountKind, AssuranceLevel, StaffRole};
 use onetrip_store::testing::TestDb;
 use onetrip_store::{
     Backend, Db, ItemFilter, ItemSummary, NewPerson, NewStaff, OrganisationRow, OtpChallengeRow,
-    SaveReport, SignInRow, SmsMessageRow, StoreError,
+    PopulationRow, PopulationStatus, SaveReport, SignInRow, SmsMessageRow, StoreError,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -112,6 +112,9 @@ contract!(
     otp_challenge_round_trip_and_counts,
     otp_update_applies_once,
     sms_messages_per_phone_newest_first,
+    population_round_trip,
+    population_upsert_replaces,
+    population_unknown_is_none,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -2090,4 +2093,67 @@ async fn sms_messages_per_phone_newest_first(db: &Db) {
     assert_eq!(got[0], msg("m3", "13800138000", 3, "failed"));
     assert!(!format!("{:?}", got[0]).contains("验证码"));
     assert!(db.sms_messages("13700137000").await.unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Population registry.
+// ---------------------------------------------------------------------------------------------
+
+fn registry_row(resident_id: &str, name: &str, status: PopulationStatus) -> PopulationRow {
+    PopulationRow {
+        resident_id: resident_id.to_string(),
+        name: name.to_string(),
+        status,
+    }
+}
+
+async fn population_round_trip(db: &Db) {
+    assert_eq!(db.population_count().await.unwrap(), 0);
+    let rows = vec![
+        registry_row(RID1, "张三", PopulationStatus::Active),
+        registry_row(RID2, "买买提·艾力 𠀀", PopulationStatus::Deceased),
+    ];
+    db.upsert_population(&rows).await.unwrap();
+    assert_eq!(db.population_count().await.unwrap(), 2);
+    for row in &rows {
+        assert_eq!(
+            db.population_by_resident_id(&row.resident_id)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(row)
+        );
+    }
+    db.upsert_population(&[]).await.unwrap();
+    assert_eq!(db.population_count().await.unwrap(), 2);
+}
+
+async fn population_upsert_replaces(db: &Db) {
+    db.upsert_population(&[registry_row(RID1, "张三", PopulationStatus::Active)])
+        .await
+        .unwrap();
+    db.upsert_population(&[
+        registry_row(RID1, "张叁", PopulationStatus::Cancelled),
+        registry_row(RID2, "李四", PopulationStatus::Active),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(db.population_count().await.unwrap(), 2);
+    assert_eq!(
+        db.population_by_resident_id(RID1).await.unwrap(),
+        Some(registry_row(RID1, "张叁", PopulationStatus::Cancelled))
+    );
+    assert_eq!(
+        db.population_by_resident_id(RID2).await.unwrap(),
+        Some(registry_row(RID2, "李四", PopulationStatus::Active))
+    );
+}
+
+async fn population_unknown_is_none(db: &Db) {
+    assert_eq!(db.population_by_resident_id(RID1).await.unwrap(), None);
+    db.upsert_population(&[registry_row(RID1, "张三", PopulationStatus::Active)])
+        .await
+        .unwrap();
+    assert_eq!(db.population_by_resident_id(RID2).await.unwrap(), None);
+    assert_eq!(db.population_by_resident_id("").await.unwrap(), None);
 }
