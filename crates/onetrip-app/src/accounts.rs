@@ -32,7 +32,7 @@ use onetrip_domain::identifiers::ResidentId;
 use onetrip_domain::identity::{
     AccountId, AccountKind, AssuranceLevel, PasswordContext, PasswordPolicy,
 };
-use onetrip_store::{NewPerson, SignInRow, StoreError};
+use onetrip_store::{AuthEvent, NewPerson, StoreError};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{App, AppError, FieldProblem, Result};
@@ -316,14 +316,16 @@ impl App {
         .map_err(|e| AppError::Internal(format!("password verification task: {e}")))?;
         let succeeded = real && matched;
         self.db
-            .record_sign_in(&SignInRow {
-                id: String::new(),
-                account_kind: AccountKind::Citizen,
-                account_id: person.as_ref().map(|p| p.id.clone()),
+            .record_auth_event(&AuthEvent {
                 method: METHOD_PASSWORD.to_string(),
                 succeeded,
-                at: now,
                 ip: ip.map(|ip| ip.to_string()),
+                ..AuthEvent::new(
+                    "sign_in",
+                    AccountKind::Citizen,
+                    person.as_ref().map(|p| p.id.as_str()),
+                    now,
+                )
             })
             .await?;
         match person {
@@ -336,7 +338,7 @@ impl App {
     }
 
     /// The latest `limit` sign-in attempts of an account, newest first.
-    pub async fn recent_sign_ins(&self, account: &AccountId, limit: i64) -> Result<Vec<SignInRow>> {
+    pub async fn recent_sign_ins(&self, account: &AccountId, limit: i64) -> Result<Vec<AuthEvent>> {
         Ok(self.db.recent_sign_ins(account.as_str(), limit).await?)
     }
 }

@@ -29,7 +29,7 @@ use std::net::IpAddr;
 
 use jiff::Timestamp;
 use onetrip_domain::identity::{AccountId, AccountKind, OtpChallenge, OtpCode, may_issue};
-use onetrip_store::{OtpChallengeRow, SignInRow};
+use onetrip_store::{AuthEvent, OtpChallengeRow};
 use sha2::{Digest, Sha256};
 
 use crate::accounts::{AccountProblem, SignedIn, china_date, normalize_phone};
@@ -206,14 +206,11 @@ impl App {
         now: Timestamp,
     ) -> Result<()> {
         self.db
-            .record_sign_in(&SignInRow {
-                id: String::new(),
-                account_kind: AccountKind::Citizen,
-                account_id,
+            .record_auth_event(&AuthEvent {
                 method: METHOD_SMS.to_string(),
                 succeeded,
-                at: now,
                 ip: ip.map(|ip| ip.to_string()),
+                ..AuthEvent::new("sign_in", AccountKind::Citizen, account_id.as_deref(), now)
             })
             .await?;
         Ok(())

@@ -20,13 +20,21 @@
 //!   anyone else needs a delegation that permits the item on that day. The resulting
 //!   [`Acting`] is stamped on every action.
 //! - **Staff** accounts are separate from citizen accounts and are never self-registered
-//!   ([`self_register`]).
+//!   ([`self_register`]). Their roles are [`RoleGrant`]s scoped by division subtree and, for
+//!   department roles, by department; an administrator grants only within their own scope
+//!   ([`check_grants`]).
+//! - **Second factor for staff:** TOTP ([`TotpSecret`], RFC 6238), required for administrators.
+//! - **Throttling** ([`ThrottlePolicy`]) counts failures per login name and per IP address.
 
 mod account;
 mod assurance;
 mod delegation;
 mod otp;
 mod password;
+mod secret;
+mod staff;
+mod throttle;
+mod totp;
 
 pub use account::{AccountId, AccountKind, RegistrationRefusal, StaffRole, self_register};
 pub use assurance::{AcrError, AssuranceLevel, Proof, StepUp, check_assurance};
@@ -37,3 +45,7 @@ pub use delegation::{
 };
 pub use otp::{OtpChallenge, OtpCode, OtpPolicy, OtpRefusal, may_issue};
 pub use password::{PasswordContext, PasswordPolicy, PasswordProblem, common_passwords};
+pub use secret::{constant_time_eq, secret_digest};
+pub use staff::{GrantProblem, RoleGrant, Target, check_grants, role_needs_department};
+pub use throttle::{Failures, LockedBy, ThrottlePolicy, Throttled};
+pub use totp::{TOTP_SECRET_BYTES, TOTP_STEP_SECS, TotpRefusal, TotpSecret};

@@ -16,7 +16,7 @@
 use std::fmt;
 
 use jiff::Timestamp;
-use onetrip_domain::identity::{AccountKind, AssuranceLevel, StaffRole};
+use onetrip_domain::identity::{AccountKind, AssuranceLevel, Failures, RoleGrant};
 use sqlx::Row;
 
 use crate::{BeginWrite, Db, Result, StoreError, from_micros, on_pool, to_micros};
@@ -139,12 +139,18 @@ pub struct StaffRow {
     pub name: String,
     /// Credit code of the department.
     pub department_code: String,
-    /// Roles.
-    pub roles: Vec<StaffRole>,
+    /// Division the member of staff works in.
+    pub division_code: String,
+    /// Role grants, each with its scope.
+    pub roles: Vec<RoleGrant>,
     /// Argon2id PHC string, when set.
     pub password_hash: Option<String>,
-    /// TOTP secret, when enrolled.
+    /// TOTP secret (base32), when enrolled.
     pub totp_secret: Option<String>,
+    /// The last TOTP step accepted (replay protection).
+    pub totp_last_step: Option<i64>,
+    /// Whether the account is disabled.
+    pub disabled: bool,
     /// When the account was created.
     pub created_at: Timestamp,
 }
@@ -158,8 +164,10 @@ pub struct NewStaff {
     pub name: String,
     /// Credit code of the department.
     pub department_code: String,
-    /// Roles.
-    pub roles: Vec<StaffRole>,
+    /// Division the member of staff works in.
+    pub division_code: String,
+    /// Role grants, each with its scope.
+    pub roles: Vec<RoleGrant>,
     /// Argon2id PHC string, if any.
     pub password_hash: Option<String>,
     /// TOTP secret, if enrolled.
@@ -173,9 +181,12 @@ impl fmt::Debug for StaffRow {
             .field("username", &self.username)
             .field("name", &self.name)
             .field("department_code", &self.department_code)
+            .field("division_code", &self.division_code)
             .field("roles", &self.roles)
             .field("password_hash", &secret(self.password_hash.as_ref()))
             .field("totp_secret", &secret(self.totp_secret.as_ref()))
+            .field("totp_last_step", &self.totp_last_step)
+            .field("disabled", &self.disabled)
             .field("created_at", &self.created_at)
             .finish()
     }
@@ -187,6 +198,7 @@ impl fmt::Debug for NewStaff {
             .field("username", &self.username)
             .field("name", &self.name)
             .field("department_code", &self.department_code)
+            .field("division_code", &self.division_code)
             .field("roles", &self.roles)
             .field("password_hash", &secret(self.password_hash.as_ref()))
             .field("totp_secret", &secret(self.totp_secret.as_ref()))
@@ -194,16 +206,21 @@ impl fmt::Debug for NewStaff {
     }
 }
 
-/// One sign-in attempt.
+/// One authentication event (a sign-in attempt, an OTP issued, a step-up, a role change, a
+/// delegation granted or revoked…): the audit log, of which the sign-in history is a view.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignInRow {
-    /// Attempt id (UUID v7); empty when recording (the store assigns it).
+pub struct AuthEvent {
+    /// Event id (UUID v7); empty when recording (the store assigns it).
     pub id: String,
+    /// What happened: `sign_in`, `otp_issued`, `step_up`, `sign_out`, `role_change`, …
+    pub kind: String,
     /// Which population the account belongs to.
     pub account_kind: AccountKind,
-    /// The account, or `None` when the attempt named no known account.
+    /// The account concerned, or `None` when the attempt named no known account.
     pub account_id: Option<String>,
-    /// Method (`password`, `sms`, `totp`, `partner`…).
+    /// Digest of the login name typed, for throttling (sign-in attempts only).
+    pub login_digest: Option<String>,
+    /// Method (`password`, `sms`, `totp`, `partner`…) or, for other events, a short qualifier.
     pub method: String,
     /// Whether the attempt succeeded.
     pub succeeded: bool,
@@ -211,6 +228,31 @@ pub struct SignInRow {
     pub at: Timestamp,
     /// Client IP address, when known.
     pub ip: Option<String>,
+    /// Further facts as JSON (who acted, which role or delegation…); never personal data.
+    pub detail: Option<String>,
+}
+
+impl AuthEvent {
+    /// An event of `kind` for an account, succeeded, with no login digest, IP or detail.
+    pub fn new(
+        kind: &str,
+        account_kind: AccountKind,
+        account_id: Option<&str>,
+        at: Timestamp,
+    ) -> Self {
+        AuthEvent {
+            id: String::new(),
+            kind: kind.to_owned(),
+            account_kind,
+            account_id: account_id.map(str::to_owned),
+            login_digest: None,
+            method: String::new(),
+            succeeded: true,
+            at,
+            ip: None,
+            detail: None,
+        }
+    }
 }
 
 fn level_str(level: AssuranceLevel) -> &'static str {
@@ -322,6 +364,7 @@ where
     usize: sqlx::ColumnIndex<R>,
 {
     let roles: String = row.try_get(4)?;
+    let disabled: i64 = row.try_get(10)?;
     Ok(StaffRow {
         id: row.try_get(0)?,
         username: row.try_get(1)?,
@@ -331,10 +374,13 @@ where
         password_hash: row.try_get(5)?,
         totp_secret: row.try_get(6)?,
         created_at: from_micros(row.try_get(7)?)?,
+        division_code: row.try_get(8)?,
+        totp_last_step: row.try_get(9)?,
+        disabled: disabled != 0,
     })
 }
 
-fn sign_in<R: Row>(row: &R) -> Result<SignInRow>
+fn auth_event<R: Row>(row: &R) -> Result<AuthEvent>
 where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -343,7 +389,7 @@ where
 {
     let kind: String = row.try_get(1)?;
     let succeeded: i64 = row.try_get(4)?;
-    Ok(SignInRow {
+    Ok(AuthEvent {
         id: row.try_get(0)?,
         account_kind: parse_kind(&kind)?,
         account_id: row.try_get(2)?,
@@ -351,6 +397,9 @@ where
         succeeded: succeeded != 0,
         at: from_micros(row.try_get(5)?)?,
         ip: row.try_get(6)?,
+        kind: row.try_get(7)?,
+        login_digest: row.try_get(8)?,
+        detail: row.try_get(9)?,
     })
 }
 
@@ -506,7 +555,7 @@ impl Db {
             let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO staff (id, username, name, department_code, roles, password_hash, \
-                 totp_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 totp_secret, created_at, division_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&id)
             .bind(&new.username)
@@ -516,6 +565,7 @@ impl Db {
             .bind(&new.password_hash)
             .bind(&new.totp_secret)
             .bind(to_micros(now))
+            .bind(&new.division_code)
             .execute(&mut *tx)
             .await
             .map_err(|e| classify(e, &["username", "id"], "department"))?;
@@ -527,28 +577,121 @@ impl Db {
     /// A staff account by username.
     pub async fn staff_by_username(&self, username: &str) -> Result<Option<StaffRow>> {
         const SQL: &str = "SELECT id, username, name, department_code, roles, password_hash, \
-             totp_secret, created_at FROM staff WHERE username = $1";
+             totp_secret, created_at, division_code, totp_last_step, disabled FROM staff \
+             WHERE username = $1";
         on_pool!(self, pool => {
             let row = sqlx::query(SQL).bind(username).fetch_optional(pool).await?;
             row.as_ref().map(staff).transpose()
         })
     }
 
-    /// Records one sign-in attempt (its `id` is ignored and assigned here); returns the id.
-    pub async fn record_sign_in(&self, attempt: &SignInRow) -> Result<String> {
+    /// A staff account by id.
+    pub async fn staff_by_id(&self, id: &str) -> Result<Option<StaffRow>> {
+        const SQL: &str = "SELECT id, username, name, department_code, roles, password_hash, \
+             totp_secret, created_at, division_code, totp_last_step, disabled FROM staff \
+             WHERE id = $1";
+        on_pool!(self, pool => {
+            let row = sqlx::query(SQL).bind(id).fetch_optional(pool).await?;
+            row.as_ref().map(staff).transpose()
+        })
+    }
+
+    /// Every staff account, by username.
+    pub async fn list_staff(&self) -> Result<Vec<StaffRow>> {
+        const SQL: &str = "SELECT id, username, name, department_code, roles, password_hash, \
+             totp_secret, created_at, division_code, totp_last_step, disabled FROM staff \
+             ORDER BY username";
+        on_pool!(self, pool => {
+            let rows = sqlx::query(SQL).fetch_all(pool).await?;
+            rows.iter().map(staff).collect()
+        })
+    }
+
+    /// Replaces the role grants of a member of staff; `false` when there is no such account.
+    pub async fn set_staff_roles(&self, id: &str, roles: &[RoleGrant]) -> Result<bool> {
+        let roles = serde_json::to_string(roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        on_pool!(self, pool => {
+            let done = sqlx::query("UPDATE staff SET roles = $1 WHERE id = $2")
+                .bind(&roles)
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Sets (or clears) the TOTP secret of a member of staff and forgets the last used step.
+    pub async fn set_staff_totp(&self, id: &str, secret: Option<&str>) -> Result<bool> {
+        on_pool!(self, pool => {
+            let done = sqlx::query(
+                "UPDATE staff SET totp_secret = $1, totp_last_step = NULL WHERE id = $2",
+            )
+            .bind(secret)
+            .bind(id)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Records the TOTP step just accepted, only if it is later than the last one: `false` when
+    /// a concurrent sign-in already used this step or a later one (a replay).
+    pub async fn advance_staff_totp_step(&self, id: &str, step: i64) -> Result<bool> {
+        on_pool!(self, pool => {
+            let done = sqlx::query(
+                "UPDATE staff SET totp_last_step = $1 WHERE id = $2 \
+                 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+            )
+            .bind(step)
+            .bind(id)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Sets the password hash of a member of staff.
+    pub async fn set_staff_password_hash(&self, id: &str, hash: &str) -> Result<bool> {
+        on_pool!(self, pool => {
+            let done = sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
+                .bind(hash)
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Enables or disables a staff account.
+    pub async fn set_staff_disabled(&self, id: &str, disabled: bool) -> Result<bool> {
+        on_pool!(self, pool => {
+            let done = sqlx::query("UPDATE staff SET disabled = $1 WHERE id = $2")
+                .bind(i64::from(disabled))
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Records one authentication event (its `id` is ignored and assigned here); returns the id.
+    pub async fn record_auth_event(&self, event: &AuthEvent) -> Result<String> {
         let id = new_id();
         on_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO sign_ins (id, account_kind, account_id, method, succeeded, at, ip) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO auth_events (id, account_kind, account_id, method, succeeded, at, ip, \
+                 kind, login_digest, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(&id)
-            .bind(kind_str(attempt.account_kind))
-            .bind(&attempt.account_id)
-            .bind(&attempt.method)
-            .bind(i64::from(attempt.succeeded))
-            .bind(to_micros(attempt.at))
-            .bind(&attempt.ip)
+            .bind(kind_str(event.account_kind))
+            .bind(&event.account_id)
+            .bind(&event.method)
+            .bind(i64::from(event.succeeded))
+            .bind(to_micros(event.at))
+            .bind(&event.ip)
+            .bind(&event.kind)
+            .bind(&event.login_digest)
+            .bind(&event.detail)
             .execute(pool)
             .await?;
         });
@@ -556,18 +699,67 @@ impl Db {
     }
 
     /// The latest `limit` sign-in attempts of an account, newest first.
-    pub async fn recent_sign_ins(&self, account_id: &str, limit: i64) -> Result<Vec<SignInRow>> {
-        const SQL: &str = "SELECT id, account_kind, account_id, method, succeeded, at, ip \
-             FROM sign_ins WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT $2";
+    pub async fn recent_sign_ins(&self, account_id: &str, limit: i64) -> Result<Vec<AuthEvent>> {
+        const SQL: &str = "SELECT id, account_kind, account_id, method, succeeded, at, ip, kind, \
+             login_digest, detail FROM auth_events WHERE account_id = $1 AND kind = 'sign_in' \
+             ORDER BY at DESC, id DESC LIMIT $2";
         on_pool!(self, pool => {
             let rows = sqlx::query(SQL)
                 .bind(account_id)
                 .bind(limit.max(0))
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(sign_in).collect()
+            rows.iter().map(auth_event).collect()
         })
     }
+
+    /// The latest `limit` authentication events of an account (every kind), newest first.
+    pub async fn recent_auth_events(&self, account_id: &str, limit: i64) -> Result<Vec<AuthEvent>> {
+        const SQL: &str = "SELECT id, account_kind, account_id, method, succeeded, at, ip, kind, \
+             login_digest, detail FROM auth_events WHERE account_id = $1 \
+             ORDER BY at DESC, id DESC LIMIT $2";
+        on_pool!(self, pool => {
+            let rows = sqlx::query(SQL)
+                .bind(account_id)
+                .bind(limit.max(0))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(auth_event).collect()
+        })
+    }
+
+    /// Failed sign-ins since `since` for a login name (by digest) and from an IP address.
+    pub async fn sign_in_failures(
+        &self,
+        login_digest: &str,
+        ip: Option<&str>,
+        since: Timestamp,
+    ) -> Result<(Failures, Failures)> {
+        const BY_LOGIN: &str = "SELECT COUNT(*), MAX(at) FROM auth_events WHERE login_digest = $1 \
+             AND at >= $2 AND kind = 'sign_in' AND succeeded = 0";
+        const BY_IP: &str = "SELECT COUNT(*), MAX(at) FROM auth_events WHERE ip = $1 \
+             AND at >= $2 AND kind = 'sign_in' AND succeeded = 0";
+        let since = to_micros(since);
+        on_pool!(self, pool => {
+            let row = sqlx::query(BY_LOGIN).bind(login_digest).bind(since).fetch_one(pool).await?;
+            let login = failures(row.try_get(0)?, row.try_get(1)?)?;
+            let ip = match ip {
+                Some(ip) => {
+                    let row = sqlx::query(BY_IP).bind(ip).bind(since).fetch_one(pool).await?;
+                    failures(row.try_get(0)?, row.try_get(1)?)?
+                }
+                None => Failures::default(),
+            };
+            Ok((login, ip))
+        })
+    }
+}
+
+fn failures(count: i64, latest: Option<i64>) -> Result<Failures> {
+    Ok(Failures {
+        count: u32::try_from(count).unwrap_or(u32::MAX),
+        latest: latest.map(from_micros).transpose()?,
+    })
 }
 
 #[cfg(test)]

@@ -10,8 +10,11 @@
 mod accounts;
 mod calendar;
 mod catalog;
+mod delegations;
+mod oidc;
 mod otp;
 mod population;
+mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -22,8 +25,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use accounts::{NewPerson, NewStaff, OrganisationRow, PersonRow, SignInRow, StaffRow};
+pub use accounts::{AuthEvent, NewPerson, NewStaff, OrganisationRow, PersonRow, StaffRow};
 pub use catalog::{ChangedItem, ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};
+pub use delegations::DelegationRow;
+pub use oidc::{ClientRow, CodeRow, GrantFacts, RefreshRow, SigningKeyRow};
 pub use otp::{OtpChallengeRow, SmsMessageRow};
 pub use population::{PopulationRow, PopulationStatus};
 

@@ -16,11 +16,11 @@ use onetrip_domain::catalog::{
 use onetrip_domain::identifiers::{
     CreditCode, DivisionCode, credit_code_check_char, organisation_code_check_char,
 };
-use onetrip_domain::identity::{AccountKind, AssuranceLevel, StaffRole};
+use onetrip_domain::identity::{AccountKind, AssuranceLevel, RoleGrant, StaffRole};
 use onetrip_store::testing::TestDb;
 use onetrip_store::{
-    Backend, Db, ItemFilter, ItemSummary, NewPerson, NewStaff, OrganisationRow, OtpChallengeRow,
-    PopulationRow, PopulationStatus, SaveReport, SignInRow, SmsMessageRow, StoreError,
+    AuthEvent, Backend, Db, ItemFilter, ItemSummary, NewPerson, NewStaff, OrganisationRow,
+    OtpChallengeRow, PopulationRow, PopulationStatus, SaveReport, SmsMessageRow, StoreError,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -115,6 +115,14 @@ contract!(
     population_round_trip,
     population_upsert_replaces,
     population_unknown_is_none,
+    staff_roles_totp_and_disable,
+    auth_events_count_failures_per_login_and_ip,
+    sessions_expire_and_delete,
+    delegations_round_trip_and_revoke_once,
+    oidc_clients_round_trip,
+    oidc_codes_are_spent_once,
+    oidc_refresh_rotation_is_single_use,
+    signing_keys_and_platform_secrets,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1876,7 +1884,19 @@ async fn staff_round_trip_and_references(db: &Db) {
         username: "clerk.zhang".to_string(),
         name: "张窗口 ①".to_string(),
         department_code: market_bureau(),
-        roles: vec![StaffRole::WindowClerk, StaffRole::Supervisor],
+        division_code: XIHU.to_string(),
+        roles: vec![
+            RoleGrant {
+                role: StaffRole::WindowClerk,
+                division: DivisionCode::parse(XIHU).unwrap(),
+                department: None,
+            },
+            RoleGrant {
+                role: StaffRole::DepartmentOfficer,
+                division: DivisionCode::parse(XIHU).unwrap(),
+                department: Some(market_bureau()),
+            },
+        ],
         password_hash: Some("$argon2id$staff".to_string()),
         totp_secret: Some("JBSWY3DPEHPK3PXP".to_string()),
     };
@@ -1914,30 +1934,29 @@ async fn staff_round_trip_and_references(db: &Db) {
 }
 
 async fn sign_in_history_newest_first_with_limit(db: &Db) {
-    let attempt = |account: Option<&str>, minute: i64, ok: bool| SignInRow {
-        id: String::new(),
-        account_kind: AccountKind::Citizen,
-        account_id: account.map(str::to_string),
+    let attempt = |account: Option<&str>, minute: i64, ok: bool| AuthEvent {
         method: "password".to_string(),
         succeeded: ok,
-        at: at(minute),
         ip: Some("203.0.113.7".to_string()),
+        ..AuthEvent::new("sign_in", AccountKind::Citizen, account, at(minute))
     };
     // Recorded out of order: the history is ordered by time, not by insertion.
     for (minute, ok) in [(3, true), (1, false), (5, false), (2, true), (4, true)] {
-        db.record_sign_in(&attempt(Some("acc-a"), minute, ok))
+        db.record_auth_event(&attempt(Some("acc-a"), minute, ok))
             .await
             .unwrap();
     }
-    db.record_sign_in(&attempt(Some("acc-b"), 9, true))
+    db.record_auth_event(&attempt(Some("acc-b"), 9, true))
         .await
         .unwrap();
-    db.record_sign_in(&attempt(None, 9, false)).await.unwrap();
+    db.record_auth_event(&attempt(None, 9, false))
+        .await
+        .unwrap();
     let mut staff = attempt(Some("acc-a"), 6, true);
     staff.account_kind = AccountKind::Staff;
     staff.method = "totp".to_string();
     staff.ip = None;
-    db.record_sign_in(&staff).await.unwrap();
+    db.record_auth_event(&staff).await.unwrap();
 
     let recent = db.recent_sign_ins("acc-a", 4).await.unwrap();
     let got: Vec<(Timestamp, bool)> = recent.iter().map(|r| (r.at, r.succeeded)).collect();
@@ -2156,4 +2175,364 @@ async fn population_unknown_is_none(db: &Db) {
         .unwrap();
     assert_eq!(db.population_by_resident_id(RID2).await.unwrap(), None);
     assert_eq!(db.population_by_resident_id("").await.unwrap(), None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity, part 2: staff grants, audit log, sessions, delegations, the OpenID Connect provider.
+// ---------------------------------------------------------------------------------------------
+
+async fn staff_roles_totp_and_disable(db: &Db) {
+    seed(db).await;
+    let new = NewStaff {
+        username: "head.li".to_string(),
+        name: "李科长".to_string(),
+        department_code: market_bureau(),
+        division_code: XIHU.to_string(),
+        roles: vec![],
+        password_hash: None,
+        totp_secret: None,
+    };
+    let id = db.insert_staff(&new, at(1)).await.unwrap();
+    let grants = vec![RoleGrant {
+        role: StaffRole::SystemAdministrator,
+        division: DivisionCode::parse(HANGZHOU).unwrap(),
+        department: None,
+    }];
+    assert!(db.set_staff_roles(&id, &grants).await.unwrap());
+    assert!(!db.set_staff_roles("nobody", &grants).await.unwrap());
+    assert!(db.set_staff_totp(&id, Some("GEZDGNBV")).await.unwrap());
+    assert!(db.advance_staff_totp_step(&id, 100).await.unwrap());
+    // The same step, or an earlier one, is a replay.
+    assert!(!db.advance_staff_totp_step(&id, 100).await.unwrap());
+    assert!(!db.advance_staff_totp_step(&id, 99).await.unwrap());
+    assert!(db.advance_staff_totp_step(&id, 101).await.unwrap());
+    assert!(
+        db.set_staff_password_hash(&id, "$argon2id$x")
+            .await
+            .unwrap()
+    );
+    assert!(db.set_staff_disabled(&id, true).await.unwrap());
+    let row = db.staff_by_id(&id).await.unwrap().unwrap();
+    assert_eq!(row.roles, grants);
+    assert_eq!(row.division_code, XIHU);
+    assert_eq!(row.totp_secret.as_deref(), Some("GEZDGNBV"));
+    assert_eq!(row.totp_last_step, Some(101));
+    assert_eq!(row.password_hash.as_deref(), Some("$argon2id$x"));
+    assert!(row.disabled);
+    // Re-enrolling forgets the last step.
+    assert!(db.set_staff_totp(&id, Some("MFRGGZDF")).await.unwrap());
+    assert_eq!(
+        db.staff_by_id(&id).await.unwrap().unwrap().totp_last_step,
+        None
+    );
+    assert_eq!(db.list_staff().await.unwrap().len(), 1);
+    assert_eq!(db.staff_by_id("nobody").await.unwrap(), None);
+}
+
+async fn auth_events_count_failures_per_login_and_ip(db: &Db) {
+    let event = |login: &str, ip: &str, minute: i64, ok: bool| AuthEvent {
+        method: "password".to_string(),
+        succeeded: ok,
+        ip: Some(ip.to_string()),
+        login_digest: Some(login.to_string()),
+        ..AuthEvent::new("sign_in", AccountKind::Citizen, None, at(minute))
+    };
+    for (login, ip, minute, ok) in [
+        ("L1", "198.51.100.1", 1, false),
+        ("L1", "198.51.100.1", 2, false),
+        ("L1", "198.51.100.2", 3, false),
+        ("L1", "198.51.100.2", 4, true),
+        ("L2", "198.51.100.1", 5, false),
+        ("L1", "198.51.100.1", 0, false),
+    ] {
+        db.record_auth_event(&event(login, ip, minute, ok))
+            .await
+            .unwrap();
+    }
+    // Not a sign-in: never counted.
+    let mut other = event("L1", "198.51.100.1", 6, false);
+    other.kind = "otp_issued".to_string();
+    db.record_auth_event(&other).await.unwrap();
+
+    let (login, ip) = db
+        .sign_in_failures("L1", Some("198.51.100.1"), at(1))
+        .await
+        .unwrap();
+    assert_eq!((login.count, login.latest), (3, Some(at(3))));
+    assert_eq!((ip.count, ip.latest), (3, Some(at(5))));
+    let (login, ip) = db.sign_in_failures("L3", None, at(0)).await.unwrap();
+    assert_eq!((login.count, login.latest), (0, None));
+    assert_eq!((ip.count, ip.latest), (0, None));
+
+    let mut staff_event = AuthEvent::new("role_change", AccountKind::Staff, Some("s1"), at(7));
+    staff_event.detail = Some(r#"{"by":"admin"}"#.to_string());
+    db.record_auth_event(&staff_event).await.unwrap();
+    let events = db.recent_auth_events("s1", 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "role_change");
+    assert_eq!(events[0].detail.as_deref(), Some(r#"{"by":"admin"}"#));
+    assert!(db.recent_sign_ins("s1", 10).await.unwrap().is_empty());
+}
+
+async fn sessions_expire_and_delete(db: &Db) {
+    assert!(db.insert_session("d1", r#"{"a":1}"#, at(10)).await.unwrap());
+    assert!(!db.insert_session("d1", "{}", at(10)).await.unwrap());
+    assert_eq!(
+        db.load_session("d1", at(5)).await.unwrap(),
+        Some((r#"{"a":1}"#.to_string(), at(10)))
+    );
+    assert_eq!(db.load_session("d1", at(10)).await.unwrap(), None);
+    db.save_session("d1", r#"{"a":2}"#, at(20)).await.unwrap();
+    assert_eq!(
+        db.load_session("d1", at(10)).await.unwrap(),
+        Some((r#"{"a":2}"#.to_string(), at(20)))
+    );
+    db.save_session("d2", "{}", at(3)).await.unwrap();
+    assert_eq!(db.delete_expired_sessions(at(4)).await.unwrap(), 1);
+    db.delete_session("d1").await.unwrap();
+    assert_eq!(db.load_session("d1", at(0)).await.unwrap(), None);
+}
+
+async fn delegations_round_trip_and_revoke_once(db: &Db) {
+    let rep = db
+        .insert_person(&new_person(RID1, "13800138000", "王五"), at(1))
+        .await
+        .unwrap();
+    let agent = db
+        .insert_person(&new_person(RID2, "13900139000", "赵六"), at(1))
+        .await
+        .unwrap();
+    let code = credit_code(XIHU, "00000009");
+    db.insert_organisation(&OrganisationRow {
+        credit_code: code.clone(),
+        name: "杭州西湖科技有限公司".to_string(),
+        kind: "enterprise".to_string(),
+        legal_representative: rep.clone(),
+        created_at: at(2),
+    })
+    .await
+    .unwrap();
+    let date = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+    let d = onetrip_store::DelegationRow {
+        id: "del-1".to_string(),
+        organisation: code.clone(),
+        agent: agent.clone(),
+        items: Some(vec!["A".to_string(), "B".to_string()]),
+        valid_from: date("2026-01-01"),
+        valid_to: date("2026-12-31"),
+        granted_by: rep.clone(),
+        granted_at: at(3),
+        revoked: None,
+    };
+    db.insert_delegation(&d).await.unwrap();
+    let all = onetrip_store::DelegationRow {
+        id: "del-2".to_string(),
+        items: None,
+        granted_at: at(4),
+        ..d.clone()
+    };
+    db.insert_delegation(&all).await.unwrap();
+    assert_eq!(db.delegation("del-1").await.unwrap(), Some(d.clone()));
+    let ids = |rows: Vec<onetrip_store::DelegationRow>| {
+        rows.into_iter().map(|r| r.id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(db.delegations_of_organisation(&code).await.unwrap()),
+        vec!["del-2", "del-1"]
+    );
+    assert_eq!(
+        ids(db.delegations_of_agent(&agent).await.unwrap()),
+        vec!["del-2", "del-1"]
+    );
+    assert!(db.delegations_of_agent(&rep).await.unwrap().is_empty());
+    assert!(
+        db.revoke_delegation("del-1", date("2026-06-01"), "离职", at(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.revoke_delegation("del-1", date("2026-07-01"), "again", at(6))
+            .await
+            .unwrap()
+    );
+    let revoked = db.delegation("del-1").await.unwrap().unwrap();
+    assert_eq!(
+        revoked.revoked,
+        Some((date("2026-06-01"), "离职".to_string(), at(5)))
+    );
+    let orphan = onetrip_store::DelegationRow {
+        id: "del-3".to_string(),
+        agent: "nobody".to_string(),
+        ..d
+    };
+    assert!(matches!(
+        db.insert_delegation(&orphan).await,
+        Err(StoreError::UnknownReference(_))
+    ));
+    let represented = db.organisations_represented_by(&rep).await.unwrap();
+    assert_eq!(represented.len(), 1);
+    assert_eq!(represented[0].credit_code, code);
+}
+
+fn client_row(id: &str) -> onetrip_store::ClientRow {
+    onetrip_store::ClientRow {
+        client_id: id.to_string(),
+        name: "不动产登记系统".to_string(),
+        secret_digest: Some("digest".to_string()),
+        redirect_uris: vec!["https://bdc.example/cb".to_string()],
+        post_logout_redirect_uris: vec!["https://bdc.example/".to_string()],
+        grant_types: vec![
+            "authorization_code".to_string(),
+            "refresh_token".to_string(),
+        ],
+        scopes: vec!["openid".to_string(), "profile".to_string()],
+        sector: id.to_string(),
+        department_code: None,
+        created_at: at(1),
+        disabled: false,
+    }
+}
+
+fn grant_facts(client: &str) -> onetrip_store::GrantFacts {
+    onetrip_store::GrantFacts {
+        client_id: client.to_string(),
+        account_id: "acct".to_string(),
+        scope: "openid profile".to_string(),
+        acr: "urn:onetrip:loa:2".to_string(),
+        amr: r#"["pwd"]"#.to_string(),
+        auth_time: at(1),
+        acting_for: None,
+        session_ref: Some("sess".to_string()),
+    }
+}
+
+async fn oidc_clients_round_trip(db: &Db) {
+    let c = client_row("bdc");
+    db.insert_client(&c).await.unwrap();
+    assert_eq!(db.client("bdc").await.unwrap(), Some(c.clone()));
+    assert!(matches!(
+        db.insert_client(&c).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(db.set_client_secret("bdc", "new").await.unwrap());
+    assert!(db.set_client_disabled("bdc", true).await.unwrap());
+    let got = db.client("bdc").await.unwrap().unwrap();
+    assert_eq!(got.secret_digest.as_deref(), Some("new"));
+    assert!(got.disabled);
+    assert_eq!(db.list_clients().await.unwrap().len(), 1);
+    assert_eq!(db.client("none").await.unwrap(), None);
+    assert!(!format!("{got:?}").contains("new\""));
+}
+
+async fn oidc_codes_are_spent_once(db: &Db) {
+    db.insert_client(&client_row("bdc")).await.unwrap();
+    let code = onetrip_store::CodeRow {
+        code_digest: "c1".to_string(),
+        redirect_uri: "https://bdc.example/cb".to_string(),
+        nonce: Some("n".to_string()),
+        code_challenge: "ch".to_string(),
+        facts: grant_facts("bdc"),
+        expires_at: at(2),
+    };
+    db.insert_code(&code).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            db.spend_code("c1", at(1)).await.unwrap()
+        }));
+    }
+    let mut got = Vec::new();
+    for t in tasks {
+        if let Some(c) = t.await.unwrap() {
+            got.push(c);
+        }
+    }
+    assert_eq!(got, vec![code]);
+    assert_eq!(db.spend_code("unknown", at(1)).await.unwrap(), None);
+}
+
+async fn oidc_refresh_rotation_is_single_use(db: &Db) {
+    db.insert_client(&client_row("bdc")).await.unwrap();
+    let first = onetrip_store::RefreshRow {
+        token_digest: "r1".to_string(),
+        family: "r1".to_string(),
+        facts: grant_facts("bdc"),
+        issued_at: at(1),
+        expires_at: at(100),
+        spent_at: None,
+        revoked_at: None,
+    };
+    db.insert_refresh_token(&first).await.unwrap();
+    let next = |n: usize| onetrip_store::RefreshRow {
+        token_digest: format!("r2-{n}"),
+        issued_at: at(2),
+        ..first.clone()
+    };
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let db = db.clone();
+        let row = next(n);
+        tasks.push(tokio::spawn(async move {
+            db.rotate_refresh_token("r1", &row, at(2)).await.unwrap()
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    assert_eq!(wins, 1, "exactly one concurrent rotation wins");
+    let spent = db.refresh_token("r1").await.unwrap().unwrap();
+    assert_eq!(spent.spent_at, Some(at(2)));
+    assert_eq!(db.revoke_refresh_family("r1", at(3)).await.unwrap(), 2);
+    let all_revoked = db.refresh_token("r1").await.unwrap().unwrap();
+    assert_eq!(all_revoked.revoked_at, Some(at(3)));
+    let mut session_bound = first.clone();
+    session_bound.token_digest = "r9".to_string();
+    session_bound.family = "r9".to_string();
+    db.insert_refresh_token(&session_bound).await.unwrap();
+    assert_eq!(
+        db.revoke_refresh_tokens_of_session("sess", at(4))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        !db.rotate_refresh_token("r9", &next(99), at(5))
+            .await
+            .unwrap()
+    );
+    assert_eq!(db.refresh_token("r2-99").await.unwrap(), None);
+}
+
+async fn signing_keys_and_platform_secrets(db: &Db) {
+    for (kid, minute) in [("k1", 1), ("k2", 2)] {
+        db.insert_signing_key(&onetrip_store::SigningKeyRow {
+            kid: kid.to_string(),
+            alg: "ES256".to_string(),
+            private_pem: "-----BEGIN PRIVATE KEY-----".to_string(),
+            created_at: at(minute),
+            retired_at: None,
+        })
+        .await
+        .unwrap();
+    }
+    let keys = db.signing_keys().await.unwrap();
+    assert_eq!(
+        keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(),
+        vec!["k2", "k1"]
+    );
+    assert!(!format!("{:?}", keys[0]).contains("BEGIN"));
+    assert!(db.retire_signing_key("k1", at(3)).await.unwrap());
+    assert!(!db.retire_signing_key("k1", at(4)).await.unwrap());
+    assert_eq!(db.signing_keys().await.unwrap()[1].retired_at, Some(at(3)));
+    let a = db
+        .platform_secret_or_insert("salt", "first", at(1))
+        .await
+        .unwrap();
+    let b = db
+        .platform_secret_or_insert("salt", "second", at(2))
+        .await
+        .unwrap();
+    assert_eq!((a.as_str(), b.as_str()), ("first", "first"));
 }

@@ -24,6 +24,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::Localized;
+use crate::identity::constant_time_eq;
 
 /// Limits of SMS one-time codes. `Default` is the onetrip policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,14 +186,6 @@ impl fmt::Debug for OtpChallenge {
             .field("consumed", &self.consumed)
             .finish()
     }
-}
-
-/// Whether `a` equals `b`, in time that depends only on the lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Whether `now` is strictly after `from + secs`.
