@@ -55,6 +55,8 @@ pub struct RegisterPerson {
     pub phone: String,
     /// The chosen password.
     pub password: SecretString,
+    /// The registration code sent to `phone` ([`crate::otp::CodePurpose::Register`]).
+    pub sms_code: String,
 }
 
 impl fmt::Debug for RegisterPerson {
@@ -64,6 +66,7 @@ impl fmt::Debug for RegisterPerson {
             .field("name", &self.name)
             .field("phone", &"<personal data>")
             .field("password", &"<secret>")
+            .field("sms_code", &"<secret>")
             .finish()
     }
 }
@@ -90,6 +93,8 @@ pub enum AccountProblem {
     ResidentIdTaken,
     /// The phone number is already registered.
     PhoneTaken,
+    /// No registration code was sent to this phone (or it was replaced).
+    SmsCodeNotSent,
 }
 
 impl Localized for AccountProblem {
@@ -100,6 +105,7 @@ impl Localized for AccountProblem {
             Self::PhoneFormat => "phone_format",
             Self::ResidentIdTaken => "resident_id_taken",
             Self::PhoneTaken => "phone_taken",
+            Self::SmsCodeNotSent => "sms_code_not_sent",
         }
     }
 
@@ -112,6 +118,7 @@ impl Localized for AccountProblem {
                 "该身份证号码已注册：请直接登录，或通过“找回密码”重设密码".to_string()
             }
             Self::PhoneTaken => "该手机号码已注册：请直接登录，或换一个手机号码".to_string(),
+            Self::SmsCodeNotSent => "请先获取短信验证码，再填写收到的6位数字".to_string(),
         }
     }
 
@@ -130,6 +137,9 @@ impl Localized for AccountProblem {
             Self::PhoneTaken => "This phone number is already registered: sign in, or use \
                                  another phone number"
                 .to_string(),
+            Self::SmsCodeNotSent => {
+                "Ask for an SMS code first, then enter the 6 digits you receive".to_string()
+            }
         }
     }
 }
@@ -234,7 +244,34 @@ impl App {
         {
             problems.extend(found.iter().map(|p| FieldProblem::new("password", p)));
         }
+        // The phone is proven before anything is said about existing accounts.
+        if let (true, Some(phone)) = (problems.is_empty(), &phone) {
+            match self
+                .verify_code(
+                    crate::otp::CodePurpose::Register,
+                    phone,
+                    input.sms_code.trim(),
+                    now,
+                )
+                .await
+            {
+                Ok(()) => {}
+                Err(AppError::Otp(refusal)) => {
+                    return Err(AppError::Rejected(vec![FieldProblem::new(
+                        "sms_code", &refusal,
+                    )]));
+                }
+                Err(AppError::SignInFailed) => {
+                    return Err(AppError::Rejected(vec![FieldProblem::new(
+                        "sms_code",
+                        &AccountProblem::SmsCodeNotSent,
+                    )]));
+                }
+                Err(e) => return Err(e),
+            }
+        }
         if let Some(id) = &resident_id
+            && problems.is_empty()
             && self.db.person_by_resident_id(id.expose()).await?.is_some()
         {
             problems.push(FieldProblem::new(
@@ -243,6 +280,7 @@ impl App {
             ));
         }
         if let Some(phone) = &phone
+            && problems.iter().all(|p| p.path == "resident_id")
             && self.db.person_by_phone(phone).await?.is_some()
         {
             problems.push(FieldProblem::new("phone", &AccountProblem::PhoneTaken));

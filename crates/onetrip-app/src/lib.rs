@@ -10,6 +10,7 @@ pub mod format;
 pub mod otp;
 pub mod realname;
 pub mod sms;
+pub mod sso;
 
 use std::sync::{Arc, RwLock};
 
@@ -72,9 +73,33 @@ pub enum AppError {
     /// Search failed.
     #[error(transparent)]
     Search(#[from] SearchError),
+    /// A bearer token is malformed, not signed by onetrip, expired or of the wrong kind.
+    #[error("invalid token")]
+    InvalidToken,
+    /// The actor may not do this (not their resource, outside their delegation or scope).
+    #[error("refused: {code}")]
+    Refused {
+        /// Stable code.
+        code: &'static str,
+        /// Message in Chinese.
+        zh: String,
+        /// Message in English.
+        en: String,
+    },
     /// A background task failed (a bug).
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl AppError {
+    /// A refusal carrying a domain refusal's code and messages.
+    pub fn refused(e: &dyn Localized) -> AppError {
+        AppError::Refused {
+            code: e.code(),
+            zh: e.message_zh(),
+            en: e.message_en(),
+        }
+    }
 }
 
 fn kind_zh(kind: &str) -> &'static str {
@@ -85,6 +110,10 @@ fn kind_zh(kind: &str) -> &'static str {
         "division" => "行政区划",
         "department" => "部门",
         "account" => "账户",
+        "client" => "接入系统",
+        "staff" => "工作人员",
+        "delegation" => "授权",
+        "organisation" => "企业/组织",
         _ => "资源",
     }
 }
@@ -102,6 +131,8 @@ impl Localized for AppError {
             AppError::Calendar(e) => e.code(),
             AppError::Store(e) => e.code(),
             AppError::Search(e) => e.code(),
+            AppError::InvalidToken => "invalid_token",
+            AppError::Refused { code, .. } => code,
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -122,6 +153,8 @@ impl Localized for AppError {
             AppError::Calendar(e) => e.message_zh(),
             AppError::Store(e) => e.message_zh(),
             AppError::Search(e) => e.message_zh(),
+            AppError::InvalidToken => "访问令牌无效或已过期：请重新获取令牌".to_string(),
+            AppError::Refused { zh, .. } => zh.clone(),
             AppError::Internal(_) => "服务内部错误，请稍后重试".to_string(),
         }
     }
@@ -153,6 +186,10 @@ impl Localized for AppError {
             AppError::Calendar(e) => e.message_en(),
             AppError::Store(e) => e.message_en(),
             AppError::Search(e) => e.message_en(),
+            AppError::InvalidToken => {
+                "The access token is invalid or expired: get a new one".to_string()
+            }
+            AppError::Refused { en, .. } => en.clone(),
             AppError::Internal(_) => "Internal error; please try again later".to_string(),
         }
     }
@@ -211,6 +248,8 @@ pub struct App {
     calendar: Arc<RwLock<Arc<WorkCalendar>>>,
     sms: Arc<dyn sms::SmsGateway>,
     otp_policy: OtpPolicy,
+    issuer: Arc<str>,
+    sso: Arc<sso::ProviderState>,
 }
 
 impl std::fmt::Debug for App {
@@ -220,6 +259,9 @@ impl std::fmt::Debug for App {
             .finish_non_exhaustive()
     }
 }
+
+/// The issuer when none is configured: the default listening address.
+pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:8080";
 
 /// Indexing budget of the search index writer, in bytes (tantivy's minimum per thread).
 const SEARCH_WRITER_MEMORY: usize = 15_000_000;
@@ -233,6 +275,8 @@ impl App {
         let app = App {
             sms: Arc::new(sms::SandboxSms::new(db.clone())),
             otp_policy: OtpPolicy::default(),
+            issuer: Arc::from(DEFAULT_ISSUER),
+            sso: Arc::default(),
             db,
             search,
             indexed: Arc::default(),
@@ -253,6 +297,13 @@ impl App {
     /// on the same database).
     pub fn with_sms_gateway(mut self, gateway: Arc<dyn sms::SmsGateway>) -> App {
         self.sms = gateway;
+        self
+    }
+
+    /// This application with `issuer` as its public base URL (the OpenID Connect issuer and
+    /// the base of the links it sends), without a trailing slash.
+    pub fn with_issuer(mut self, issuer: &str) -> App {
+        self.issuer = Arc::from(issuer.trim_end_matches('/'));
         self
     }
 

@@ -36,8 +36,31 @@ use crate::accounts::{AccountProblem, SignedIn, china_date, normalize_phone};
 use crate::sms::SmsTemplate;
 use crate::{App, AppError, FieldProblem, Result};
 
-/// The purpose of sign-in challenges.
-pub const PURPOSE_SIGN_IN: &str = "sign_in";
+/// What a one-time code is for; codes of one purpose never serve another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodePurpose {
+    /// Signing in with a code instead of a password.
+    SignIn,
+    /// Proving the phone at registration (L1).
+    Register,
+}
+
+impl CodePurpose {
+    /// Stable name, stored with the challenge.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodePurpose::SignIn => "sign_in",
+            CodePurpose::Register => "register",
+        }
+    }
+
+    fn template(self) -> SmsTemplate {
+        match self {
+            CodePurpose::SignIn => SmsTemplate::SignInCode,
+            CodePurpose::Register => SmsTemplate::RegistrationCode,
+        }
+    }
+}
 
 /// The sign-in method recorded for SMS code sign-ins.
 pub const METHOD_SMS: &str = "sms";
@@ -72,11 +95,13 @@ fn secs(n: u32) -> jiff::SignedDuration {
 }
 
 impl App {
-    /// Sends a sign-in code to `phone` at `now`; `random` picks the code (the caller draws it
-    /// from the operating system). Refused with `phone_format` ([`AppError::Rejected`]) or an
-    /// issuing refusal ([`AppError::Otp`]); a gateway failure is [`AppError::SmsUnavailable`].
-    pub async fn send_sign_in_code(
+    /// Sends a code for `purpose` to `phone` at `now`; `random` picks the code (the caller
+    /// draws it from the operating system). Refused with `phone_format`
+    /// ([`AppError::Rejected`]) or an issuing refusal ([`AppError::Otp`]); a gateway failure is
+    /// [`AppError::SmsUnavailable`]. Every code issued is recorded in the audit log.
+    pub async fn send_code(
         &self,
+        purpose: CodePurpose,
         phone: &str,
         now: Timestamp,
         random: u32,
@@ -90,7 +115,7 @@ impl App {
         let policy = self.otp_policy;
         let previous = self
             .db
-            .latest_otp_challenge(&phone, PURPOSE_SIGN_IN)
+            .latest_otp_challenge(&phone, purpose.as_str())
             .await?;
         let midnight = china_date(now)
             .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
@@ -105,7 +130,7 @@ impl App {
             .insert_otp_challenge(&OtpChallengeRow {
                 id: id.clone(),
                 phone: phone.clone(),
-                purpose: PURPOSE_SIGN_IN.to_string(),
+                purpose: purpose.as_str().to_string(),
                 code_digest: otp_digest(&id, code.expose()),
                 issued_at: now,
                 attempts: 0,
@@ -114,16 +139,16 @@ impl App {
             .await?;
         let minutes = policy.ttl_secs.div_ceil(60).to_string();
         let params = [("code", code.expose()), ("minutes", minutes.as_str())];
-        if let Err(e) = self
-            .sms
-            .send(&phone, SmsTemplate::SignInCode, &params)
-            .await
-        {
-            tracing::warn!(error = %e, "sign-in code not sent");
+        if let Err(e) = self.sms.send(&phone, purpose.template(), &params).await {
+            tracing::warn!(error = %e, "one-time code not sent");
             self.db.delete_otp_challenge(&id).await?;
             return Err(AppError::SmsUnavailable(e.to_string()));
         }
-        tracing::info!(challenge = %id, "sign-in code sent");
+        let mut event = AuthEvent::new("otp_issued", AccountKind::Citizen, None, now);
+        event.method = purpose.as_str().to_string();
+        event.login_digest = Some(onetrip_domain::identity::secret_digest(&phone));
+        self.db.record_auth_event(&event).await?;
+        tracing::info!(challenge = %id, purpose = purpose.as_str(), "one-time code sent");
         Ok(CodeSent {
             expires_at: now + secs(policy.ttl_secs),
             resend_at: now + secs(policy.resend_cooldown_secs),
@@ -146,16 +171,41 @@ impl App {
         };
         let person = self.db.person_by_phone(&phone).await?;
         let account = person.as_ref().map(|p| p.id.clone());
+        let mut outcome = self
+            .verify_code(CodePurpose::SignIn, &phone, code, now)
+            .await;
+        if outcome.is_ok() && person.is_none() {
+            outcome = Err(AppError::SignInFailed);
+        }
+        self.record_sms_sign_in(account, outcome.is_ok(), ip, now)
+            .await?;
+        outcome?;
+        let Some(p) = person else {
+            return Err(AppError::SignInFailed);
+        };
+        Ok(SignedIn {
+            account_id: AccountId::new(p.id),
+            assurance_level: p.assurance_level,
+        })
+    }
+
+    /// Checks and spends the latest code for `purpose` sent to `phone` (already normalised).
+    /// No code sent is [`AppError::SignInFailed`]; code refusals are [`AppError::Otp`].
+    pub(crate) async fn verify_code(
+        &self,
+        purpose: CodePurpose,
+        phone: &str,
+        code: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         let policy = self.otp_policy;
-        let mut outcome = Err(AppError::SignInFailed);
         for _ in 0..MAX_RETRIES {
             let Some(row) = self
                 .db
-                .latest_otp_challenge(&phone, PURPOSE_SIGN_IN)
+                .latest_otp_challenge(phone, purpose.as_str())
                 .await?
             else {
-                outcome = Err(AppError::SignInFailed);
-                break;
+                return Err(AppError::SignInFailed);
             };
             let mut challenge = OtpChallenge {
                 phone: row.phone.clone(),
@@ -180,22 +230,9 @@ impl App {
                 // Another verification changed the challenge first: judge again.
                 continue;
             }
-            outcome = verdict.map_err(AppError::Otp);
-            break;
+            return verdict.map_err(AppError::Otp);
         }
-        if outcome.is_ok() && person.is_none() {
-            outcome = Err(AppError::SignInFailed);
-        }
-        self.record_sms_sign_in(account, outcome.is_ok(), ip, now)
-            .await?;
-        outcome?;
-        let Some(p) = person else {
-            return Err(AppError::SignInFailed);
-        };
-        Ok(SignedIn {
-            account_id: AccountId::new(p.id),
-            assurance_level: p.assurance_level,
-        })
+        Err(AppError::SignInFailed)
     }
 
     async fn record_sms_sign_in(

@@ -22,6 +22,8 @@ use onetrip_store::{Db, SmsMessageRow};
 pub enum SmsTemplate {
     /// A sign-in code. Parameters: `code`, `minutes`.
     SignInCode,
+    /// A registration code. Parameters: `code`, `minutes`.
+    RegistrationCode,
 }
 
 impl SmsTemplate {
@@ -29,6 +31,7 @@ impl SmsTemplate {
     pub fn name(self) -> &'static str {
         match self {
             SmsTemplate::SignInCode => "sign_in_code",
+            SmsTemplate::RegistrationCode => "registration_code",
         }
     }
 
@@ -45,6 +48,11 @@ impl SmsTemplate {
         match self {
             SmsTemplate::SignInCode => format!(
                 "【{signature}】您的验证码为{}，{}分钟内有效。请勿泄露。",
+                get("code"),
+                get("minutes")
+            ),
+            SmsTemplate::RegistrationCode => format!(
+                "【{signature}】您正在注册账号，验证码为{}，{}分钟内有效。如非本人操作请忽略。",
                 get("code"),
                 get("minutes")
             ),

@@ -1,6 +1,8 @@
 //! Account use cases on SQLite: registration, password sign-in, and the sign-in history.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use std::net::IpAddr;
 
 use jiff::Timestamp;
@@ -39,6 +41,7 @@ fn registration(resident_id: &str, name: &str, phone: &str, password: &str) -> R
         name: name.to_string(),
         phone: phone.to_string(),
         password: secret(password),
+        sms_code: String::new(),
     }
 }
 
@@ -63,14 +66,14 @@ fn pairs(list: &[(&str, &'static str)]) -> Vec<(String, &'static str)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_then_sign_in_by_phone_or_id() {
     let (_dir, app) = app().await;
-    let id = app
-        .register_person(
-            registration(RID, " 张三 ", "+86 138-0013-8000", PASSWORD),
-            today(),
-            now(),
-        )
-        .await
-        .unwrap();
+    let id = support::register(
+        &app,
+        registration(RID, " 张三 ", "+86 138-0013-8000", PASSWORD),
+        today(),
+        now(),
+    )
+    .await
+    .unwrap();
     let stored = app.db.person_by_id(id.as_str()).await.unwrap().unwrap();
     assert_eq!(stored.name, "张三");
     assert_eq!(stored.phone, PHONE);
@@ -90,9 +93,14 @@ async fn register_then_sign_in_by_phone_or_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_and_unknown_account_look_the_same() {
     let (_dir, app) = app().await;
-    app.register_person(registration(RID, "张三", PHONE, PASSWORD), today(), now())
-        .await
-        .unwrap();
+    support::register(
+        &app,
+        registration(RID, "张三", PHONE, PASSWORD),
+        today(),
+        now(),
+    )
+    .await
+    .unwrap();
     let wrong = app
         .sign_in_with_password(PHONE, &secret("Lianhua-Qiao8#"), None, now())
         .await
@@ -120,14 +128,23 @@ async fn wrong_password_and_unknown_account_look_the_same() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_id_or_phone_is_refused() {
     let (_dir, app) = app().await;
-    app.register_person(registration(RID, "张三", PHONE, PASSWORD), today(), now())
-        .await
-        .unwrap();
+    support::register(
+        &app,
+        registration(RID, "张三", PHONE, PASSWORD),
+        today(),
+        now(),
+    )
+    .await
+    .unwrap();
     let other_id = rid("11010519800101001");
-    let both = app
-        .register_person(registration(RID, "李四", PHONE, PASSWORD), today(), now())
-        .await
-        .unwrap_err();
+    let both = support::register(
+        &app,
+        registration(RID, "李四", PHONE, PASSWORD),
+        today(),
+        now(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         problems(both),
         pairs(&[
@@ -135,41 +152,42 @@ async fn duplicate_id_or_phone_is_refused() {
             ("phone", "phone_taken")
         ])
     );
-    let id_only = app
-        .register_person(
-            registration(RID, "李四", "13900139000", PASSWORD),
-            today(),
-            now(),
-        )
-        .await
-        .unwrap_err();
+    let id_only = support::register(
+        &app,
+        registration(RID, "李四", "13900139000", PASSWORD),
+        today(),
+        now(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         problems(id_only),
         pairs(&[("resident_id", "resident_id_taken")])
     );
-    let phone_only = app
-        .register_person(
-            registration(&other_id, "李四", PHONE, PASSWORD),
-            today(),
-            now(),
-        )
-        .await
-        .unwrap_err();
+    let phone_only = support::register(
+        &app,
+        registration(&other_id, "李四", PHONE, PASSWORD),
+        today(),
+        now(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(problems(phone_only), pairs(&[("phone", "phone_taken")]));
     // The lower-case check character is the same number.
-    let lower = app
-        .register_person(
-            registration("11010519491231002x", "李四", "13900139000", PASSWORD),
-            today(),
-            now(),
-        )
-        .await
-        .unwrap_err();
+    let lower = support::register(
+        &app,
+        registration("11010519491231002x", "李四", "13900139000", PASSWORD),
+        today(),
+        now(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         problems(lower),
         pairs(&[("resident_id", "resident_id_taken")])
     );
-    app.register_person(
+    support::register(
+        &app,
         registration(&other_id, "李四", "13900139000", PASSWORD),
         today(),
         now(),
@@ -181,14 +199,14 @@ async fn duplicate_id_or_phone_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_problem_is_listed() {
     let (_dir, app) = app().await;
-    let e = app
-        .register_person(
-            registration("110105194912310021", "  ", "12345", "12345"),
-            today(),
-            now(),
-        )
-        .await
-        .unwrap_err();
+    let e = support::register(
+        &app,
+        registration("110105194912310021", "  ", "12345", "12345"),
+        today(),
+        now(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), "validation_failed");
     assert_eq!(
         problems(e),
@@ -203,26 +221,26 @@ async fn every_problem_is_listed() {
         ])
     );
 
-    let personal = app
-        .register_person(
-            registration(RID, "张三", PHONE, "Zz13800138000"),
-            today(),
-            now(),
-        )
-        .await
-        .unwrap_err();
+    let personal = support::register(
+        &app,
+        registration(RID, "张三", PHONE, "Zz13800138000"),
+        today(),
+        now(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         problems(personal),
         pairs(&[("password", "password_contains_phone")])
     );
-    let birth = app
-        .register_person(
-            registration(RID, "张三", PHONE, "Zz-19491231!"),
-            today(),
-            now(),
-        )
-        .await
-        .unwrap_err();
+    let birth = support::register(
+        &app,
+        registration(RID, "张三", PHONE, "Zz-19491231!"),
+        today(),
+        now(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         problems(birth),
         pairs(&[("password", "password_contains_id_number")])
@@ -233,10 +251,14 @@ async fn every_problem_is_listed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_stored_hash_is_argon2id_and_never_the_password() {
     let (_dir, app) = app().await;
-    let id = app
-        .register_person(registration(RID, "张三", PHONE, PASSWORD), today(), now())
-        .await
-        .unwrap();
+    let id = support::register(
+        &app,
+        registration(RID, "张三", PHONE, PASSWORD),
+        today(),
+        now(),
+    )
+    .await
+    .unwrap();
     let stored = app.db.person_by_id(id.as_str()).await.unwrap().unwrap();
     let hash = stored.password_hash.clone().unwrap();
     assert!(
@@ -253,14 +275,14 @@ async fn the_stored_hash_is_argon2id_and_never_the_password() {
         &hash
     ));
     // Two registrations of the same password get different salts.
-    let other = app
-        .register_person(
-            registration(&rid("11010519800101001"), "李四", "13900139000", PASSWORD),
-            today(),
-            now(),
-        )
-        .await
-        .unwrap();
+    let other = support::register(
+        &app,
+        registration(&rid("11010519800101001"), "李四", "13900139000", PASSWORD),
+        today(),
+        now(),
+    )
+    .await
+    .unwrap();
     let other_hash = app
         .db
         .person_by_id(other.as_str())
@@ -277,10 +299,14 @@ async fn the_stored_hash_is_argon2id_and_never_the_password() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_history_records_every_attempt() {
     let (_dir, app) = app().await;
-    let id = app
-        .register_person(registration(RID, "张三", PHONE, PASSWORD), today(), now())
-        .await
-        .unwrap();
+    let id = support::register(
+        &app,
+        registration(RID, "张三", PHONE, PASSWORD),
+        today(),
+        now(),
+    )
+    .await
+    .unwrap();
     let ip: IpAddr = "203.0.113.9".parse().unwrap();
     let minute = |n: i64| now() + jiff::SignedDuration::from_mins(n);
     app.sign_in_with_password(PHONE, &secret("wrong-Password1"), Some(ip), minute(1))
@@ -309,4 +335,53 @@ async fn sign_in_history_records_every_attempt() {
         ]
     );
     assert_eq!(app.recent_sign_ins(&id, 1).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn registration_needs_the_code_sent_to_the_phone() {
+    let (_dir, app) = app().await;
+    // No code sent at all.
+    let refused = app
+        .register_person(registration(RID, "张三", PHONE, PASSWORD), today(), now())
+        .await;
+    let Err(AppError::Rejected(problems)) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(problems.len(), 1);
+    assert_eq!(
+        (problems[0].path.as_str(), problems[0].code),
+        ("sms_code", "sms_code_not_sent")
+    );
+    // A wrong code.
+    app.send_code(onetrip_app::otp::CodePurpose::Register, PHONE, now(), 1)
+        .await
+        .unwrap();
+    let mut wrong = registration(RID, "张三", PHONE, PASSWORD);
+    wrong.sms_code = "999999".to_string();
+    let Err(AppError::Rejected(problems)) = app.register_person(wrong, today(), now()).await else {
+        panic!("wrong code accepted")
+    };
+    assert_eq!(
+        (problems[0].path.as_str(), problems[0].code),
+        ("sms_code", "otp_wrong")
+    );
+    // A sign-in code does not register.
+    app.send_code(onetrip_app::otp::CodePurpose::SignIn, PHONE, now(), 2)
+        .await
+        .unwrap();
+    let mut sign_in_code = registration(RID, "张三", PHONE, PASSWORD);
+    sign_in_code.sms_code = support::latest_code(&app, PHONE).await;
+    assert!(
+        app.register_person(sign_in_code, today(), now())
+            .await
+            .is_err()
+    );
+    assert!(app.db.person_by_phone(PHONE).await.unwrap().is_none());
+    // The right code registers, once.
+    let mut right = registration(RID, "张三", PHONE, PASSWORD);
+    right.sms_code = "000001".to_string();
+    app.register_person(right.clone(), today(), now())
+        .await
+        .unwrap();
+    assert!(app.register_person(right, today(), now()).await.is_err());
 }

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
-use onetrip_app::accounts::RegisterPerson;
+use onetrip_app::otp::CodePurpose;
 use onetrip_app::sms::{SandboxSms, SmsTemplate};
 use onetrip_app::{App, AppError};
 use onetrip_domain::Localized;
 use onetrip_domain::identity::{AssuranceLevel, OtpPolicy, OtpRefusal};
-use secrecy::SecretString;
+use onetrip_store::NewPerson;
 
 const RID: &str = "11010519491231002X";
 const PHONE: &str = "13800138000";
@@ -33,18 +33,22 @@ async fn app() -> (tempfile::TempDir, App) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
     let app = App::connect(&url).await.unwrap();
-    app.register_person(
-        RegisterPerson {
-            resident_id: RID.to_string(),
-            name: "张晓明".to_string(),
-            phone: PHONE.to_string(),
-            password: SecretString::from("Lianhua-Qiao7#".to_string()),
-        },
-        date(2026, 11, 21),
-        now(),
-    )
-    .await
-    .unwrap();
+    // The account is stored directly: these tests count the codes sent to its phone.
+    let _ = date(2026, 11, 21);
+    app.db
+        .insert_person(
+            &NewPerson {
+                resident_id: RID.to_string(),
+                name: "张晓明".to_string(),
+                phone: PHONE.to_string(),
+                email: None,
+                assurance_level: AssuranceLevel::L1,
+                password_hash: None,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
     (dir, app)
 }
 
@@ -77,7 +81,7 @@ async fn message_text() {
 async fn sign_in_with_a_code_once() {
     let (_dir, app) = app().await;
     let sent = app
-        .send_sign_in_code("+86 138-0013-8000", now(), 123_456)
+        .send_code(CodePurpose::SignIn, "+86 138-0013-8000", now(), 123_456)
         .await
         .unwrap();
     assert_eq!(sent.expires_at, after(300));
@@ -123,7 +127,9 @@ async fn sign_in_with_a_code_once() {
 #[tokio::test]
 async fn five_wrong_codes_lock_the_challenge() {
     let (_dir, app) = app().await;
-    app.send_sign_in_code(PHONE, now(), 654_321).await.unwrap();
+    app.send_code(CodePurpose::SignIn, PHONE, now(), 654_321)
+        .await
+        .unwrap();
     for left in (0..5).rev() {
         let e = app
             .sign_in_with_code(PHONE, "000000", ip(), after(5))
@@ -140,7 +146,7 @@ async fn five_wrong_codes_lock_the_challenge() {
         .unwrap_err();
     assert_eq!(code_of(&e), "otp_locked");
     // A new code (after the cooldown) works again.
-    app.send_sign_in_code(PHONE, after(60), 111_111)
+    app.send_code(CodePurpose::SignIn, PHONE, after(60), 111_111)
         .await
         .unwrap();
     app.sign_in_with_code(PHONE, "111111", ip(), after(61))
@@ -151,7 +157,9 @@ async fn five_wrong_codes_lock_the_challenge() {
 #[tokio::test]
 async fn codes_expire() {
     let (_dir, app) = app().await;
-    app.send_sign_in_code(PHONE, now(), 222_222).await.unwrap();
+    app.send_code(CodePurpose::SignIn, PHONE, now(), 222_222)
+        .await
+        .unwrap();
     let e = app
         .sign_in_with_code(PHONE, "222222", ip(), after(301))
         .await
@@ -162,9 +170,11 @@ async fn codes_expire() {
 #[tokio::test]
 async fn cooldown_and_daily_limit() {
     let (_dir, app) = app().await;
-    app.send_sign_in_code(PHONE, now(), 1).await.unwrap();
+    app.send_code(CodePurpose::SignIn, PHONE, now(), 1)
+        .await
+        .unwrap();
     let e = app
-        .send_sign_in_code(PHONE, after(20), 2)
+        .send_code(CodePurpose::SignIn, PHONE, after(20), 2)
         .await
         .unwrap_err();
     assert!(
@@ -173,27 +183,34 @@ async fn cooldown_and_daily_limit() {
     );
     assert_eq!(code_of(&e), "otp_cooldown");
     for i in 1..10 {
-        app.send_sign_in_code(PHONE, after(60 * i), 3)
+        app.send_code(CodePurpose::SignIn, PHONE, after(60 * i), 3)
             .await
             .unwrap();
     }
     let e = app
-        .send_sign_in_code(PHONE, after(600), 4)
+        .send_code(CodePurpose::SignIn, PHONE, after(600), 4)
         .await
         .unwrap_err();
     assert_eq!(code_of(&e), "otp_daily_limit");
     assert_eq!(app.db.sms_messages(PHONE).await.unwrap().len(), 10);
     // The next day in China (midnight UTC+8 is 16:00 UTC) allows codes again.
-    app.send_sign_in_code(PHONE, "2026-11-21T16:00:00Z".parse().unwrap(), 5)
-        .await
-        .unwrap();
+    app.send_code(
+        CodePurpose::SignIn,
+        PHONE,
+        "2026-11-21T16:00:00Z".parse().unwrap(),
+        5,
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
 async fn unknown_phone_gets_a_code_but_cannot_sign_in() {
     let (_dir, app) = app().await;
     let other = "13900139000";
-    app.send_sign_in_code(other, now(), 333_333).await.unwrap();
+    app.send_code(CodePurpose::SignIn, other, now(), 333_333)
+        .await
+        .unwrap();
     assert_eq!(last_code(&app, other).await, "333333");
     let e = app
         .sign_in_with_code(other, "333333", ip(), after(1))
@@ -206,7 +223,10 @@ async fn unknown_phone_gets_a_code_but_cannot_sign_in() {
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::SignInFailed));
-    let e = app.send_sign_in_code("12345", now(), 1).await.unwrap_err();
+    let e = app
+        .send_code(CodePurpose::SignIn, "12345", now(), 1)
+        .await
+        .unwrap_err();
     match e {
         AppError::Rejected(p) => {
             assert_eq!((p[0].path.as_str(), p[0].code), ("phone", "phone_format"))
@@ -220,9 +240,11 @@ async fn failing_gateway_leaves_no_usable_challenge() {
     let (_dir, app) = app().await;
     let gateway = SandboxSms::new(app.db.clone()).fail_every(2);
     let app = app.with_sms_gateway(Arc::new(gateway));
-    app.send_sign_in_code(PHONE, now(), 444_444).await.unwrap();
+    app.send_code(CodePurpose::SignIn, PHONE, now(), 444_444)
+        .await
+        .unwrap();
     let e = app
-        .send_sign_in_code(PHONE, after(60), 555_555)
+        .send_code(CodePurpose::SignIn, PHONE, after(60), 555_555)
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::SmsUnavailable(_)), "{e:?}");
@@ -243,7 +265,7 @@ async fn failing_gateway_leaves_no_usable_challenge() {
         .unwrap_err();
     assert_eq!(code_of(&e), "otp_wrong");
     // Asking again right away is allowed (the cooldown runs from the code that was sent).
-    app.send_sign_in_code(PHONE, after(62), 666_666)
+    app.send_code(CodePurpose::SignIn, PHONE, after(62), 666_666)
         .await
         .unwrap();
     app.sign_in_with_code(PHONE, "666666", ip(), after(63))
@@ -264,7 +286,9 @@ async fn slow_gateway_and_custom_policy() {
             ..OtpPolicy::default()
         });
     let started = std::time::Instant::now();
-    app.send_sign_in_code(PHONE, now(), 777_777).await.unwrap();
+    app.send_code(CodePurpose::SignIn, PHONE, now(), 777_777)
+        .await
+        .unwrap();
     assert!(started.elapsed() >= Duration::from_millis(50));
     let messages = app.db.sms_messages(PHONE).await.unwrap();
     assert_eq!(
@@ -281,7 +305,9 @@ async fn slow_gateway_and_custom_policy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_verification_succeeds_at_most_once() {
     let (_dir, app) = app().await;
-    app.send_sign_in_code(PHONE, now(), 888_888).await.unwrap();
+    app.send_code(CodePurpose::SignIn, PHONE, now(), 888_888)
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let app = app.clone();
@@ -303,7 +329,9 @@ async fn concurrent_verification_succeeds_at_most_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_wrong_codes_all_count() {
     let (_dir, app) = app().await;
-    app.send_sign_in_code(PHONE, now(), 999_999).await.unwrap();
+    app.send_code(CodePurpose::SignIn, PHONE, now(), 999_999)
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let app = app.clone();

@@ -1,6 +1,8 @@
 //! Real-name verification (assurance L2) against the demo population registry, on SQLite.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 use onetrip_app::accounts::RegisterPerson;
@@ -129,12 +131,14 @@ async fn unknown_id_and_deceased_give_the_same_refusal() {
 }
 
 async fn register_other(app: &App, resident_id: &str, name: &str, phone: &str) -> AccountId {
-    app.register_person(
+    support::register(
+        app,
         RegisterPerson {
             resident_id: resident_id.to_string(),
             name: name.to_string(),
             phone: phone.to_string(),
             password: SecretString::from("Lianhua-Qiao7#".to_string()),
+            sms_code: String::new(),
         },
         today(),
         now(),

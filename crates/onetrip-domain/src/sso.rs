@@ -7,18 +7,18 @@
 //!   (RFC 9700 §2.1.1: `plain` protects nothing a TLS-less attacker cannot read).
 //! - **Redirect URIs match exactly,** byte for byte, a URI registered for the client (no
 //!   prefix, wildcard or case folding), as OAuth 2.0 Security BCP asks.
-//! - **`sub` is pairwise per sector** (OIDC Core §8.1): `HMAC-SHA256(salt, sector ‖ account)`,
-//!   base64url. Two department systems cannot join their records on `sub` without the
-//!   platform; a system that needs the resident ID must ask for the `id_number` scope, which
-//!   is granted to clients registered for it and logged. Clients of one department that must
-//!   share users are registered with the same sector.
+//! - **`sub` is public** (OIDC Core §8, `subject_type` `public`): the account id, a UUID v7
+//!   issued by onetrip that reveals nothing about the person. Department systems of one
+//!   government legitimately work on the same person's cases together (a 一件事 fans out to
+//!   several departments, which exchange case updates); with pairwise subjects they would have
+//!   to join their records on the resident ID number instead, which is worse for privacy. The
+//!   ID number itself is released only with the `id_number` scope, to clients registered for it.
 //! - **Refresh tokens rotate:** each use returns a new token and spends the old one; a spent
 //!   token presented again is a replay (a stolen copy or a client bug), and the whole family
 //!   descending from the original grant is revoked (RFC 9700 §4.14.2).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -311,18 +311,6 @@ pub fn pkce_challenge_well_formed(challenge: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The pairwise subject of `account` for a client `sector` (see the module documentation).
-pub fn pairwise_subject(salt: &[u8], sector: &str, account: &str) -> String {
-    // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(salt) else {
-        return String::new();
-    };
-    mac.update(sector.as_bytes());
-    mac.update(&[0]);
-    mac.update(account.as_bytes());
-    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-}
-
 /// The assurance level to state in a token: the lower of what the account holds and, for a
 /// partner sign-in, what the partner asserted (mapped).
 pub fn effective_level(held: AssuranceLevel, ceiling: Option<AssuranceLevel>) -> AssuranceLevel {
@@ -418,20 +406,6 @@ mod tests {
         assert!(check_redirect_uri("http://dept.example/cb").is_err());
         assert!(check_redirect_uri("https://dept.example/cb#x").is_err());
         assert!(check_redirect_uri("javascript:alert(1)").is_err());
-    }
-
-    #[test]
-    fn pairwise_subjects_differ_by_sector_and_are_stable() {
-        let a = pairwise_subject(b"salt", "dept-a", "acct-1");
-        assert_eq!(a, pairwise_subject(b"salt", "dept-a", "acct-1"));
-        assert_ne!(a, pairwise_subject(b"salt", "dept-b", "acct-1"));
-        assert_ne!(a, pairwise_subject(b"salt", "dept-a", "acct-2"));
-        assert_ne!(a, pairwise_subject(b"pepper", "dept-a", "acct-1"));
-        // The separator keeps ("ab", "c") and ("a", "bc") apart.
-        assert_ne!(
-            pairwise_subject(b"s", "ab", "c"),
-            pairwise_subject(b"s", "a", "bc")
-        );
     }
 
     #[test]

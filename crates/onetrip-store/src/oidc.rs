@@ -1,5 +1,5 @@
 //! The OpenID Connect provider's storage: registered clients, authorization codes, refresh
-//! tokens (with their rotation families), signing keys and platform secrets. Codes and tokens
+//! tokens (with their rotation families) and signing keys. Codes and tokens
 //! are stored as digests only.
 
 use jiff::Timestamp;
@@ -25,8 +25,6 @@ pub struct ClientRow {
     pub grant_types: Vec<String>,
     /// Scopes the client may request.
     pub scopes: Vec<String>,
-    /// Sector of its pairwise subjects.
-    pub sector: String,
     /// The department whose system this is, if any.
     pub department_code: Option<String>,
     /// When it was registered.
@@ -44,7 +42,6 @@ impl std::fmt::Debug for ClientRow {
             .field("redirect_uris", &self.redirect_uris)
             .field("grant_types", &self.grant_types)
             .field("scopes", &self.scopes)
-            .field("sector", &self.sector)
             .field("disabled", &self.disabled)
             .finish()
     }
@@ -153,7 +150,7 @@ where
     let logout: String = row.try_get(4)?;
     let grants: String = row.try_get(5)?;
     let scopes: String = row.try_get(6)?;
-    let disabled: i64 = row.try_get(10)?;
+    let disabled: i64 = row.try_get(9)?;
     Ok(ClientRow {
         client_id: row.try_get(0)?,
         name: row.try_get(1)?,
@@ -162,9 +159,8 @@ where
         post_logout_redirect_uris: json_list(&logout)?,
         grant_types: json_list(&grants)?,
         scopes: json_list(&scopes)?,
-        sector: row.try_get(7)?,
-        department_code: row.try_get(8)?,
-        created_at: from_micros(row.try_get(9)?)?,
+        department_code: row.try_get(7)?,
+        created_at: from_micros(row.try_get(8)?)?,
         disabled: disabled != 0,
     })
 }
@@ -200,8 +196,8 @@ impl Db {
         on_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO oidc_clients (client_id, name, secret_digest, redirect_uris, \
-                 post_logout_redirect_uris, grant_types, scopes, sector, department_code, \
-                 created_at, disabled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 post_logout_redirect_uris, grant_types, scopes, department_code, \
+                 created_at, disabled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(&c.client_id)
             .bind(&c.name)
@@ -210,7 +206,6 @@ impl Db {
             .bind(&logout)
             .bind(&grants)
             .bind(&scopes)
-            .bind(&c.sector)
             .bind(&c.department_code)
             .bind(to_micros(c.created_at))
             .bind(i64::from(c.disabled))
@@ -224,7 +219,7 @@ impl Db {
     /// One client.
     pub async fn client(&self, client_id: &str) -> Result<Option<ClientRow>> {
         const SQL: &str = "SELECT client_id, name, secret_digest, redirect_uris, \
-             post_logout_redirect_uris, grant_types, scopes, sector, department_code, created_at, \
+             post_logout_redirect_uris, grant_types, scopes, department_code, created_at, \
              disabled FROM oidc_clients WHERE client_id = $1";
         on_pool!(self, pool => {
             let row = sqlx::query(SQL).bind(client_id).fetch_optional(pool).await?;
@@ -235,7 +230,7 @@ impl Db {
     /// Every client, by id.
     pub async fn list_clients(&self) -> Result<Vec<ClientRow>> {
         const SQL: &str = "SELECT client_id, name, secret_digest, redirect_uris, \
-             post_logout_redirect_uris, grant_types, scopes, sector, department_code, created_at, \
+             post_logout_redirect_uris, grant_types, scopes, department_code, created_at, \
              disabled FROM oidc_clients ORDER BY client_id";
         on_pool!(self, pool => {
             let rows = sqlx::query(SQL).fetch_all(pool).await?;
@@ -503,32 +498,6 @@ impl Db {
             .execute(pool)
             .await?;
             Ok(done.rows_affected() == 1)
-        })
-    }
-
-    /// A platform secret by name, creating it with `value` if it does not exist yet. Every
-    /// replica gets the same value, whichever created it.
-    pub async fn platform_secret_or_insert(
-        &self,
-        name: &str,
-        value: &str,
-        now: Timestamp,
-    ) -> Result<String> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO platform_secrets (name, value, created_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (name) DO NOTHING",
-            )
-            .bind(name)
-            .bind(value)
-            .bind(to_micros(now))
-            .execute(pool)
-            .await?;
-            let row = sqlx::query("SELECT value FROM platform_secrets WHERE name = $1")
-                .bind(name)
-                .fetch_one(pool)
-                .await?;
-            Ok(row.try_get(0)?)
         })
     }
 }

@@ -122,7 +122,7 @@ contract!(
     oidc_clients_round_trip,
     oidc_codes_are_spent_once,
     oidc_refresh_rotation_is_single_use,
-    signing_keys_and_platform_secrets,
+    signing_keys_round_trip,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -2386,7 +2386,6 @@ fn client_row(id: &str) -> onetrip_store::ClientRow {
             "refresh_token".to_string(),
         ],
         scopes: vec!["openid".to_string(), "profile".to_string()],
-        sector: id.to_string(),
         department_code: None,
         created_at: at(1),
         disabled: false,
@@ -2505,7 +2504,7 @@ async fn oidc_refresh_rotation_is_single_use(db: &Db) {
     assert_eq!(db.refresh_token("r2-99").await.unwrap(), None);
 }
 
-async fn signing_keys_and_platform_secrets(db: &Db) {
+async fn signing_keys_round_trip(db: &Db) {
     for (kid, minute) in [("k1", 1), ("k2", 2)] {
         db.insert_signing_key(&onetrip_store::SigningKeyRow {
             kid: kid.to_string(),

@@ -1,6 +1,6 @@
 -- Identity, part 2 (PostgreSQL): the authentication audit log (grown from the sign-in history), web sessions,
 -- staff role grants and TOTP, delegations to agents, and the OpenID Connect provider (clients,
--- codes, refresh tokens, signing keys, platform secrets).
+-- codes, refresh tokens, signing keys).
 -- Timestamps are BIGINT microseconds since the Unix epoch (UTC); lists and maps are JSON TEXT;
 -- every bearer secret (session id, code, token, client secret) is stored as its SHA-256 hex
 -- digest, never in clear. The other backend's migration of the same name keeps the same shape.
@@ -61,7 +61,6 @@ CREATE TABLE oidc_clients (
     post_logout_redirect_uris TEXT NOT NULL,
     grant_types               TEXT NOT NULL,
     scopes                    TEXT NOT NULL,
-    sector                    TEXT NOT NULL,
     department_code           TEXT,
     created_at                BIGINT NOT NULL,
     disabled                  BIGINT NOT NULL DEFAULT 0
@@ -114,12 +113,4 @@ CREATE TABLE signing_keys (
     private_pem TEXT NOT NULL,
     created_at  BIGINT NOT NULL,
     retired_at  BIGINT
-);
-
--- Platform secrets generated at first start when the configuration gives none (pairwise
--- subject salt).
-CREATE TABLE platform_secrets (
-    name       TEXT PRIMARY KEY,
-    value      TEXT NOT NULL,
-    created_at BIGINT NOT NULL
 );
