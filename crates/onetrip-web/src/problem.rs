@@ -224,6 +224,8 @@ impl From<AppError> for ApiError {
             AppError::Calendar(CalendarError::Json { .. }) => StatusCode::BAD_REQUEST,
             AppError::Calendar(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(_) | AppError::Search(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::InvalidToken => StatusCode::UNAUTHORIZED,
+            AppError::Refused { .. } => StatusCode::FORBIDDEN,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
