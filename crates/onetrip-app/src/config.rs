@@ -58,12 +58,27 @@ pub struct Config {
 pub struct ServerConfig {
     /// Address and port to listen on (`ONETRIP_LISTEN`, `--listen`).
     pub listen: SocketAddr,
+    /// The public base URL users and department systems reach onetrip at, e.g.
+    /// `https://zwfw.example.gov.cn` (`ONETRIP_PUBLIC_URL`): the OpenID Connect issuer.
+    /// Default: `http://` + the listen address. Session cookies are `Secure` when it is https.
+    pub public_url: Option<String>,
+}
+
+impl ServerConfig {
+    /// The effective public base URL, without a trailing slash.
+    pub fn effective_public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
         }
     }
 }
@@ -196,6 +211,15 @@ impl Config {
                 message: format!("{e} (expected ADDRESS:PORT, e.g. 127.0.0.1:8080)"),
             })?;
         }
+        if let Some(v) = get("ONETRIP_PUBLIC_URL") {
+            if !(v.starts_with("https://") || v.starts_with("http://")) {
+                return Err(ConfigError::Value {
+                    name: "ONETRIP_PUBLIC_URL".into(),
+                    message: format!("\"{v}\" (expected an http:// or https:// URL)"),
+                });
+            }
+            self.server.public_url = Some(v.clone());
+        }
         if let Some(v) = get("ONETRIP_DATA_DIR") {
             self.storage.data_dir = PathBuf::from(v);
         }
@@ -248,6 +272,7 @@ impl Config {
         #[derive(Serialize)]
         struct ServerView {
             listen: String,
+            public_url: String,
         }
         #[derive(Serialize)]
         struct StorageView<'a> {
@@ -266,6 +291,7 @@ impl Config {
         let view = View {
             server: ServerView {
                 listen: self.server.listen.to_string(),
+                public_url: self.server.effective_public_url(),
             },
             storage: StorageView {
                 data_dir: &self.storage.data_dir,

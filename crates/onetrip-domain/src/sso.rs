@@ -356,6 +356,7 @@ pub fn decide_refresh(state: RefreshState, same_client: bool) -> RefreshDecision
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -125,3 +125,74 @@ pub fn date_param(name: &str, value: &str) -> Result<jiff::civil::Date, ApiError
         err
     })
 }
+
+/// A JSON body (`Content-Type: application/json` required) deserialised into `T`; a body that
+/// is not JSON, or does not fit `T`, is a 400 problem naming the path of the offending field.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "请以 JSON 提交（Content-Type: application/json）",
+                "Send JSON (Content-Type: application/json)",
+            ));
+        }
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses a JSON document into `T`, with the path of the first problem.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let mut err = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("提交的内容格式不正确：{path} {inner}"),
+            format!("The request body is malformed: {path} {inner}"),
+        );
+        err.errors.push(crate::problem::FieldError {
+            path,
+            code: "invalid_value".to_string(),
+            message_zh: format!("格式不正确（{inner}）"),
+            message_en: format!("malformed ({inner})"),
+        });
+        err
+    })
+}
+
+/// An `application/x-www-form-urlencoded` body (a form post or an OAuth request).
+#[derive(Debug)]
+pub struct FormBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
+        serde_urlencoded::from_bytes(&bytes)
+            .map(FormBody)
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_form",
+                    format!("表单内容不正确：{e}"),
+                    format!("The form is malformed: {e}"),
+                )
+            })
+    }
+}

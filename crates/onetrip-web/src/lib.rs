@@ -13,6 +13,8 @@ pub mod extract;
 pub mod ops;
 pub mod policy;
 pub mod problem;
+pub mod session;
+pub mod sso;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,8 +40,21 @@ use crate::problem::ApiError;
 pub struct AppState {
     /// The application.
     pub app: App,
-    /// Token that authorises catalog writes; writes are refused when absent.
+    /// The operator's admin token; operator actions are refused when absent.
     pub admin_token: Option<SecretString>,
+    /// Whether session cookies carry `Secure` (turn off only for plain-HTTP development).
+    pub cookie_secure: bool,
+}
+
+impl AppState {
+    /// The state for `app` with an optional admin token and secure cookies.
+    pub fn new(app: App, admin_token: Option<SecretString>) -> AppState {
+        AppState {
+            app,
+            admin_token,
+            cookie_secure: true,
+        }
+    }
 }
 
 /// The state handlers receive: one pointer to share per request instead of a copy of each part.
@@ -70,6 +85,8 @@ impl std::fmt::Debug for AppState {
         (name = "catalog", description = "政务服务事项库: items, situations, guides, departments, divisions"),
         (name = "calendar", description = "法定工作日: working days and deadlines"),
         (name = "identifiers", description = "National identifiers: checks and parsed fields"),
+        (name = "accounts", description = "统一身份认证: registration, sign-in, profile, real-name verification"),
+        (name = "single sign-on", description = "统一登录: OpenID Connect clients (the protocol endpoints are under /oauth2, see /.well-known/openid-configuration)"),
         (name = "operations", description = "Health, readiness and metrics")
     ),
     components(schemas(problem::Problem, problem::FieldError)),
@@ -96,6 +113,8 @@ fn api_router() -> OpenApiRouter<Shared> {
         .merge(api::catalog::router())
         .merge(api::calendar::router())
         .merge(api::identifiers::router())
+        .merge(api::accounts::router())
+        .merge(sso::api_router())
         .merge(ops::router())
 }
 
@@ -138,6 +157,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/", axum::routing::get(ops::landing))
+        .merge(sso::protocol_router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             policy::require,
@@ -154,6 +174,7 @@ pub fn router(state: AppState) -> Router {
             )
             .into_response()
         })
+        .layer(session::layer(state.app.clone(), state.cookie_secure))
         .layer(
             ServiceBuilder::new()
                 .layer(CatchPanicLayer::custom(|_| {

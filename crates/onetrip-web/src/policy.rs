@@ -1,37 +1,116 @@
 //! The one place that decides who may do what. Every route is listed in [`ROUTES`] with the
-//! permission it needs; the router applies [`require`] from this table, and a test checks every
-//! route against every kind of actor.
+//! permission it needs; the router applies [`require`] from this table to every request, and a
+//! test checks every route against every kind of actor.
 //!
-//! Until the identity issue brings accounts and staff roles, there are two actors: anyone, and
-//! the holder of the configured admin token.
+//! Actors come from one of three credentials, checked in this order:
+//! - `Authorization: Bearer …`: the operator's admin token (`ONETRIP_ADMIN_TOKEN`, for
+//!   bootstrapping and automation), or an access token issued by onetrip's OpenID Connect
+//!   provider (a person through a department system, or a machine client);
+//! - the session cookie of a person or a member of staff signed in on the web;
+//! - nothing: anonymous.
+//!
+//! Route permissions say who may call a route at all. What a caller may do to a particular
+//! resource (citizen A's delegations against citizen B's, an agent outside their delegation,
+//! a clerk outside their county) is decided by the use case with the actor passed in, using
+//! the domain rules; the authorisation matrix test covers both.
 
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use onetrip_domain::identity::{AssuranceLevel, RoleGrant, StaffRole, constant_time_eq};
+use onetrip_domain::sso::{Scope, Scopes};
 use secrecy::ExposeSecret;
+use tower_sessions::Session;
 
 use crate::problem::ApiError;
+use crate::session::{self, SessionAuth};
 use crate::{AppState, Shared};
 
+/// A person, signed in on the web or through an access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitizenActor {
+    /// Account id.
+    pub account: String,
+    /// Assurance level of this sign-in.
+    pub level: AssuranceLevel,
+    /// Credit code of the organisation acted for, after an explicit switch.
+    pub acting_for: Option<String>,
+    /// Whether the credential is the session cookie (so CSRF protection applies).
+    pub via_session: bool,
+}
+
+/// A member of staff signed in on the web.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffActor {
+    /// Staff id.
+    pub id: String,
+    /// Role grants.
+    pub roles: Vec<RoleGrant>,
+    /// Whether TOTP was verified at sign-in.
+    pub totp_verified: bool,
+}
+
+impl StaffActor {
+    /// Whether the member of staff holds `role` (anywhere). Administrator roles count only
+    /// after TOTP.
+    pub fn holds(&self, role: StaffRole) -> bool {
+        (!role.requires_totp() || self.totp_verified) && self.roles.iter().any(|g| g.role == role)
+    }
+}
+
+/// A machine client with a client-credentials token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientActor {
+    /// `client_id`.
+    pub client_id: String,
+    /// Granted scopes.
+    pub scopes: Scopes,
+}
+
 /// Who is asking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// No credentials.
     Anonymous,
     /// Credentials that are not valid.
     Invalid,
-    /// Holder of the admin token.
-    Admin,
+    /// The operator's admin token.
+    Operator,
+    /// A person.
+    Citizen(CitizenActor),
+    /// A member of staff.
+    Staff(StaffActor),
+    /// A machine client.
+    Client(ClientActor),
+}
+
+impl Actor {
+    /// Whether the credential is the session cookie.
+    pub fn via_session(&self) -> bool {
+        match self {
+            Actor::Citizen(c) => c.via_session,
+            Actor::Staff(_) => true,
+            _ => false,
+        }
+    }
 }
 
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
-    /// Anyone: public catalog, calendar and identifier checks, operations endpoints.
+    /// Anyone: public catalog, calendar and identifier checks, sign-in and registration,
+    /// single sign-on endpoints (which authenticate their callers themselves).
     Public,
-    /// Change the catalog and the calendar.
+    /// A signed-in person.
+    Citizen,
+    /// A signed-in member of staff.
+    Staff,
+    /// Change the catalog and the calendar: the operator or a catalog administrator.
     CatalogWrite,
+    /// Manage staff and clients: the operator or a system administrator.
+    SystemAdmin,
 }
 
 /// The decision for one request.
@@ -41,19 +120,41 @@ pub enum Decision {
     Allow,
     /// Credentials are missing or wrong (401).
     Unauthenticated,
-    /// Writes are disabled because no admin token is configured (403).
+    /// Signed in, but not allowed (403).
+    Forbidden,
+    /// Writes are disabled: no admin token is configured and no administrator signed in (403).
     Disabled,
 }
 
 /// Decides whether `actor` may use a route that needs `permission`.
-pub fn decide(actor: Actor, permission: Permission, writes_configured: bool) -> Decision {
+pub fn decide(actor: &Actor, permission: Permission, token_configured: bool) -> Decision {
+    let unauthenticated = matches!(actor, Actor::Anonymous | Actor::Invalid);
     match permission {
         Permission::Public => Decision::Allow,
-        Permission::CatalogWrite if !writes_configured => Decision::Disabled,
-        Permission::CatalogWrite => match actor {
-            Actor::Admin => Decision::Allow,
-            Actor::Anonymous | Actor::Invalid => Decision::Unauthenticated,
+        Permission::Citizen => match actor {
+            Actor::Citizen(_) => Decision::Allow,
+            _ if unauthenticated => Decision::Unauthenticated,
+            _ => Decision::Forbidden,
         },
+        Permission::Staff => match actor {
+            Actor::Staff(_) => Decision::Allow,
+            _ if unauthenticated => Decision::Unauthenticated,
+            _ => Decision::Forbidden,
+        },
+        Permission::CatalogWrite | Permission::SystemAdmin => {
+            let role = if permission == Permission::CatalogWrite {
+                StaffRole::CatalogAdministrator
+            } else {
+                StaffRole::SystemAdministrator
+            };
+            match actor {
+                Actor::Operator => Decision::Allow,
+                Actor::Staff(s) if s.holds(role) => Decision::Allow,
+                _ if unauthenticated && !token_configured => Decision::Disabled,
+                _ if unauthenticated => Decision::Unauthenticated,
+                _ => Decision::Forbidden,
+            }
+        }
     }
 }
 
@@ -137,6 +238,46 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/readyz", Permission::Public),
     (Method::GET, "/metrics", Permission::Public),
     (Method::GET, "/", Permission::Public),
+    // Accounts.
+    (Method::POST, "/api/v1/sms-codes", Permission::Public),
+    (Method::POST, "/api/v1/persons", Permission::Public),
+    (Method::POST, "/api/v1/session", Permission::Public),
+    (Method::GET, "/api/v1/session", Permission::Public),
+    (Method::DELETE, "/api/v1/session", Permission::Public),
+    (Method::GET, "/api/v1/me", Permission::Citizen),
+    (Method::GET, "/api/v1/me/sign-ins", Permission::Citizen),
+    (Method::POST, "/api/v1/me/real-name", Permission::Citizen),
+    // Single sign-on: client administration.
+    (Method::POST, "/api/v1/clients", Permission::SystemAdmin),
+    (Method::GET, "/api/v1/clients", Permission::SystemAdmin),
+    (
+        Method::GET,
+        "/api/v1/clients/{client_id}",
+        Permission::SystemAdmin,
+    ),
+    (
+        Method::POST,
+        "/api/v1/clients/{client_id}/secret",
+        Permission::SystemAdmin,
+    ),
+    // Single sign-on: the protocol endpoints authenticate their callers themselves (client
+    // credentials, access tokens, the session), as OpenID Connect specifies.
+    (
+        Method::GET,
+        "/.well-known/openid-configuration",
+        Permission::Public,
+    ),
+    (Method::GET, "/oauth2/jwks", Permission::Public),
+    (Method::GET, "/oauth2/authorize", Permission::Public),
+    (Method::POST, "/oauth2/authorize", Permission::Public),
+    (Method::POST, "/oauth2/token", Permission::Public),
+    (Method::GET, "/oauth2/userinfo", Permission::Public),
+    (Method::POST, "/oauth2/userinfo", Permission::Public),
+    (Method::GET, "/oauth2/logout", Permission::Public),
+    (Method::GET, "/sign-in", Permission::Public),
+    (Method::POST, "/sign-in", Permission::Public),
+    (Method::GET, "/step-up", Permission::Public),
+    (Method::POST, "/step-up", Permission::Public),
 ];
 
 /// The permission a route needs; routes missing from [`ROUTES`] need the strongest one.
@@ -145,100 +286,232 @@ pub fn permission_for(method: &Method, template: &str) -> Permission {
         .iter()
         .find(|(m, t, _)| m == method && *t == template)
         .map(|(_, _, p)| *p)
-        .unwrap_or(Permission::CatalogWrite)
+        .unwrap_or(Permission::SystemAdmin)
 }
 
-/// Who sent the request, from its `Authorization: Bearer …` header.
-pub fn actor(state: &AppState, request: &Request) -> Actor {
-    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+/// Who sent the request. An invalid bearer token is [`Actor::Invalid`], never a fallback to
+/// the session.
+pub async fn actor(
+    state: &AppState,
+    authorization: Option<&str>,
+    session: Option<&Session>,
+    now: Timestamp,
+) -> Actor {
+    if let Some(value) = authorization {
+        // The scheme is case-insensitive (RFC 9110 §11.1): `bearer …` is as good as `Bearer …`.
+        let presented = Some(value)
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+            .map(|(_, token)| token.trim())
+            .filter(|t| !t.is_empty());
+        let Some(presented) = presented else {
+            return Actor::Invalid;
+        };
+        if let Some(token) = &state.admin_token
+            && constant_time_eq(presented.as_bytes(), token.expose_secret().as_bytes())
+        {
+            return Actor::Operator;
+        }
+        return match state.app.verify_access_token(presented, now).await {
+            Ok(claims) if claims.is_client_token() => Actor::Client(ClientActor {
+                client_id: claims.client_id,
+                scopes: Scopes::parse(&claims.scope).unwrap_or_default(),
+            }),
+            Ok(claims) => {
+                let scopes = Scopes::parse(&claims.scope).unwrap_or_default();
+                let level = claims
+                    .acr
+                    .as_deref()
+                    .and_then(|acr| AssuranceLevel::from_acr(acr).ok());
+                match level {
+                    // A person's token acts on onetrip's API only with the `api` scope.
+                    Some(level) if scopes.contains(Scope::Api) => Actor::Citizen(CitizenActor {
+                        account: claims.sub,
+                        level,
+                        acting_for: claims.org,
+                        via_session: false,
+                    }),
+                    _ => Actor::Invalid,
+                }
+            }
+            Err(_) => Actor::Invalid,
+        };
+    }
+    let Some(session) = session else {
         return Actor::Anonymous;
     };
-    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer …` is as good as `Bearer …`.
-    let presented = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
-        .map(|(_, token)| token.trim());
-    match (presented, &state.admin_token) {
-        (Some(p), Some(token))
-            if constant_time_eq(p.as_bytes(), token.expose_secret().as_bytes()) =>
-        {
-            Actor::Admin
+    match session::current(session, now).await {
+        Ok(Some(SessionAuth::Citizen {
+            account,
+            level,
+            acting_for,
+            ..
+        })) => Actor::Citizen(CitizenActor {
+            account,
+            level,
+            acting_for,
+            via_session: true,
+        }),
+        Ok(Some(SessionAuth::Staff {
+            staff,
+            roles,
+            totp_verified,
+            ..
+        })) => Actor::Staff(StaffActor {
+            id: staff,
+            roles,
+            totp_verified,
+        }),
+        Ok(None) => Actor::Anonymous,
+        Err(e) => {
+            tracing::warn!(error = %e, "session could not be read");
+            Actor::Anonymous
         }
-        _ => Actor::Invalid,
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+/// Header carrying the CSRF token on API requests authenticated by the session cookie.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// Middleware applying the policy to the matched route.
-pub async fn require(State(state): State<Shared>, request: Request, next: Next) -> Response {
+/// Middleware applying the policy to the matched route; puts the [`Actor`] in the request's
+/// extensions for the handler.
+pub async fn require(State(state): State<Shared>, mut request: Request, next: Next) -> Response {
     let template = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     let permission = permission_for(request.method(), &template);
-    let actor = actor(&state, &request);
-    match decide(actor, permission, state.admin_token.is_some()) {
-        Decision::Allow => next.run(request).await,
-        Decision::Unauthenticated => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "此操作需要管理员身份，请提供有效的管理令牌",
-            "This operation needs an administrator: send a valid admin token",
-        )
-        .with_header(header::WWW_AUTHENTICATE, "Bearer")
-        .into_response(),
-        Decision::Disabled => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "writes_disabled",
-            "未配置管理令牌（ONETRIP_ADMIN_TOKEN），目录写入已停用",
-            "No admin token is configured (ONETRIP_ADMIN_TOKEN), so catalog writes are disabled",
-        )
-        .into_response(),
+    let now = Timestamp::now();
+    // Values, not references into the request: the future must be `Send`.
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{0}").to_owned());
+    let session = request.extensions().get::<Session>().cloned();
+    let actor = actor(&state, authorization.as_deref(), session.as_ref(), now).await;
+    let decision = decide(&actor, permission, state.admin_token.is_some());
+    match decision {
+        Decision::Allow => {}
+        Decision::Unauthenticated => {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "请先登录，或提供有效的访问令牌",
+                "Sign in first, or send a valid access token",
+            )
+            .with_header(header::WWW_AUTHENTICATE, "Bearer")
+            .into_response();
+        }
+        Decision::Forbidden => {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "您的账号无权进行此操作",
+                "Your account may not do this",
+            )
+            .into_response();
+        }
+        Decision::Disabled => {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "writes_disabled",
+                "未配置管理令牌（ONETRIP_ADMIN_TOKEN），且未以管理员身份登录：此操作已停用",
+                "No admin token is configured (ONETRIP_ADMIN_TOKEN) and no administrator is \
+                 signed in, so this operation is disabled",
+            )
+            .into_response();
+        }
     }
+    let unsafe_method = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if unsafe_method && actor.via_session() && template.starts_with("/api/") {
+        let presented = request
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let ok = match &session {
+            Some(s) => session::csrf_matches(s, presented.as_deref())
+                .await
+                .unwrap_or(false),
+            None => false,
+        };
+        if !ok {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf_failed",
+                "请求缺少有效的防伪令牌（X-CSRF-Token）：请刷新页面后重试",
+                "The request lacks a valid anti-forgery token (X-CSRF-Token): reload and try again",
+            )
+            .into_response();
+        }
+    }
+    if actor.via_session()
+        && let Some(s) = &session
+        && let Err(e) = session::touch(s, now).await
+    {
+        tracing::warn!(error = %e, "session could not be touched");
+    }
+    request.extensions_mut().insert(actor);
+    next.run(request).await
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use onetrip_domain::identifiers::DivisionCode;
+
+    fn staff(role: StaffRole, totp: bool) -> Actor {
+        Actor::Staff(StaffActor {
+            id: "s".into(),
+            roles: vec![RoleGrant {
+                role,
+                division: DivisionCode::parse("330100").unwrap(),
+                department: None,
+            }],
+            totp_verified: totp,
+        })
+    }
 
     #[test]
-    fn public_is_open_and_writes_need_the_token() {
-        for actor in [Actor::Anonymous, Actor::Invalid, Actor::Admin] {
-            assert_eq!(decide(actor, Permission::Public, true), Decision::Allow);
-            assert_eq!(decide(actor, Permission::Public, false), Decision::Allow);
+    fn administrators_need_their_role_and_totp() {
+        for (permission, role) in [
+            (Permission::CatalogWrite, StaffRole::CatalogAdministrator),
+            (Permission::SystemAdmin, StaffRole::SystemAdministrator),
+        ] {
+            assert_eq!(decide(&Actor::Operator, permission, true), Decision::Allow);
             assert_eq!(
-                decide(actor, Permission::CatalogWrite, false),
+                decide(&staff(role, true), permission, false),
+                Decision::Allow
+            );
+            assert_eq!(
+                decide(&staff(role, false), permission, true),
+                Decision::Forbidden
+            );
+            assert_eq!(
+                decide(&staff(StaffRole::WindowClerk, true), permission, true),
+                Decision::Forbidden
+            );
+            assert_eq!(
+                decide(&Actor::Anonymous, permission, true),
+                Decision::Unauthenticated
+            );
+            assert_eq!(
+                decide(&Actor::Anonymous, permission, false),
                 Decision::Disabled
             );
         }
-        assert_eq!(
-            decide(Actor::Admin, Permission::CatalogWrite, true),
-            Decision::Allow
-        );
-        assert_eq!(
-            decide(Actor::Anonymous, Permission::CatalogWrite, true),
-            Decision::Unauthenticated
-        );
-        assert_eq!(
-            decide(Actor::Invalid, Permission::CatalogWrite, true),
-            Decision::Unauthenticated
-        );
     }
 
     #[test]
     fn unknown_routes_need_the_strongest_permission() {
         assert_eq!(
             permission_for(&Method::DELETE, "/api/v1/items/{code}"),
-            Permission::CatalogWrite
+            Permission::SystemAdmin
         );
         assert_eq!(
             permission_for(&Method::GET, "/api/v1/items"),

@@ -263,9 +263,15 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
+    let public_url = match &config.server.public_url {
+        Some(_) => config.server.effective_public_url(),
+        None => format!("http://{addr}"),
+    };
+    let app = app.with_issuer(&public_url);
     let state = onetrip_web::AppState {
         app: app.clone(),
         admin_token: config.admin.token.clone(),
+        cookie_secure: public_url.starts_with("https://"),
     };
     let router = onetrip_web::router(state);
     tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "onetrip listening");
@@ -280,10 +286,13 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
     } else {
         println!("onetrip listening on http://{addr}/");
     }
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server failed")?;
     app.db.close().await;
     Ok(())
 }

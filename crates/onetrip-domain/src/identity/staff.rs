@@ -168,6 +168,7 @@ pub fn check_grants(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+pub mod accounts;
 pub mod calendar;
 pub mod catalog;
 pub mod identifiers;

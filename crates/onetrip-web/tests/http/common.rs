@@ -14,6 +14,9 @@ use tower::ServiceExt;
 /// The admin token every test app is configured with.
 pub const ADMIN: &str = "test-admin-token";
 
+/// The issuer (public base URL) of every test app.
+pub const ISSUER: &str = "http://onetrip.test";
+
 /// Implementation code of 住房公积金提取 (main item) in the demo catalog.
 pub const HOUSING_FUND_MAIN: &str = "123301000597435545200050001000";
 
@@ -43,7 +46,10 @@ impl TestApp {
     pub async fn build(token: Option<&str>, demo: bool) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("x.db").display());
-        let app = App::connect(&url).await.expect("connect");
+        let app = App::connect(&url)
+            .await
+            .expect("connect")
+            .with_issuer(ISSUER);
         if demo {
             let loaded = app
                 .load_demo_if_empty(jiff::Timestamp::now())
@@ -51,10 +57,10 @@ impl TestApp {
                 .expect("demo loads");
             assert!(loaded, "a fresh database must get the demo catalog");
         }
-        let router = onetrip_web::router(AppState {
-            app: app.clone(),
-            admin_token: token.map(|t| secrecy::SecretString::from(t.to_string())),
-        });
+        let router = onetrip_web::router(AppState::new(
+            app.clone(),
+            token.map(|t| secrecy::SecretString::from(t.to_string())),
+        ));
         TestApp {
             router,
             app,
@@ -261,4 +267,139 @@ pub fn assert_has(errors: &[(String, String)], path: &str, code: &str) {
         errors.iter().any(|(p, c)| p == path && c == code),
         "expected {code} at {path} among {errors:?}"
     );
+}
+
+/// A browser: keeps the session cookie between requests, like a user agent.
+pub struct Browser<'a> {
+    /// The app browsed.
+    pub t: &'a TestApp,
+    /// The session cookie value, once set.
+    pub cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    /// A browser without cookies.
+    pub fn new(t: &'a TestApp) -> Self {
+        Browser { t, cookie: None }
+    }
+
+    /// Sends a request with the cookie; stores a new cookie (or its removal).
+    pub async fn send(&mut self, mut builder: axum::http::request::Builder, body: Body) -> Resp {
+        if let Some(c) = &self.cookie {
+            builder = builder.header(header::COOKIE, format!("onetrip_sid={c}"));
+        }
+        let r = self.t.send(builder.body(body).unwrap()).await;
+        for set in r.headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            if let Some(rest) = set.strip_prefix("onetrip_sid=") {
+                let value = rest.split(';').next().unwrap_or_default();
+                let expired = set.contains("Max-Age=0") || value.is_empty();
+                self.cookie = if expired {
+                    None
+                } else {
+                    Some(value.to_string())
+                };
+            }
+        }
+        r
+    }
+
+    /// `GET uri`.
+    pub async fn get(&mut self, uri: &str) -> Resp {
+        self.send(req(Method::GET, uri), Body::empty()).await
+    }
+
+    /// `POST uri` with a form.
+    pub async fn post_form(&mut self, uri: &str, form: &[(&str, &str)]) -> Resp {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        self.send(
+            req(Method::POST, uri)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
+            Body::from(body),
+        )
+        .await
+    }
+
+    /// A JSON request; `csrf` is sent as `X-CSRF-Token` when given.
+    pub async fn json(
+        &mut self,
+        method: Method,
+        uri: &str,
+        body: &Value,
+        csrf: Option<&str>,
+    ) -> Resp {
+        let mut b = req(method, uri).header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = csrf {
+            b = b.header("x-csrf-token", token);
+        }
+        self.send(b, Body::from(serde_json::to_vec(body).unwrap()))
+            .await
+    }
+}
+
+/// The value of a hidden input `name` in an HTML page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    // Undo the HTML escaping, as a browser does.
+    html[start..end]
+        .replace("&#38;", "&")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The six-digit code of the latest text message to `phone`.
+pub async fn latest_code(app: &App, phone: &str) -> String {
+    let messages = app.db.sms_messages(phone).await.unwrap();
+    messages[0]
+        .body
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect()
+}
+
+/// A demo-registry person (in data/demo/population.json) with a password.
+pub const PERSON_RID: &str = "330102198503140138";
+/// Their name in the registry.
+pub const PERSON_NAME: &str = "陈志明";
+/// Their phone.
+pub const PERSON_PHONE: &str = "13800138000";
+/// Their password.
+pub const PERSON_PASSWORD: &str = "Lianhua-Qiao7#";
+
+impl TestApp {
+    /// Registers a person through the API (code, then registration) and returns a browser
+    /// signed in as them, with the session's CSRF token.
+    pub async fn registered(&self, rid: &str, name: &str, phone: &str) -> (Browser<'_>, String) {
+        let mut b = Browser::new(self);
+        let r = b
+            .json(
+                Method::POST,
+                "/api/v1/sms-codes",
+                &serde_json::json!({"phone": phone, "purpose": "register"}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+        let code = latest_code(&self.app, phone).await;
+        let r = b
+            .json(
+                Method::POST,
+                "/api/v1/persons",
+                &serde_json::json!({"resident_id": rid, "name": name, "phone": phone, "password": PERSON_PASSWORD, "sms_code": code}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let csrf = r.json()["csrf_token"].as_str().unwrap().to_string();
+        (b, csrf)
+    }
 }

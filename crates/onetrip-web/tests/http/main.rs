@@ -9,4 +9,5 @@ mod common;
 mod guide_versions;
 mod identifiers;
 mod ops;
+mod sso;
 mod validation_import;

@@ -1,0 +1,1149 @@
+//! Single sign-on over HTTP: the OpenID Connect endpoints under `/oauth2`, discovery, the
+//! pages they need (sign-in, step-up, consent) and the client administration API.
+//!
+//! The pages are rendered on the server and work without JavaScript. Errors of the OAuth
+//! endpoints follow RFC 6749 (`{"error": …, "error_description": …}`), because that is what
+//! relying-party libraries read; the administration API answers problem+json like the rest
+//! of `/api/v1`.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use jiff::Timestamp;
+use onetrip_app::AppError;
+use onetrip_app::sso::{
+    AuthenticatedUser, AuthorizeError, AuthorizeParams, AuthorizeRequest, ClientCredentials,
+    ClientView, RegisterClient, RegisteredClient, TokenParams, with_query,
+};
+use onetrip_domain::Localized;
+use onetrip_domain::identity::{AccountId, AssuranceLevel};
+use onetrip_domain::sso::SsoError;
+use secrecy::SecretString;
+use serde::Deserialize;
+use tower_sessions::Session;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::Shared;
+use crate::api::accounts::ClientIp;
+use crate::extract::{FormBody, JsonBody, Path, Query};
+use crate::problem::{ApiError, Problem};
+use crate::session::{self, SessionAuth};
+
+/// The client administration routes (documented in the OpenAPI document).
+pub fn api_router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(register_client, list_clients))
+        .routes(routes!(get_client))
+        .routes(routes!(reset_secret))
+}
+
+/// The protocol endpoints and pages (outside the OpenAPI document: they are specified by
+/// OpenID Connect and OAuth 2.0).
+pub fn protocol_router() -> axum::Router<Shared> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/oauth2/jwks", get(jwks))
+        .route("/oauth2/authorize", get(authorize).post(consent))
+        .route("/oauth2/token", axum::routing::post(token))
+        .route("/oauth2/userinfo", get(userinfo).post(userinfo))
+        .route("/oauth2/logout", get(logout))
+        .route("/sign-in", get(sign_in_page).post(sign_in_form))
+        .route("/step-up", get(step_up_page).post(step_up_form))
+}
+
+/// Page language: `?lang=en` or `?lang=zh` wins, then `Accept-Language`; Chinese by default.
+#[derive(Debug, Clone, Copy)]
+pub struct Lang {
+    /// English.
+    pub en: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let from_query = query.split('&').find_map(|kv| match kv {
+            "lang=en" => Some(true),
+            "lang=zh" | "lang=zh-CN" => Some(false),
+            _ => None,
+        });
+        let en = from_query.unwrap_or_else(|| {
+            parts
+                .headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .is_some_and(|first| first.trim().to_ascii_lowercase().starts_with("en"))
+        });
+        Ok(Lang { en })
+    }
+}
+
+fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn render(template: &impl Template, status: StatusCode) -> Response {
+    match template.render() {
+        Ok(html) => no_store((status, Html(html)).into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            ApiError::from(AppError::Internal(e.to_string())).into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    en: bool,
+    lang_query: String,
+    heading: String,
+    body: String,
+    is_error: bool,
+    link: Option<(String, String)>,
+}
+
+fn message(
+    lang: Lang,
+    status: StatusCode,
+    heading: (&str, &str),
+    body: String,
+    link: Option<(String, String)>,
+) -> Response {
+    render(
+        &MessagePage {
+            en: lang.en,
+            lang_query: String::new(),
+            heading: if lang.en { heading.1 } else { heading.0 }.to_owned(),
+            body,
+            is_error: status.is_client_error() || status.is_server_error(),
+            link,
+        },
+        status,
+    )
+}
+
+fn oauth_error(status: StatusCode, e: SsoError) -> Response {
+    let body = serde_json::json!({
+        "error": e.oauth_code(),
+        "error_description": e.message_en(),
+    });
+    let mut response = no_store((status, Json(body)).into_response());
+    if e == SsoError::InvalidClient {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"onetrip\""),
+        );
+    }
+    response
+}
+
+/// `GET /.well-known/openid-configuration`.
+pub async fn discovery(State(state): State<Shared>) -> Json<serde_json::Value> {
+    Json(state.app.discovery())
+}
+
+/// `GET /oauth2/jwks`.
+pub async fn jwks(State(state): State<Shared>) -> Result<Response, ApiError> {
+    let keys = state.app.jwks(Timestamp::now()).await?;
+    let mut response = Json(keys).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}
+
+fn params_query(p: &AuthorizeParams) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let mut push = |k: &'static str, v: &Option<String>| {
+        if let Some(v) = v {
+            out.push((k, v.clone()));
+        }
+    };
+    push("response_type", &p.response_type);
+    push("client_id", &p.client_id);
+    push("redirect_uri", &p.redirect_uri);
+    push("scope", &p.scope);
+    push("state", &p.state);
+    push("nonce", &p.nonce);
+    push("code_challenge", &p.code_challenge);
+    push("code_challenge_method", &p.code_challenge_method);
+    push("prompt", &p.prompt);
+    push("acr_values", &p.acr_values);
+    if let Some(age) = p.max_age {
+        out.push(("max_age", age.to_string()));
+    }
+    out
+}
+
+fn authorize_url(p: &AuthorizeParams) -> String {
+    let q = params_query(p);
+    let pairs: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    with_query("/oauth2/authorize", &pairs)
+}
+
+fn redirect_error(
+    redirect_uri: &str,
+    error: SsoError,
+    state: Option<&str>,
+    issuer: &str,
+) -> Response {
+    let mut q = vec![("error", error.oauth_code())];
+    if let Some(s) = state {
+        q.push(("state", s));
+    }
+    q.push(("iss", issuer));
+    no_store(Redirect::to(&with_query(redirect_uri, &q)).into_response())
+}
+
+fn show_error(lang: Lang, e: SsoError) -> Response {
+    let body = if lang.en {
+        e.message_en()
+    } else {
+        e.message_zh()
+    };
+    message(
+        lang,
+        StatusCode::BAD_REQUEST,
+        ("无法登录该系统", "Cannot sign in to that system"),
+        format!(
+            "{body}{}",
+            if lang.en {
+                " (the system that sent you here is not registered, or its return address does not match)."
+            } else {
+                "（将您转到此处的系统未登记，或其回调地址与登记的不一致。）"
+            }
+        ),
+        None,
+    )
+}
+
+/// The consent key of a client and scope set, remembered in the session.
+fn consent_key(request: &AuthorizeRequest) -> String {
+    format!("consent:{}:{}", request.client_id, request.scopes)
+}
+
+enum Next {
+    SignIn,
+    StepUp,
+    Consent(SessionAuth),
+    Issue(SessionAuth),
+}
+
+async fn next_step(
+    session: &Session,
+    request: &AuthorizeRequest,
+    now: Timestamp,
+) -> Result<Next, ApiError> {
+    let auth = session::current(session, now)
+        .await
+        .map_err(crate::api::accounts::session_error)?;
+    let Some(auth @ SessionAuth::Citizen { .. }) = auth else {
+        return Ok(Next::SignIn);
+    };
+    let SessionAuth::Citizen {
+        level, auth_time, ..
+    } = &auth
+    else {
+        return Ok(Next::SignIn);
+    };
+    if request.prompt.iter().any(|p| p == "login")
+        || request
+            .max_age
+            .is_some_and(|age| now.as_second() - auth_time > age.max(0))
+    {
+        return Ok(Next::SignIn);
+    }
+    if let Some(needed) = request.acr
+        && *level < needed
+    {
+        return Ok(Next::StepUp);
+    }
+    let consented = session
+        .get::<bool>(&consent_key(request))
+        .await
+        .map_err(|e| crate::api::accounts::session_error(e.into()))?
+        .unwrap_or(false);
+    if consented && !request.prompt.iter().any(|p| p == "consent") {
+        Ok(Next::Issue(auth))
+    } else {
+        Ok(Next::Consent(auth))
+    }
+}
+
+fn user_of(auth: &SessionAuth) -> Option<AuthenticatedUser> {
+    match auth {
+        SessionAuth::Citizen {
+            account,
+            level,
+            amr,
+            auth_time,
+            acting_for,
+            sid,
+        } => Some(AuthenticatedUser {
+            account_id: account.clone(),
+            level: *level,
+            amr: amr.clone(),
+            auth_time: Timestamp::from_second(*auth_time).unwrap_or(Timestamp::UNIX_EPOCH),
+            acting_for: acting_for.clone(),
+            session_ref: Some(sid.clone()),
+        }),
+        SessionAuth::Staff { .. } => None,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage {
+    en: bool,
+    lang_query: String,
+    client_name: String,
+    scopes: Vec<String>,
+    acting_for: Option<String>,
+    csrf_token: String,
+    params: Vec<(&'static str, String)>,
+}
+
+/// `GET /oauth2/authorize`: checks the request, then signs the user in, steps up, asks for
+/// consent, or issues the code, as needed.
+pub async fn authorize(
+    State(state): State<Shared>,
+    lang: Lang,
+    session: Session,
+    Query(p): Query<AuthorizeParams>,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    let request = match state.app.check_authorization(&p).await {
+        Ok(r) => r,
+        Err(AuthorizeError::Show(e)) => return Ok(show_error(lang, e)),
+        Err(AuthorizeError::Redirect {
+            redirect_uri,
+            error,
+            state: s,
+        }) => {
+            return Ok(redirect_error(
+                &redirect_uri,
+                error,
+                s.as_deref(),
+                state.app.issuer(),
+            ));
+        }
+    };
+    let none = request.prompt.iter().any(|p| p == "none");
+    let back = authorize_url(&p);
+    match next_step(&session, &request, now).await? {
+        Next::SignIn if none => Ok(redirect_error(
+            &request.redirect_uri,
+            SsoError::LoginRequired,
+            request.state.as_deref(),
+            state.app.issuer(),
+        )),
+        Next::SignIn => {
+            Ok(Redirect::to(&with_query("/sign-in", &[("next", &back)])).into_response())
+        }
+        Next::StepUp if none => Ok(redirect_error(
+            &request.redirect_uri,
+            SsoError::LoginRequired,
+            request.state.as_deref(),
+            state.app.issuer(),
+        )),
+        Next::StepUp => {
+            Ok(Redirect::to(&with_query("/step-up", &[("next", &back)])).into_response())
+        }
+        Next::Consent(_) if none => Ok(redirect_error(
+            &request.redirect_uri,
+            SsoError::ConsentRequired,
+            request.state.as_deref(),
+            state.app.issuer(),
+        )),
+        Next::Consent(auth) => {
+            let csrf_token = session::csrf_token(&session)
+                .await
+                .map_err(crate::api::accounts::session_error)?;
+            let acting_for = match &auth {
+                SessionAuth::Citizen { acting_for, .. } => acting_for.clone(),
+                SessionAuth::Staff { .. } => None,
+            };
+            Ok(render(
+                &ConsentPage {
+                    en: lang.en,
+                    lang_query: String::new(),
+                    client_name: request.client_name.clone(),
+                    scopes: request
+                        .scopes
+                        .iter()
+                        .map(|s| {
+                            if lang.en {
+                                s.consent_en()
+                            } else {
+                                s.consent_zh()
+                            }
+                            .to_owned()
+                        })
+                        .collect(),
+                    acting_for,
+                    csrf_token,
+                    params: params_query(&p),
+                },
+                StatusCode::OK,
+            ))
+        }
+        Next::Issue(auth) => issue(&state, &request, &auth, now).await,
+    }
+}
+
+async fn issue(
+    state: &Shared,
+    request: &AuthorizeRequest,
+    auth: &SessionAuth,
+    now: Timestamp,
+) -> Result<Response, ApiError> {
+    let Some(user) = user_of(auth) else {
+        return Ok(redirect_error(
+            &request.redirect_uri,
+            SsoError::AccessDenied,
+            request.state.as_deref(),
+            state.app.issuer(),
+        ));
+    };
+    let to = state.app.issue_code(request, &user, now).await?;
+    Ok(no_store(Redirect::to(&to).into_response()))
+}
+
+/// The consent form: the authorization parameters again, the CSRF token and the decision.
+#[derive(Debug, Deserialize)]
+pub struct ConsentForm {
+    #[serde(flatten)]
+    params: AuthorizeParams,
+    csrf_token: Option<String>,
+    decision: Option<String>,
+}
+
+/// `POST /oauth2/authorize`: the user's answer on the consent page.
+pub async fn consent(
+    State(state): State<Shared>,
+    lang: Lang,
+    session: Session,
+    FormBody(form): FormBody<ConsentForm>,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    if !session::csrf_matches(&session, form.csrf_token.as_deref())
+        .await
+        .map_err(crate::api::accounts::session_error)?
+    {
+        return Ok(csrf_page(lang));
+    }
+    let request = match state.app.check_authorization(&form.params).await {
+        Ok(r) => r,
+        Err(AuthorizeError::Show(e)) => return Ok(show_error(lang, e)),
+        Err(AuthorizeError::Redirect {
+            redirect_uri,
+            error,
+            state: s,
+        }) => {
+            return Ok(redirect_error(
+                &redirect_uri,
+                error,
+                s.as_deref(),
+                state.app.issuer(),
+            ));
+        }
+    };
+    if form.decision.as_deref() != Some("allow") {
+        return Ok(redirect_error(
+            &request.redirect_uri,
+            SsoError::AccessDenied,
+            request.state.as_deref(),
+            state.app.issuer(),
+        ));
+    }
+    match next_step(&session, &request, now).await? {
+        Next::Consent(auth) | Next::Issue(auth) => {
+            session
+                .insert(&consent_key(&request), true)
+                .await
+                .map_err(|e| crate::api::accounts::session_error(e.into()))?;
+            issue(&state, &request, &auth, now).await
+        }
+        _ => Ok(Redirect::to(&authorize_url(&form.params)).into_response()),
+    }
+}
+
+fn csrf_page(lang: Lang) -> Response {
+    message(
+        lang,
+        StatusCode::FORBIDDEN,
+        ("页面已过期", "The page has expired"),
+        if lang.en {
+            "The form was out of date or not sent from this site. Go back, reload the page and try again.".to_owned()
+        } else {
+            "表单已过期或并非从本站提交。请返回并刷新页面后重试。".to_owned()
+        },
+        None,
+    )
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Result<ClientCredentials, SsoError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(ClientCredentials::default());
+    };
+    let value = value.to_str().map_err(|_| SsoError::InvalidClient)?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(SsoError::InvalidClient);
+    };
+    if !scheme.eq_ignore_ascii_case("Basic") {
+        return Err(SsoError::InvalidClient);
+    }
+    let decoded = STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| SsoError::InvalidClient)?;
+    let text = String::from_utf8(decoded).map_err(|_| SsoError::InvalidClient)?;
+    let (id, secret) = text.split_once(':').ok_or(SsoError::InvalidClient)?;
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+    let decode = |s: &str| -> Result<String, SsoError> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(&format!("v={s}")).map_err(|_| SsoError::InvalidClient)?;
+        pairs
+            .into_iter()
+            .next()
+            .map(|(_, v)| v)
+            .ok_or(SsoError::InvalidClient)
+    };
+    Ok(ClientCredentials {
+        client_id: Some(decode(id)?),
+        client_secret: Some(decode(secret)?),
+    })
+}
+
+/// `POST /oauth2/token`.
+pub async fn token(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    FormBody(params): FormBody<TokenParams>,
+) -> Response {
+    let credentials = match basic_credentials(&headers) {
+        Ok(c) => c,
+        Err(e) => return oauth_error(StatusCode::UNAUTHORIZED, e),
+    };
+    match state
+        .app
+        .token(&params, &credentials, Timestamp::now())
+        .await
+    {
+        Ok(response) => no_store(Json(response).into_response()),
+        Err(e @ SsoError::InvalidClient) => oauth_error(StatusCode::UNAUTHORIZED, e),
+        Err(e) => oauth_error(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// `GET|POST /oauth2/userinfo` with `Authorization: Bearer`.
+pub async fn userinfo(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(s, _)| s.eq_ignore_ascii_case("Bearer"))
+        .map(|(_, t)| t.trim().to_owned());
+    let result = match token {
+        Some(t) => state.app.userinfo(&t, Timestamp::now()).await,
+        None => Err(AppError::InvalidToken),
+    };
+    match result {
+        Ok(info) => no_store(Json(info).into_response()),
+        Err(AppError::InvalidToken) => {
+            let mut r = (
+                StatusCode::UNAUTHORIZED,
+                Json(serde_json::json!({"error": "invalid_token"})),
+            )
+                .into_response();
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            r
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Parameters of RP-initiated logout.
+#[derive(Debug, Deserialize)]
+pub struct LogoutParams {
+    id_token_hint: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    client_id: Option<String>,
+    state: Option<String>,
+}
+
+/// `GET /oauth2/logout` (OpenID Connect RP-Initiated Logout 1.0): signs the user out of
+/// onetrip, revokes the refresh tokens of that sign-in, and returns to the client's registered
+/// post-logout URI.
+pub async fn logout(
+    State(state): State<Shared>,
+    lang: Lang,
+    session: Session,
+    Query(p): Query<LogoutParams>,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    let logout = match state
+        .app
+        .end_session(
+            p.id_token_hint.as_deref(),
+            p.post_logout_redirect_uri.as_deref(),
+            p.client_id.as_deref(),
+            now,
+        )
+        .await
+    {
+        Ok(l) => l,
+        Err(e @ AppError::Rejected(_)) => {
+            let text = if lang.en {
+                e.message_en()
+            } else {
+                e.message_zh()
+            };
+            let detail = match &e {
+                AppError::Rejected(p) => p
+                    .iter()
+                    .map(|f| {
+                        if lang.en {
+                            f.message_en.clone()
+                        } else {
+                            f.message_zh.clone()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                _ => String::new(),
+            };
+            return Ok(message(
+                lang,
+                StatusCode::BAD_REQUEST,
+                ("无法退出", "Cannot sign out"),
+                format!("{text}: {detail}"),
+                None,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(SessionAuth::Citizen { sid, .. }) = session::current(&session, now)
+        .await
+        .map_err(crate::api::accounts::session_error)?
+    {
+        state
+            .app
+            .db
+            .revoke_refresh_tokens_of_session(&sid, now)
+            .await
+            .map_err(AppError::from)?;
+    }
+    session::sign_out(&session)
+        .await
+        .map_err(crate::api::accounts::session_error)?;
+    match logout.redirect_to {
+        Some(uri) => {
+            let to = match &p.state {
+                Some(s) => with_query(&uri, &[("state", s)]),
+                None => uri,
+            };
+            Ok(no_store(Redirect::to(&to).into_response()))
+        }
+        None => Ok(message(
+            lang,
+            StatusCode::OK,
+            ("您已退出登录", "You are signed out"),
+            if lang.en {
+                "You have signed out of onetrip.".to_owned()
+            } else {
+                "您已退出一体化在线政务服务平台。".to_owned()
+            },
+            Some((
+                "/".to_owned(),
+                if lang.en { "Home" } else { "返回首页" }.to_owned(),
+            )),
+        )),
+    }
+}
+
+/// One error shown on a page, next to its field and in the summary.
+#[derive(Debug, Clone)]
+pub struct PageError {
+    /// The field's id.
+    pub field: String,
+    /// The message.
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    en: bool,
+    lang_query: String,
+    client_name: Option<String>,
+    errors: Vec<PageError>,
+    csrf_token: String,
+    next: String,
+    login: String,
+    phone: String,
+    code_sent: bool,
+}
+
+impl SignInPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+/// Where to go after signing in: only local paths, never another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+/// Query of the sign-in page.
+#[derive(Debug, Deserialize)]
+pub struct NextParam {
+    next: Option<String>,
+}
+
+async fn client_name_of(state: &Shared, next: &str) -> Option<String> {
+    let query = next.strip_prefix("/oauth2/authorize?")?;
+    let params: AuthorizeParams = serde_urlencoded::from_str(query).ok()?;
+    state
+        .app
+        .check_authorization(&params)
+        .await
+        .ok()
+        .map(|r| r.client_name)
+}
+
+/// `GET /sign-in`.
+pub async fn sign_in_page(
+    State(state): State<Shared>,
+    lang: Lang,
+    session: Session,
+    Query(q): Query<NextParam>,
+) -> Result<Response, ApiError> {
+    let next = safe_next(q.next.as_deref());
+    let csrf_token = session::csrf_token(&session)
+        .await
+        .map_err(crate::api::accounts::session_error)?;
+    Ok(render(
+        &SignInPage {
+            en: lang.en,
+            lang_query: format!("&next={}", urlencode(&next)),
+            client_name: client_name_of(&state, &next).await,
+            errors: Vec::new(),
+            csrf_token,
+            next,
+            login: String::new(),
+            phone: String::new(),
+            code_sent: false,
+        },
+        StatusCode::OK,
+    ))
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("v", s)])
+        .map(|v| v[2..].to_owned())
+        .unwrap_or_default()
+}
+
+/// The sign-in form.
+#[derive(Deserialize)]
+pub struct SignInForm {
+    csrf_token: Option<String>,
+    next: Option<String>,
+    method: Option<String>,
+    login: Option<String>,
+    password: Option<String>,
+    phone: Option<String>,
+    code: Option<String>,
+}
+
+/// `POST /sign-in`: password sign-in, sending a code, or code sign-in.
+pub async fn sign_in_form(
+    State(state): State<Shared>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    FormBody(form): FormBody<SignInForm>,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    if !session::csrf_matches(&session, form.csrf_token.as_deref())
+        .await
+        .map_err(crate::api::accounts::session_error)?
+    {
+        return Ok(csrf_page(lang));
+    }
+    let next = safe_next(form.next.as_deref());
+    let text = |e: &dyn Localized| {
+        if lang.en {
+            e.message_en()
+        } else {
+            e.message_zh()
+        }
+    };
+    let mut page = SignInPage {
+        en: lang.en,
+        lang_query: format!("&next={}", urlencode(&next)),
+        client_name: client_name_of(&state, &next).await,
+        errors: Vec::new(),
+        csrf_token: session::csrf_token(&session)
+            .await
+            .map_err(crate::api::accounts::session_error)?,
+        next: next.clone(),
+        login: form.login.clone().unwrap_or_default(),
+        phone: form.phone.clone().unwrap_or_default(),
+        code_sent: false,
+    };
+    let outcome = match form.method.as_deref() {
+        Some("send_code") => {
+            let mut random = [0u8; 4];
+            getrandom::fill(&mut random)
+                .map_err(|e| ApiError::from(AppError::Internal(e.to_string())))?;
+            match state
+                .app
+                .send_code(
+                    onetrip_app::otp::CodePurpose::SignIn,
+                    &page.phone,
+                    now,
+                    u32::from_le_bytes(random),
+                )
+                .await
+            {
+                Ok(_) => page.code_sent = true,
+                Err(e) => page.errors.push(PageError {
+                    field: "phone".into(),
+                    message: text(&e),
+                }),
+            }
+            return Ok(render(
+                &page,
+                if page.errors.is_empty() {
+                    StatusCode::OK
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                },
+            ));
+        }
+        Some("code") => state
+            .app
+            .sign_in_with_code(
+                &page.phone,
+                form.code.as_deref().unwrap_or_default(),
+                ip,
+                now,
+            )
+            .await
+            .map(|s| (s, "sms")),
+        _ => state
+            .app
+            .sign_in_with_password(
+                &page.login,
+                &SecretString::from(form.password.unwrap_or_default()),
+                ip,
+                now,
+            )
+            .await
+            .map(|s| (s, "pwd")),
+    };
+    match outcome {
+        Ok((signed, method)) => {
+            let auth = SessionAuth::Citizen {
+                account: signed.account_id.as_str().to_owned(),
+                level: signed.assurance_level,
+                amr: vec![method.to_owned()],
+                auth_time: now.as_second(),
+                acting_for: None,
+                sid: onetrip_app::sso::random_secret()?
+                    .chars()
+                    .take(22)
+                    .collect(),
+            };
+            session::sign_in(&session, &auth, now)
+                .await
+                .map_err(crate::api::accounts::session_error)?;
+            Ok(no_store(Redirect::to(&next).into_response()))
+        }
+        Err(e) => {
+            let field = if form.method.as_deref() == Some("code") {
+                if matches!(e, AppError::Otp(_)) {
+                    "code"
+                } else {
+                    "phone"
+                }
+            } else {
+                "login"
+            };
+            page.errors.push(PageError {
+                field: field.into(),
+                message: text(&e),
+            });
+            Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "step_up.html")]
+struct StepUpPage {
+    en: bool,
+    lang_query: String,
+    client_name: String,
+    needed: &'static str,
+    held: &'static str,
+    error: Option<String>,
+    csrf_token: String,
+    next: String,
+}
+
+fn level_name(l: AssuranceLevel) -> &'static str {
+    match l {
+        AssuranceLevel::L1 => "L1",
+        AssuranceLevel::L2 => "L2",
+        AssuranceLevel::L3 => "L3",
+    }
+}
+
+async fn step_up_page_for(
+    state: &Shared,
+    lang: Lang,
+    session: &Session,
+    next: String,
+    error: Option<String>,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    let Some(SessionAuth::Citizen { level, .. }) = session::current(session, now)
+        .await
+        .map_err(crate::api::accounts::session_error)?
+    else {
+        return Ok(Redirect::to(&with_query("/sign-in", &[("next", &next)])).into_response());
+    };
+    let (client_name, needed) = match next
+        .strip_prefix("/oauth2/authorize?")
+        .and_then(|q| serde_urlencoded::from_str::<AuthorizeParams>(q).ok())
+    {
+        Some(p) => match state.app.check_authorization(&p).await {
+            Ok(r) => (r.client_name, r.acr.unwrap_or(AssuranceLevel::L2)),
+            Err(_) => (String::new(), AssuranceLevel::L2),
+        },
+        None => (String::new(), AssuranceLevel::L2),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(render(
+        &StepUpPage {
+            en: lang.en,
+            lang_query: format!("&next={}", urlencode(&next)),
+            client_name,
+            needed: level_name(needed),
+            held: level_name(level),
+            error,
+            csrf_token: session::csrf_token(session)
+                .await
+                .map_err(crate::api::accounts::session_error)?,
+            next,
+        },
+        status,
+    ))
+}
+
+/// `GET /step-up`: real-name verification to reach L2.
+pub async fn step_up_page(
+    State(state): State<Shared>,
+    lang: Lang,
+    session: Session,
+    Query(q): Query<NextParam>,
+) -> Result<Response, ApiError> {
+    step_up_page_for(&state, lang, &session, safe_next(q.next.as_deref()), None).await
+}
+
+/// The step-up form.
+#[derive(Deserialize)]
+pub struct StepUpForm {
+    csrf_token: Option<String>,
+    next: Option<String>,
+}
+
+/// `POST /step-up`.
+pub async fn step_up_form(
+    State(state): State<Shared>,
+    lang: Lang,
+    session: Session,
+    FormBody(form): FormBody<StepUpForm>,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    if !session::csrf_matches(&session, form.csrf_token.as_deref())
+        .await
+        .map_err(crate::api::accounts::session_error)?
+    {
+        return Ok(csrf_page(lang));
+    }
+    let next = safe_next(form.next.as_deref());
+    let Some(SessionAuth::Citizen {
+        account,
+        amr,
+        auth_time,
+        acting_for,
+        sid,
+        ..
+    }) = session::current(&session, now)
+        .await
+        .map_err(crate::api::accounts::session_error)?
+    else {
+        return Ok(Redirect::to(&with_query("/sign-in", &[("next", &next)])).into_response());
+    };
+    match state
+        .app
+        .verify_real_name(&AccountId::new(account.clone()), now)
+        .await
+    {
+        Ok(level) => {
+            let mut amr = amr;
+            if !amr.iter().any(|m| m == "realname") {
+                amr.push("realname".to_owned());
+            }
+            session::elevate(
+                &session,
+                &SessionAuth::Citizen {
+                    account,
+                    level,
+                    amr,
+                    auth_time,
+                    acting_for,
+                    sid,
+                },
+            )
+            .await
+            .map_err(crate::api::accounts::session_error)?;
+            Ok(no_store(Redirect::to(&next).into_response()))
+        }
+        Err(e @ AppError::RealNameMismatch) => {
+            let text = if lang.en {
+                e.message_en()
+            } else {
+                e.message_zh()
+            };
+            step_up_page_for(&state, lang, &session, next, Some(text)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Registers a client (a department system or a machine client). The secret is shown once.
+#[utoipa::path(post, path = "/api/v1/clients", tag = "single sign-on", security(("admin_token" = [])), request_body = Object,
+    responses((status = 201, description = "Registered; the secret is shown only now", body = Object),
+              (status = 422, description = "Every problem, by field", body = Problem, content_type = "application/problem+json")))]
+pub async fn register_client(
+    State(state): State<Shared>,
+    JsonBody(body): JsonBody<RegisterClient>,
+) -> Result<(StatusCode, Json<RegisteredClient>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.app.register_client(body, Timestamp::now()).await?),
+    ))
+}
+
+/// Every registered client.
+#[utoipa::path(get, path = "/api/v1/clients", tag = "single sign-on", security(("admin_token" = [])),
+    responses((status = 200, description = "The clients (never their secrets)", body = [Object])))]
+pub async fn list_clients(State(state): State<Shared>) -> Result<Json<Vec<ClientView>>, ApiError> {
+    Ok(Json(state.app.list_clients().await?))
+}
+
+/// One client.
+#[utoipa::path(get, path = "/api/v1/clients/{client_id}", tag = "single sign-on", security(("admin_token" = [])),
+    params(("client_id" = String, Path, description = "client_id")),
+    responses((status = 200, description = "The client", body = Object),
+              (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_client(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<Json<ClientView>, ApiError> {
+    Ok(Json(state.app.client_view(&id).await?))
+}
+
+/// Replaces a confidential client's secret; the new one is shown once and the old one stops
+/// working at once.
+#[utoipa::path(post, path = "/api/v1/clients/{client_id}/secret", tag = "single sign-on", security(("admin_token" = [])),
+    params(("client_id" = String, Path, description = "client_id")),
+    responses((status = 200, description = "The new secret", body = Object),
+              (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json")))]
+pub async fn reset_secret(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<Json<RegisteredClient>, ApiError> {
+    Ok(Json(state.app.reset_client_secret(&id).await?))
+}
+
+/// Every path of the protocol router (for the policy table's completeness test).
+pub const PROTOCOL_PATHS: [&str; 8] = [
+    "/.well-known/openid-configuration",
+    "/oauth2/jwks",
+    "/oauth2/authorize",
+    "/oauth2/token",
+    "/oauth2/userinfo",
+    "/oauth2/logout",
+    "/sign-in",
+    "/step-up",
+];
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(
+            safe_next(Some("/oauth2/authorize?x=1")),
+            "/oauth2/authorize?x=1"
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "javascript:x",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {}", STANDARD.encode("c%3A1:s%2Bx"))).unwrap(),
+        );
+        let c = basic_credentials(&h).unwrap();
+        assert_eq!(c.client_id.as_deref(), Some("c:1"));
+        assert_eq!(c.client_secret.as_deref(), Some("s+x"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));
+        assert!(basic_credentials(&h).is_err());
+    }
+}
