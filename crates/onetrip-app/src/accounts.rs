@@ -18,6 +18,11 @@
 //!   no account), so timing does not tell them apart either. Every attempt is recorded in the
 //!   sign-in history; attempts naming no account are recorded without an account id and
 //!   without what was typed (it may be personal data).
+//! - **Throttling:** failed sign-ins are counted per login name (its digest, see
+//!   [`login_digest`]) and per IP address; over the limits of
+//!   [`onetrip_domain::identity::ThrottlePolicy::default`], an attempt is refused as
+//!   [`AppError::Throttled`] before the credentials are checked, the same whether the login
+//!   name belongs to an account or not.
 //! - **Personal data** (resident ID, phone, password) never appears in logs or `Debug` output.
 
 use std::fmt;
@@ -30,7 +35,8 @@ use jiff::civil::Date;
 use onetrip_domain::Localized;
 use onetrip_domain::identifiers::ResidentId;
 use onetrip_domain::identity::{
-    AccountId, AccountKind, AssuranceLevel, PasswordContext, PasswordPolicy,
+    AccountId, AccountKind, AssuranceLevel, PasswordContext, PasswordPolicy, ThrottlePolicy,
+    secret_digest,
 };
 use onetrip_store::{AuthEvent, NewPerson, StoreError};
 use secrecy::{ExposeSecret, SecretString};
@@ -193,9 +199,21 @@ pub fn verify_password(password: &[u8], hash: &str) -> bool {
     }
 }
 
+/// The login kind of password sign-ins of persons, in [`login_digest`].
+pub const LOGIN_KIND_PASSWORD: &str = "password";
+
+/// The digest under which failed sign-ins are counted for throttling: SHA-256 of
+/// `kind:login`, where `login` is the normalised login name (the 11-digit phone, the upper-case
+/// resident ID number, the staff username; what was typed, trimmed, when it is none of these).
+/// Each kind of sign-in (`password`, `sms`, `staff`) counts on its own, so that a person whose
+/// password sign-in is locked may still sign in with an SMS code, as the lock message says.
+pub fn login_digest(kind: &str, login: &str) -> String {
+    secret_digest(&format!("{kind}:{login}"))
+}
+
 /// A hash with the default parameters that no password is checked against successfully on
 /// purpose: verified when there is no account, so that unknown accounts cost the same time.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+pub(crate) static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     Argon2::default()
         .hash_password_with_salt(b"onetrip: no such account", b"onetrip-dummy-salt")
         .map(|h: PasswordHash| h.to_string())
@@ -324,8 +342,10 @@ impl App {
 
     /// Signs a person in with their phone number or resident ID number and password.
     ///
-    /// Every attempt is recorded in the sign-in history (with `ip` when known). Any failure is
-    /// [`AppError::SignInFailed`], whether the account exists or not.
+    /// Every attempt is recorded in the sign-in history (with `ip` when known and the digest
+    /// of the login name). Any failure is [`AppError::SignInFailed`], whether the account
+    /// exists or not; too many recent failures for the login name or the address are
+    /// [`AppError::Throttled`], before the password is checked.
     pub async fn sign_in_with_password(
         &self,
         phone_or_resident_id: &str,
@@ -333,9 +353,25 @@ impl App {
         ip: Option<IpAddr>,
         now: Timestamp,
     ) -> Result<SignedIn> {
-        let person = if let Some(phone) = normalize_phone(phone_or_resident_id) {
-            self.db.person_by_phone(&phone).await?
-        } else if let Ok(id) = ResidentId::parse(phone_or_resident_id, china_date(now)) {
+        let phone = normalize_phone(phone_or_resident_id);
+        let resident_id = ResidentId::parse(phone_or_resident_id, china_date(now)).ok();
+        let login = match (&phone, &resident_id) {
+            (Some(phone), _) => phone.clone(),
+            (None, Some(id)) => id.expose().to_string(),
+            (None, None) => phone_or_resident_id.trim().to_string(),
+        };
+        let login_digest = login_digest(LOGIN_KIND_PASSWORD, &login);
+        self.check_throttle(
+            &login_digest,
+            AccountKind::Citizen,
+            METHOD_PASSWORD,
+            ip,
+            now,
+        )
+        .await?;
+        let person = if let Some(phone) = &phone {
+            self.db.person_by_phone(phone).await?
+        } else if let Some(id) = &resident_id {
             self.db.person_by_resident_id(id.expose()).await?
         } else {
             None
@@ -358,6 +394,7 @@ impl App {
                 method: METHOD_PASSWORD.to_string(),
                 succeeded,
                 ip: ip.map(|ip| ip.to_string()),
+                login_digest: Some(login_digest),
                 ..AuthEvent::new(
                     "sign_in",
                     AccountKind::Citizen,
@@ -373,6 +410,41 @@ impl App {
             }),
             _ => Err(AppError::SignInFailed),
         }
+    }
+
+    /// Refuses a sign-in attempt when the login name (by `login_digest`, see [`login_digest`])
+    /// or the address `ip` has too many recent failures under [`ThrottlePolicy::default`].
+    /// A refused attempt is recorded as a failed `sign_in` event (with no account: the
+    /// account is not even looked up), so it counts like any other failure.
+    pub(crate) async fn check_throttle(
+        &self,
+        login_digest: &str,
+        account_kind: AccountKind,
+        method: &str,
+        ip: Option<IpAddr>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let policy = ThrottlePolicy::default();
+        let ip_text = ip.map(|ip| ip.to_string());
+        let (login, by_ip) = self
+            .db
+            .sign_in_failures(login_digest, ip_text.as_deref(), policy.window_start(now))
+            .await?;
+        let Err(throttled) = policy.check(login, by_ip, now) else {
+            return Ok(());
+        };
+        self.db
+            .record_auth_event(&AuthEvent {
+                method: method.to_string(),
+                succeeded: false,
+                ip: ip_text,
+                login_digest: Some(login_digest.to_string()),
+                detail: Some(serde_json::json!({ "throttled": throttled.by }).to_string()),
+                ..AuthEvent::new("sign_in", account_kind, None, now)
+            })
+            .await?;
+        tracing::info!(by = ?throttled.by, "sign-in throttled");
+        Err(AppError::Throttled(throttled))
     }
 
     /// The latest `limit` sign-in attempts of an account, newest first.

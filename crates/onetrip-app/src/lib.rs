@@ -6,18 +6,20 @@ pub mod accounts;
 pub mod calendar;
 pub mod catalog;
 pub mod config;
+pub mod delegations;
 pub mod format;
 pub mod otp;
 pub mod realname;
 pub mod sms;
 pub mod sso;
+pub mod staff;
 
 use std::sync::{Arc, RwLock};
 
 use onetrip_domain::Localized;
 use onetrip_domain::calendar::{CalendarError, WorkCalendar};
 use onetrip_domain::catalog::Violation;
-use onetrip_domain::identity::{OtpPolicy, OtpRefusal};
+use onetrip_domain::identity::{OtpPolicy, OtpRefusal, Throttled};
 use onetrip_search::{SearchError, SearchIndex};
 use onetrip_store::{Db, StoreError};
 
@@ -40,6 +42,10 @@ pub enum AppError {
     /// was wrong.
     #[error("sign-in failed")]
     SignInFailed,
+    /// Too many failed sign-ins for this login name or from this address: refused before
+    /// the credentials were checked, with the time from which another attempt is accepted.
+    #[error(transparent)]
+    Throttled(#[from] Throttled),
     /// Real-name verification failed. Deliberately the same whether the name was wrong, the ID
     /// number is not in the population registry or its record is not active, so that the check
     /// reveals nothing about the registry (see [`realname`]).
@@ -123,6 +129,7 @@ impl Localized for AppError {
         match self {
             AppError::Invalid(_) | AppError::Rejected(_) => "validation_failed",
             AppError::SignInFailed => "sign_in_failed",
+            AppError::Throttled(e) => e.code(),
             AppError::RealNameMismatch => "real_name_mismatch",
             AppError::Otp(e) => e.code(),
             AppError::SmsUnavailable(_) => "sms_unavailable",
@@ -142,6 +149,7 @@ impl Localized for AppError {
             AppError::Invalid(v) => format!("提交的内容有{}处问题，请逐项修改", v.len()),
             AppError::Rejected(p) => format!("提交的内容有{}处问题，请逐项修改", p.len()),
             AppError::SignInFailed => "手机号码/身份证号码或密码不正确".to_string(),
+            AppError::Throttled(e) => e.message_zh(),
             AppError::RealNameMismatch => {
                 "实名核验未通过：账户中的姓名和身份证号码与人口信息不一致。请核对后重试，或到窗口办理实名认证"
                     .to_string()
@@ -172,6 +180,7 @@ impl Localized for AppError {
             AppError::SignInFailed => {
                 "The phone number / ID number or the password is wrong".to_string()
             }
+            AppError::Throttled(e) => e.message_en(),
             AppError::RealNameMismatch => "Real-name verification failed: the name and ID \
                                             number of the account do not match the population \
                                             registry. Check them and try again, or verify in \

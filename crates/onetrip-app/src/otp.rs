@@ -32,7 +32,7 @@ use onetrip_domain::identity::{AccountId, AccountKind, OtpChallenge, OtpCode, ma
 use onetrip_store::{AuthEvent, OtpChallengeRow};
 use sha2::{Digest, Sha256};
 
-use crate::accounts::{AccountProblem, SignedIn, china_date, normalize_phone};
+use crate::accounts::{AccountProblem, SignedIn, china_date, login_digest, normalize_phone};
 use crate::sms::SmsTemplate;
 use crate::{App, AppError, FieldProblem, Result};
 
@@ -157,7 +157,9 @@ impl App {
 
     /// Signs a person in with the code sent to `phone`. Code refusals are [`AppError::Otp`];
     /// an unknown phone, no code sent, or a valid code for a phone without an account are
-    /// [`AppError::SignInFailed`]. Every attempt is recorded with method `sms`.
+    /// [`AppError::SignInFailed`]. Every attempt is recorded with method `sms`; too many
+    /// recent failures for the phone or the address are [`AppError::Throttled`], before the
+    /// code is checked.
     pub async fn sign_in_with_code(
         &self,
         phone: &str,
@@ -165,8 +167,16 @@ impl App {
         ip: Option<IpAddr>,
         now: Timestamp,
     ) -> Result<SignedIn> {
-        let Some(phone) = normalize_phone(phone) else {
-            self.record_sms_sign_in(None, false, ip, now).await?;
+        let normalised = normalize_phone(phone);
+        let digest = login_digest(
+            METHOD_SMS,
+            normalised.as_deref().unwrap_or_else(|| phone.trim()),
+        );
+        self.check_throttle(&digest, AccountKind::Citizen, METHOD_SMS, ip, now)
+            .await?;
+        let Some(phone) = normalised else {
+            self.record_sms_sign_in(None, false, &digest, ip, now)
+                .await?;
             return Err(AppError::SignInFailed);
         };
         let person = self.db.person_by_phone(&phone).await?;
@@ -177,7 +187,7 @@ impl App {
         if outcome.is_ok() && person.is_none() {
             outcome = Err(AppError::SignInFailed);
         }
-        self.record_sms_sign_in(account, outcome.is_ok(), ip, now)
+        self.record_sms_sign_in(account, outcome.is_ok(), &digest, ip, now)
             .await?;
         outcome?;
         let Some(p) = person else {
@@ -239,6 +249,7 @@ impl App {
         &self,
         account_id: Option<String>,
         succeeded: bool,
+        login_digest: &str,
         ip: Option<IpAddr>,
         now: Timestamp,
     ) -> Result<()> {
@@ -247,6 +258,7 @@ impl App {
                 method: METHOD_SMS.to_string(),
                 succeeded,
                 ip: ip.map(|ip| ip.to_string()),
+                login_digest: Some(login_digest.to_string()),
                 ..AuthEvent::new("sign_in", AccountKind::Citizen, account_id.as_deref(), now)
             })
             .await?;

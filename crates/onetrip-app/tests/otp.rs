@@ -140,6 +140,40 @@ async fn five_wrong_codes_lock_the_challenge() {
             "{e:?}"
         );
     }
+    // Five failures also lock code sign-in for the phone (throttling, checked first), so
+    // even the right code is refused.
+    let e = app
+        .sign_in_with_code(PHONE, "654321", ip(), after(6))
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&e), "sign_in_throttled");
+    // A new code works again once the lockout (15 minutes after the last failure) is over.
+    app.send_code(CodePurpose::SignIn, PHONE, after(910), 111_111)
+        .await
+        .unwrap();
+    app.sign_in_with_code(PHONE, "111111", ip(), after(911))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_locked_challenge_refuses_even_the_right_code() {
+    let (_dir, app) = app().await;
+    // Fewer attempts per code than failures per login name, so the challenge locks first.
+    let app = app.with_otp_policy(OtpPolicy {
+        max_attempts: 3,
+        ..OtpPolicy::default()
+    });
+    app.send_code(CodePurpose::SignIn, PHONE, now(), 654_321)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let e = app
+            .sign_in_with_code(PHONE, "000000", ip(), after(5))
+            .await
+            .unwrap_err();
+        assert_eq!(code_of(&e), "otp_wrong");
+    }
     let e = app
         .sign_in_with_code(PHONE, "654321", ip(), after(6))
         .await
@@ -345,10 +379,18 @@ async fn concurrent_wrong_codes_all_count() {
         codes.push(code_of(&t.await.unwrap().unwrap_err()));
     }
     assert_eq!(codes.iter().filter(|c| **c == "otp_wrong").count(), 5);
-    assert_eq!(codes.iter().filter(|c| **c == "otp_locked").count(), 3);
+    // The others found the challenge locked, or (when five failures were already recorded)
+    // the phone's code sign-in throttled.
+    assert_eq!(
+        codes
+            .iter()
+            .filter(|c| **c == "otp_locked" || **c == "sign_in_throttled")
+            .count(),
+        3
+    );
     let e = app
         .sign_in_with_code(PHONE, "999999", ip(), after(2))
         .await
         .unwrap_err();
-    assert_eq!(code_of(&e), "otp_locked");
+    assert_eq!(code_of(&e), "sign_in_throttled");
 }

@@ -211,6 +211,7 @@ impl From<AppError> for ApiError {
         let status = match &e {
             AppError::Invalid(_) | AppError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::SignInFailed => StatusCode::UNAUTHORIZED,
+            AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::RealNameMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(StoreError::UnknownReference(_)) => StatusCode::UNPROCESSABLE_ENTITY,
