@@ -86,6 +86,7 @@ impl std::fmt::Debug for AppState {
         (name = "calendar", description = "法定工作日: working days and deadlines"),
         (name = "identifiers", description = "National identifiers: checks and parsed fields"),
         (name = "accounts", description = "统一身份认证: registration, sign-in, profile, real-name verification"),
+        (name = "staff", description = "工作人员: administration, sign-in with TOTP"),
         (name = "single sign-on", description = "统一登录: OpenID Connect clients (the protocol endpoints are under /oauth2, see /.well-known/openid-configuration)"),
         (name = "operations", description = "Health, readiness and metrics")
     ),
@@ -114,6 +115,8 @@ fn api_router() -> OpenApiRouter<Shared> {
         .merge(api::calendar::router())
         .merge(api::identifiers::router())
         .merge(api::accounts::router())
+        .merge(api::organisations::router())
+        .merge(api::staff::router())
         .merge(sso::api_router())
         .merge(ops::router())
 }

@@ -247,6 +247,41 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/api/v1/me", Permission::Citizen),
     (Method::GET, "/api/v1/me/sign-ins", Permission::Citizen),
     (Method::POST, "/api/v1/me/real-name", Permission::Citizen),
+    (Method::POST, "/api/v1/organisations", Permission::Citizen),
+    (
+        Method::POST,
+        "/api/v1/organisations/{credit_code}/delegations",
+        Permission::Citizen,
+    ),
+    (
+        Method::GET,
+        "/api/v1/organisations/{credit_code}/delegations",
+        Permission::Citizen,
+    ),
+    (
+        Method::POST,
+        "/api/v1/delegations/{id}/revocation",
+        Permission::Citizen,
+    ),
+    (Method::GET, "/api/v1/me/delegations", Permission::Citizen),
+    (Method::GET, "/api/v1/me/organisations", Permission::Citizen),
+    (Method::PUT, "/api/v1/session/acting", Permission::Citizen),
+    (
+        Method::GET,
+        "/api/v1/items/{code}/eligibility",
+        Permission::Citizen,
+    ),
+    // Staff.
+    (Method::POST, "/api/v1/staff", Permission::SystemAdmin),
+    (Method::GET, "/api/v1/staff", Permission::SystemAdmin),
+    (
+        Method::PUT,
+        "/api/v1/staff/{id}/roles",
+        Permission::SystemAdmin,
+    ),
+    (Method::POST, "/api/v1/staff/session", Permission::Public),
+    (Method::POST, "/api/v1/staff/me/totp", Permission::Staff),
+    (Method::PUT, "/api/v1/staff/me/totp", Permission::Staff),
     // Single sign-on: client administration.
     (Method::POST, "/api/v1/clients", Permission::SystemAdmin),
     (Method::GET, "/api/v1/clients", Permission::SystemAdmin),

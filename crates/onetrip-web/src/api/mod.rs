@@ -4,3 +4,5 @@ pub mod accounts;
 pub mod calendar;
 pub mod catalog;
 pub mod identifiers;
+pub mod organisations;
+pub mod staff;

@@ -44,7 +44,7 @@ impl Caller {
 
 /// Public routes that refuse by themselves: OAuth endpoints authenticate clients and tokens,
 /// form posts need the CSRF token of a session.
-const FORM_OR_OAUTH: [&str; 5] = [
+pub(crate) const FORM_OR_OAUTH: [&str; 5] = [
     "/oauth2/token",
     "/oauth2/userinfo",
     "/oauth2/authorize",
@@ -53,14 +53,14 @@ const FORM_OR_OAUTH: [&str; 5] = [
 ];
 
 /// Real values from the demo to fill path parameters and write bodies.
-struct Fixtures {
+pub(crate) struct Fixtures {
     item: Value,
     department: Value,
     division: Value,
 }
 
 impl Fixtures {
-    async fn load(t: &TestApp) -> Fixtures {
+    pub(crate) async fn load(t: &TestApp) -> Fixtures {
         let item = t.item_doc(HOUSING_FUND_MAIN).await;
         let department = t.get_json("/api/v1/departments/123301000597435545").await;
         let d = t.get_json("/api/v1/divisions/330106").await;
@@ -75,7 +75,7 @@ impl Fixtures {
 
 /// A concrete request for a route template. `harmless` bodies leave the data as it is (same
 /// documents again); otherwise the body would change something if it were accepted.
-fn concrete(
+pub(crate) fn concrete(
     method: &Method,
     template: &str,
     f: &Fixtures,
@@ -112,6 +112,14 @@ fn concrete(
             "/api/v1/identifiers/resident-id/11010519491231002X".into()
         }
         "/api/v1/clients/{client_id}" => "/api/v1/clients/c-unknown".into(),
+        "/api/v1/organisations/{credit_code}/delegations" => {
+            format!("/api/v1/organisations/{}/delegations", crate::roles::ORG)
+        }
+        "/api/v1/delegations/{id}/revocation" => "/api/v1/delegations/unknown/revocation".into(),
+        "/api/v1/items/{code}/eligibility" => {
+            format!("/api/v1/items/{HOUSING_FUND_MAIN}/eligibility")
+        }
+        "/api/v1/staff/{id}/roles" => "/api/v1/staff/unknown/roles".into(),
         "/api/v1/clients/{client_id}/secret" => "/api/v1/clients/c-unknown/secret".into(),
         t if !t.contains('{') => t.to_string(),
         other => panic!("no concrete values for route {other}: teach this test about it"),
@@ -122,7 +130,15 @@ fn concrete(
             "application/json",
             json!({"name": "测试系统", "redirect_uris": ["https://x.example/cb"], "grant_types": ["authorization_code"], "scopes": ["openid"]}).to_string(),
         )),
-        ("POST", t) if !t.starts_with("/api/v1/catalog") => None,
+        ("POST" | "PUT", t)
+            if !t.starts_with("/api/v1/catalog")
+                && !t.starts_with("/api/v1/items")
+                && !t.starts_with("/api/v1/departments")
+                && !t.starts_with("/api/v1/divisions")
+                && !t.starts_with("/api/v1/calendar") =>
+        {
+            None
+        }
         ("PUT", "/api/v1/items/{code}") => Some((
             "application/json",
             changed(f.item.clone(), "name", "匿名改名"),

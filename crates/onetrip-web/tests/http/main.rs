@@ -2,6 +2,7 @@
 //! (`tower::ServiceExt::oneshot`) over a fresh application (own SQLite file, demo catalog).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod accounts;
 mod authz;
 mod calendar;
 mod catalog;
@@ -9,5 +10,6 @@ mod common;
 mod guide_versions;
 mod identifiers;
 mod ops;
+mod roles;
 mod sso;
 mod validation_import;

@@ -1,0 +1,135 @@
+//! Accounts over HTTP: registration with the SMS code (L1), real-name verification (L2), sign-in
+//! failures that reveal nothing, throttling, the sign-in history.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn a_person_registers_with_an_sms_code_then_passes_real_name_verification() {
+    let t = TestApp::new().await;
+    let mut b = Browser::new(&t);
+    // Without the code: refused at the code, nothing stored.
+    let r = b
+        .json(Method::POST, "/api/v1/persons", &json!({"resident_id": PERSON_RID, "name": PERSON_NAME, "phone": PERSON_PHONE, "password": PERSON_PASSWORD, "sms_code": "123456"}), None)
+        .await;
+    r.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_has(&r.field_errors(), "sms_code", "sms_code_not_sent");
+    assert!(
+        t.app
+            .db
+            .person_by_phone(PERSON_PHONE)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let (mut b, csrf) = t.registered(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
+    let me = b.get("/api/v1/me").await.json();
+    assert_eq!(me["assurance_level"], "L1");
+    assert_eq!(me["resident_id"], "330102********0138", "masked");
+    assert_eq!(me["phone"], "138****8000");
+    let r = b
+        .json(
+            Method::POST,
+            "/api/v1/me/real-name",
+            &json!({}),
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["assurance_level"], "L2");
+    assert_eq!(b.get("/api/v1/me").await.json()["assurance_level"], "L2");
+    let history = b.get("/api/v1/me/sign-ins").await.json();
+    assert!(history.as_array().is_some());
+}
+
+#[tokio::test]
+async fn a_wrong_name_or_id_is_refused_without_saying_which() {
+    let t = TestApp::new().await;
+    // Right ID number, wrong name.
+    let (mut wrong_name, c1) = t.registered(PERSON_RID, "陈志强", PERSON_PHONE).await;
+    let a = wrong_name
+        .json(Method::POST, "/api/v1/me/real-name", &json!({}), Some(&c1))
+        .await;
+    let pa = a.problem(StatusCode::UNPROCESSABLE_ENTITY, "real_name_mismatch");
+    // A valid ID number that is not in the registry, with a real name.
+    let (mut unknown, c2) = t
+        .registered("11010519491231002X", "林晓燕", "13900139000")
+        .await;
+    let b = unknown
+        .json(Method::POST, "/api/v1/me/real-name", &json!({}), Some(&c2))
+        .await;
+    let pb = b.problem(StatusCode::UNPROCESSABLE_ENTITY, "real_name_mismatch");
+    assert_eq!(pa, pb, "the two failures are indistinguishable");
+    assert_eq!(
+        wrong_name.get("/api/v1/me").await.json()["assurance_level"],
+        "L1"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_failures_look_the_same_and_are_throttled() {
+    let t = TestApp::new().await;
+    let (_b, _) = t.registered(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
+    let mut b = Browser::new(&t);
+    let wrong_password = b
+        .json(
+            Method::POST,
+            "/api/v1/session",
+            &json!({"login": PERSON_PHONE, "password": "Wrong-Pass-123"}),
+            None,
+        )
+        .await;
+    let p1 = wrong_password.problem(StatusCode::UNAUTHORIZED, "sign_in_failed");
+    let unknown = b
+        .json(
+            Method::POST,
+            "/api/v1/session",
+            &json!({"login": "13311112222", "password": "Wrong-Pass-123"}),
+            None,
+        )
+        .await;
+    let p2 = unknown.problem(StatusCode::UNAUTHORIZED, "sign_in_failed");
+    assert_eq!(p1, p2);
+    for _ in 0..4 {
+        b.json(
+            Method::POST,
+            "/api/v1/session",
+            &json!({"login": PERSON_PHONE, "password": "Wrong-Pass-123"}),
+            None,
+        )
+        .await;
+    }
+    // Locked now, even with the right password; the message says for how long.
+    let r = b
+        .json(
+            Method::POST,
+            "/api/v1/session",
+            &json!({"login": PERSON_PHONE, "password": PERSON_PASSWORD}),
+            None,
+        )
+        .await;
+    let p = r.problem(StatusCode::TOO_MANY_REQUESTS, "sign_in_throttled");
+    assert!(p["message_en"].as_str().unwrap().contains("minute"), "{p}");
+    // The SMS code still works.
+    b.json(
+        Method::POST,
+        "/api/v1/sms-codes",
+        &json!({"phone": PERSON_PHONE, "purpose": "sign_in"}),
+        None,
+    )
+    .await;
+    let code = latest_code(&t.app, PERSON_PHONE).await;
+    let r = b
+        .json(
+            Method::POST,
+            "/api/v1/session",
+            &json!({"phone": PERSON_PHONE, "code": code}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["signed_in"], true);
+}
