@@ -496,6 +496,13 @@ pub struct ServiceItem {
     /// 时限说明 (e.g. what is not counted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit_explanation: Option<String>,
+    /// The lowest assurance level (认证等级) an applicant needs; `L2` (real name) unless the
+    /// item says otherwise. Applying below it asks the applicant to step up.
+    #[serde(
+        default = "default_min_assurance",
+        skip_serializing_if = "is_default_min_assurance"
+    )]
+    pub min_assurance_level: crate::identity::AssuranceLevel,
     /// Fee items; empty means free of charge.
     #[serde(default)]
     pub fees: Vec<Fee>,
@@ -1257,6 +1264,15 @@ pub struct Guide {
 
 /// Code of the implicit situation of an item that defines none.
 pub const DEFAULT_SITUATION: &str = "default";
+
+/// Items need real-name verification (L2) unless they say otherwise.
+fn default_min_assurance() -> crate::identity::AssuranceLevel {
+    crate::identity::AssuranceLevel::L2
+}
+
+fn is_default_min_assurance(level: &crate::identity::AssuranceLevel) -> bool {
+    *level == default_min_assurance()
+}
 
 impl ServiceItem {
     /// The situations an applicant chooses from: the item's own, or one implicit situation with

@@ -184,6 +184,7 @@ fn item(code: &str, name: &str, department: &str, division: &str) -> ServiceItem
         handling_kind: HandlingKind::Promised,
         statutory_limit: 20,
         promised_limit: 5,
+        min_assurance_level: AssuranceLevel::L2,
         limit_explanation: None,
         fees: Vec::new(),
         online_payment: false,
@@ -418,6 +419,7 @@ fn fixture() -> Catalog {
                     LifeEvent::Funeral,
                 ],
                 keywords: vec!["高龄津贴".to_string(), "老人补贴👴".to_string()],
+                min_assurance_level: AssuranceLevel::L3,
                 ..item(BEN1, "高龄老人津贴发放", &civil, XIHU)
             },
             ServiceItem {

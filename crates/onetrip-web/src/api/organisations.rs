@@ -313,6 +313,12 @@ pub async fn switch_acting(
 pub struct EligibilityDoc {
     /// The item.
     pub item: String,
+    /// The level the item requires.
+    #[schema(value_type = String)]
+    pub required_level: onetrip_domain::identity::AssuranceLevel,
+    /// The level of this sign-in.
+    #[schema(value_type = String)]
+    pub held_level: onetrip_domain::identity::AssuranceLevel,
     /// Credit code acted for, if any.
     pub acting_for: Option<String>,
     /// `legal_representative`, `delegation` or `self`.
@@ -321,9 +327,11 @@ pub struct EligibilityDoc {
     pub delegation: Option<String>,
 }
 
-/// Checks that the signed-in identity may apply for an item today: acting for an organisation
-/// needs the legal representative or a live delegation covering the item (checked against the
-/// database on every call, so a revocation takes effect at once).
+/// Checks that the signed-in identity may apply for an item today: the sign-in's assurance level
+/// must reach the item's minimum (else 403 `assurance_step_up_required`, listing the proofs to
+/// provide), and acting for an organisation needs the legal representative or a live
+/// delegation covering the item (checked against the database on every call, so a revocation
+/// takes effect at once).
 #[utoipa::path(get, path = "/api/v1/items/{code}/eligibility", tag = "accounts",
     params(("code" = String, Path, description = "Implementation code (实施编码)")),
     responses((status = 200, description = "May apply", body = EligibilityDoc),
@@ -334,9 +342,24 @@ pub async fn eligibility(
     Path(code): Path<String>,
 ) -> Result<Json<EligibilityDoc>, ApiError> {
     let p = person(&actor)?;
+    let required = state
+        .app
+        .item(&code)
+        .await?
+        .item()
+        .map_err(onetrip_app::AppError::from)?
+        .min_assurance_level;
+    if let Err(step_up) = onetrip_domain::identity::check_assurance(p.level, required) {
+        let mut e = ApiError::localized(StatusCode::FORBIDDEN, &step_up);
+        e.errors
+            .push(crate::problem::FieldError::new("assurance_level", &step_up));
+        return Err(e);
+    }
     let Some(org) = &p.acting_for else {
         return Ok(Json(EligibilityDoc {
             item: code,
+            required_level: required,
+            held_level: p.level,
             acting_for: None,
             basis: "self",
             delegation: None,
@@ -359,6 +382,8 @@ pub async fn eligibility(
     };
     Ok(Json(EligibilityDoc {
         item: code,
+        required_level: required,
+        held_level: p.level,
         acting_for: Some(org.clone()),
         basis,
         delegation,

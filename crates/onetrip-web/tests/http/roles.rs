@@ -186,6 +186,24 @@ async fn callers(t: &TestApp) -> Vec<Caller> {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let mut agent = agent;
+    // Items need L2 by default: an L1 agent is asked to step up first.
+    let r = agent
+        .get(&format!("/api/v1/items/{ITEM_A}/eligibility"))
+        .await;
+    let p = r.problem(StatusCode::FORBIDDEN, "assurance_step_up_required");
+    assert!(
+        p["message_en"].as_str().unwrap().contains("level L2"),
+        "{p}"
+    );
+    let r = agent
+        .json(
+            Method::POST,
+            "/api/v1/me/real-name",
+            &json!({}),
+            Some(&agent_csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = agent
         .json(
             Method::PUT,
