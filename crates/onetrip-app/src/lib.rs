@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod config;
 pub mod delegations;
+pub mod face;
 pub mod format;
 pub mod otp;
 pub mod realname;
@@ -256,6 +257,7 @@ pub struct App {
     items: Arc<catalog::ItemCache>,
     calendar: Arc<RwLock<Arc<WorkCalendar>>>,
     sms: Arc<dyn sms::SmsGateway>,
+    face: Arc<dyn face::FaceVerifier>,
     otp_policy: OtpPolicy,
     issuer: Arc<str>,
     sso: Arc<sso::ProviderState>,
@@ -283,6 +285,7 @@ impl App {
         let search = Arc::new(SearchIndex::new(1, SEARCH_WRITER_MEMORY)?);
         let app = App {
             sms: Arc::new(sms::SandboxSms::new(db.clone())),
+            face: Arc::new(face::SandboxFace::default()),
             otp_policy: OtpPolicy::default(),
             issuer: Arc::from(DEFAULT_ISSUER),
             sso: Arc::default(),
@@ -313,6 +316,13 @@ impl App {
     /// the base of the links it sends), without a trailing slash.
     pub fn with_issuer(mut self, issuer: &str) -> App {
         self.issuer = Arc::from(issuer.trim_end_matches('/'));
+        self
+    }
+
+    /// This application checking faces with `verifier` (the default is a
+    /// [`face::SandboxFace`]).
+    pub fn with_face_verifier(mut self, verifier: Arc<dyn face::FaceVerifier>) -> App {
+        self.face = verifier;
         self
     }
 

@@ -247,6 +247,7 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/api/v1/me", Permission::Citizen),
     (Method::GET, "/api/v1/me/sign-ins", Permission::Citizen),
     (Method::POST, "/api/v1/me/real-name", Permission::Citizen),
+    (Method::POST, "/api/v1/me/face-check", Permission::Citizen),
     (Method::POST, "/api/v1/organisations", Permission::Citizen),
     (
         Method::POST,
@@ -282,6 +283,11 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::POST, "/api/v1/staff/session", Permission::Public),
     (Method::POST, "/api/v1/staff/me/totp", Permission::Staff),
     (Method::PUT, "/api/v1/staff/me/totp", Permission::Staff),
+    (
+        Method::POST,
+        "/api/v1/staff/in-person-checks",
+        Permission::Staff,
+    ),
     // Single sign-on: client administration.
     (Method::POST, "/api/v1/clients", Permission::SystemAdmin),
     (Method::GET, "/api/v1/clients", Permission::SystemAdmin),

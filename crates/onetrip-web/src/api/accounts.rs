@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<Shared> {
         .routes(routes!(me))
         .routes(routes!(sign_ins))
         .routes(routes!(real_name))
+        .routes(routes!(face_check))
 }
 
 /// The client's IP address, when the server knows it (the socket peer).
@@ -496,6 +497,74 @@ pub async fn real_name(
         session::elevate(&session, &raised)
             .await
             .map_err(session_error)?;
+    }
+    Ok(Json(doc_of(&session, now).await?))
+}
+
+/// A face capture from the liveness SDK.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaceCapture {
+    /// The capture, base64.
+    pub capture: String,
+}
+
+/// Face and liveness check (L3, after L2). A failure never says whether the face or the
+/// liveness failed.
+#[utoipa::path(post, path = "/api/v1/me/face-check", tag = "accounts", request_body = FaceCapture,
+    responses((status = 200, description = "Verified: the session is at L3", body = SessionDoc),
+              (status = 403, description = "Failed, or L2 needed first", body = Problem, content_type = "application/problem+json")))]
+pub async fn face_check(
+    State(state): State<Shared>,
+    CurrentActor(actor): CurrentActor,
+    session: Session,
+    JsonBody(body): JsonBody<FaceCapture>,
+) -> Result<Json<SessionDoc>, ApiError> {
+    use base64::Engine;
+    let c = citizen(&actor)?;
+    let capture = base64::engine::general_purpose::STANDARD
+        .decode(body.capture.trim())
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "capture 应为 base64 编码的图像",
+                "capture must be a base64-encoded image",
+            )
+        })?;
+    let now = Timestamp::now();
+    let level = state
+        .app
+        .verify_face(&AccountId::new(c.account.clone()), &capture, now)
+        .await?;
+    if c.via_session
+        && let Some(SessionAuth::Citizen {
+            account,
+            mut amr,
+            auth_time,
+            acting_for,
+            sid,
+            ..
+        }) = session::current(&session, now)
+            .await
+            .map_err(session_error)?
+    {
+        if !amr.iter().any(|m| m == "face") {
+            amr.push("face".to_owned());
+        }
+        session::elevate(
+            &session,
+            &SessionAuth::Citizen {
+                account,
+                level,
+                amr,
+                auth_time,
+                acting_for,
+                sid,
+            },
+        )
+        .await
+        .map_err(session_error)?;
     }
     Ok(Json(doc_of(&session, now).await?))
 }

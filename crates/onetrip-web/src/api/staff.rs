@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<Shared> {
         .routes(routes!(set_roles))
         .routes(routes!(sign_in))
         .routes(routes!(begin_totp, confirm_totp))
+        .routes(routes!(in_person_check))
 }
 
 fn granter(actor: &Actor) -> Result<Granter, ApiError> {
@@ -339,4 +340,48 @@ pub async fn confirm_totp(
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A person checked in person at a window.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InPersonCheck {
+    /// The resident ID number on the card shown.
+    pub resident_id: String,
+    /// The name on the card.
+    pub name: String,
+}
+
+/// The account raised to L3.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InPersonDoc {
+    /// The person's account id.
+    pub account_id: String,
+}
+
+/// A window clerk records that they checked a person's ID card in person (L3).
+#[utoipa::path(post, path = "/api/v1/staff/in-person-checks", tag = "staff", request_body = InPersonCheck,
+    responses((status = 201, description = "Recorded; the account is at L3", body = InPersonDoc),
+              (status = 403, description = "Not a window clerk", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "No matching account", body = Problem, content_type = "application/problem+json")))]
+pub async fn in_person_check(
+    State(state): State<Shared>,
+    CurrentActor(actor): CurrentActor,
+    JsonBody(body): JsonBody<InPersonCheck>,
+) -> Result<(StatusCode, Json<InPersonDoc>), ApiError> {
+    let account = state
+        .app
+        .verify_in_person(
+            &staff_id(&actor)?,
+            &body.resident_id,
+            &body.name,
+            Timestamp::now(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(InPersonDoc {
+            account_id: account.as_str().to_owned(),
+        }),
+    ))
 }

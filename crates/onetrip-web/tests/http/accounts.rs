@@ -133,3 +133,116 @@ async fn sign_in_failures_look_the_same_and_are_throttled() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["signed_in"], true);
 }
+
+#[tokio::test]
+async fn level_three_by_face_check_or_in_person_at_a_window() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let t = TestApp::new().await;
+    let (mut b, csrf) = t.registered(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
+    let face = json!({"capture": b64(&format!("SANDBOX-FACE:{PERSON_RID}"))});
+    // L2 first.
+    b.json(Method::POST, "/api/v1/me/face-check", &face, Some(&csrf))
+        .await
+        .problem(StatusCode::FORBIDDEN, "assurance_step_up_required");
+    b.json(
+        Method::POST,
+        "/api/v1/me/real-name",
+        &json!({}),
+        Some(&csrf),
+    )
+    .await;
+    // A spoof (no liveness) and someone else's face fail alike.
+    let spoof = b
+        .json(
+            Method::POST,
+            "/api/v1/me/face-check",
+            &json!({"capture": b64(&format!("SANDBOX-SPOOF:{PERSON_RID}"))}),
+            Some(&csrf),
+        )
+        .await;
+    let other = b
+        .json(
+            Method::POST,
+            "/api/v1/me/face-check",
+            &json!({"capture": b64("SANDBOX-FACE:330102199007220264")}),
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(
+        spoof.problem(StatusCode::FORBIDDEN, "face_check_failed"),
+        other.problem(StatusCode::FORBIDDEN, "face_check_failed")
+    );
+    let r = b
+        .json(Method::POST, "/api/v1/me/face-check", &face, Some(&csrf))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["assurance_level"], "L3");
+
+    // In person: a window clerk records the check for another registered person.
+    let (_b2, _) = t
+        .registered("330102199007220264", "林晓燕", "13900139000")
+        .await;
+    let created = t
+        .app
+        .create_staff(
+            &onetrip_app::staff::Granter::Bootstrap,
+            onetrip_app::staff::NewStaffInput {
+                username: "clerk.window".into(),
+                name: "窗口".into(),
+                department_code: "123301000597435545".into(),
+                division_code: "330106".into(),
+                roles: vec![onetrip_domain::identity::RoleGrant {
+                    role: onetrip_domain::identity::StaffRole::WindowClerk,
+                    division: onetrip_domain::identifiers::DivisionCode::parse("330106").unwrap(),
+                    department: None,
+                }],
+            },
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let mut clerk = Browser::new(&t);
+    let r = clerk
+        .json(Method::POST, "/api/v1/staff/session", &json!({"username": "clerk.window", "password": secrecy::ExposeSecret::expose_secret(&created.initial_password)}), None)
+        .await;
+    let ccsrf = r.json()["csrf_token"].as_str().unwrap().to_string();
+    let wrong = clerk
+        .json(
+            Method::POST,
+            "/api/v1/staff/in-person-checks",
+            &json!({"resident_id": "330102199007220264", "name": "林晓"}),
+            Some(&ccsrf),
+        )
+        .await;
+    wrong.problem(StatusCode::UNPROCESSABLE_ENTITY, "real_name_mismatch");
+    let r = clerk
+        .json(
+            Method::POST,
+            "/api/v1/staff/in-person-checks",
+            &json!({"resident_id": "330102199007220264", "name": "林晓燕"}),
+            Some(&ccsrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let row = t
+        .app
+        .db
+        .person_by_phone("13900139000")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.assurance_level,
+        onetrip_domain::identity::AssuranceLevel::L3
+    );
+    // A person cannot record in-person checks.
+    b.json(
+        Method::POST,
+        "/api/v1/staff/in-person-checks",
+        &json!({"resident_id": PERSON_RID, "name": PERSON_NAME}),
+        Some(&csrf),
+    )
+    .await
+    .problem(StatusCode::FORBIDDEN, "forbidden");
+}
