@@ -116,7 +116,7 @@ impl FaceVerifier for SandboxFace {
                 tokio::time::sleep(self.delay).await;
             }
             let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
-            if self.fail_every.is_some_and(|every| n % every == 0) {
+            if self.fail_every.is_some_and(|every| n.is_multiple_of(every)) {
                 return Err(FaceUnavailable("sandbox: simulated outage".to_owned()));
             }
             let face = format!("SANDBOX-FACE:{resident_id}");
