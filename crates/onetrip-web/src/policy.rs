@@ -317,6 +317,8 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/oauth2/logout", Permission::Public),
     (Method::GET, "/sign-in", Permission::Public),
     (Method::POST, "/sign-in", Permission::Public),
+    (Method::GET, "/register", Permission::Public),
+    (Method::POST, "/register", Permission::Public),
     (Method::GET, "/step-up", Permission::Public),
     (Method::POST, "/step-up", Permission::Public),
 ];

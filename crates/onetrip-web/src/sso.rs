@@ -56,6 +56,7 @@ pub fn protocol_router() -> axum::Router<Shared> {
         .route("/oauth2/logout", get(logout))
         .route("/sign-in", get(sign_in_page).post(sign_in_form))
         .route("/step-up", get(step_up_page).post(step_up_form))
+        .route("/register", get(register_page).post(register_form))
 }
 
 /// Page language: `?lang=en` or `?lang=zh` wins, then `Accept-Language`; Chinese by default.
@@ -692,6 +693,7 @@ pub struct PageError {
 struct SignInPage {
     en: bool,
     lang_query: String,
+    next_encoded: String,
     client_name: Option<String>,
     errors: Vec<PageError>,
     csrf_token: String,
@@ -750,6 +752,7 @@ pub async fn sign_in_page(
         &SignInPage {
             en: lang.en,
             lang_query: format!("&next={}", urlencode(&next)),
+            next_encoded: urlencode(&next),
             client_name: client_name_of(&state, &next).await,
             errors: Vec::new(),
             csrf_token,
@@ -806,6 +809,7 @@ pub async fn sign_in_form(
     let mut page = SignInPage {
         en: lang.en,
         lang_query: format!("&next={}", urlencode(&next)),
+        next_encoded: urlencode(&next),
         client_name: client_name_of(&state, &next).await,
         errors: Vec::new(),
         csrf_token: session::csrf_token(&session)
@@ -1100,7 +1104,8 @@ pub async fn reset_secret(
 }
 
 /// Every path of the protocol router (for the policy table's completeness test).
-pub const PROTOCOL_PATHS: [&str; 8] = [
+pub const PROTOCOL_PATHS: [&str; 9] = [
+    "/register",
     "/.well-known/openid-configuration",
     "/oauth2/jwks",
     "/oauth2/authorize",
@@ -1145,5 +1150,178 @@ mod tests {
         assert_eq!(c.client_secret.as_deref(), Some("s+x"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));
         assert!(basic_credentials(&h).is_err());
+    }
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    en: bool,
+    lang_query: String,
+    next_encoded: String,
+    errors: Vec<PageError>,
+    csrf_token: String,
+    next: String,
+    name: String,
+    resident_id: String,
+    phone: String,
+    code_sent: bool,
+}
+
+impl RegisterPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+/// `GET /register`: the registration page (自然人注册).
+pub async fn register_page(
+    lang: Lang,
+    session: Session,
+    Query(q): Query<NextParam>,
+) -> Result<Response, ApiError> {
+    let next = safe_next(q.next.as_deref());
+    let csrf_token = session::csrf_token(&session)
+        .await
+        .map_err(crate::api::accounts::session_error)?;
+    Ok(render(
+        &RegisterPage {
+            en: lang.en,
+            lang_query: format!("&next={}", urlencode(&next)),
+            next_encoded: urlencode(&next),
+            errors: Vec::new(),
+            csrf_token,
+            next,
+            name: String::new(),
+            resident_id: String::new(),
+            phone: String::new(),
+            code_sent: false,
+        },
+        StatusCode::OK,
+    ))
+}
+
+/// The registration form.
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    csrf_token: Option<String>,
+    next: Option<String>,
+    action: Option<String>,
+    name: Option<String>,
+    resident_id: Option<String>,
+    phone: Option<String>,
+    sms_code: Option<String>,
+    password: Option<String>,
+}
+
+/// `POST /register`: sends the code, or registers and signs in; every problem is shown next
+/// to its field and in the summary.
+pub async fn register_form(
+    State(state): State<Shared>,
+    lang: Lang,
+    session: Session,
+    FormBody(form): FormBody<RegisterForm>,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    if !session::csrf_matches(&session, form.csrf_token.as_deref())
+        .await
+        .map_err(crate::api::accounts::session_error)?
+    {
+        return Ok(csrf_page(lang));
+    }
+    let next = safe_next(form.next.as_deref());
+    let text = |e: &dyn Localized| {
+        if lang.en {
+            e.message_en()
+        } else {
+            e.message_zh()
+        }
+    };
+    let mut page = RegisterPage {
+        en: lang.en,
+        lang_query: format!("&next={}", urlencode(&next)),
+        next_encoded: urlencode(&next),
+        errors: Vec::new(),
+        csrf_token: session::csrf_token(&session)
+            .await
+            .map_err(crate::api::accounts::session_error)?,
+        next: next.clone(),
+        name: form.name.clone().unwrap_or_default(),
+        resident_id: form.resident_id.clone().unwrap_or_default(),
+        phone: form.phone.clone().unwrap_or_default(),
+        code_sent: false,
+    };
+    if form.action.as_deref() == Some("send_code") {
+        let mut random = [0u8; 4];
+        getrandom::fill(&mut random)
+            .map_err(|e| ApiError::from(AppError::Internal(e.to_string())))?;
+        match state
+            .app
+            .send_code(
+                onetrip_app::otp::CodePurpose::Register,
+                &page.phone,
+                now,
+                u32::from_le_bytes(random),
+            )
+            .await
+        {
+            Ok(_) => page.code_sent = true,
+            Err(e) => page.errors.push(PageError {
+                field: "phone".into(),
+                message: text(&e),
+            }),
+        }
+        let status = if page.errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        return Ok(render(&page, status));
+    }
+    let result = state
+        .app
+        .register_person(
+            onetrip_app::accounts::RegisterPerson {
+                resident_id: page.resident_id.clone(),
+                name: page.name.clone(),
+                phone: page.phone.clone(),
+                password: SecretString::from(form.password.unwrap_or_default()),
+                sms_code: form.sms_code.unwrap_or_default(),
+            },
+            crate::api::identifiers::today_in_china(),
+            now,
+        )
+        .await;
+    match result {
+        Ok(account) => {
+            let auth = SessionAuth::Citizen {
+                account: account.as_str().to_owned(),
+                level: AssuranceLevel::L1,
+                amr: vec!["sms".to_owned()],
+                auth_time: now.as_second(),
+                acting_for: None,
+                sid: onetrip_app::sso::random_secret()?
+                    .chars()
+                    .take(22)
+                    .collect(),
+            };
+            session::sign_in(&session, &auth, now)
+                .await
+                .map_err(crate::api::accounts::session_error)?;
+            Ok(no_store(Redirect::to(&next).into_response()))
+        }
+        Err(AppError::Rejected(problems)) => {
+            for p in problems {
+                page.errors.push(PageError {
+                    field: p.path.clone(),
+                    message: if lang.en { p.message_en } else { p.message_zh },
+                });
+            }
+            Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(e.into()),
     }
 }

@@ -44,7 +44,8 @@ impl Caller {
 
 /// Public routes that refuse by themselves: OAuth endpoints authenticate clients and tokens,
 /// form posts need the CSRF token of a session.
-pub(crate) const FORM_OR_OAUTH: [&str; 5] = [
+pub(crate) const FORM_OR_OAUTH: [&str; 6] = [
+    "/register",
     "/oauth2/token",
     "/oauth2/userinfo",
     "/oauth2/authorize",

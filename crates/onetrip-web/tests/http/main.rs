@@ -10,6 +10,7 @@ mod common;
 mod guide_versions;
 mod identifiers;
 mod ops;
+mod pages;
 mod roles;
 mod sso;
 mod validation_import;
