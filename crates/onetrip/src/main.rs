@@ -79,6 +79,35 @@ enum Command {
     /// Manage the working-day calendar.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Manage staff accounts from the server's command line (the operator's bootstrap).
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Create a member of staff with one role; prints the initial password once. Use it for the
+    /// first system administrator, who then manages staff on the web (with TOTP).
+    Create {
+        /// Sign-in name (3–32 of a-z 0-9 . _ -).
+        #[arg(long)]
+        username: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Credit code of the department.
+        #[arg(long)]
+        department: String,
+        /// Division code the role is held in (and the staff member works in).
+        #[arg(long)]
+        division: String,
+        /// Role: window_clerk, department_officer, department_head, supervisor,
+        /// catalog_administrator, data_administrator, system_administrator.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -242,6 +271,8 @@ async fn shutdown_signal() {
 
 async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    onetrip_app::partner::check_partners(&config.partners)
+        .map_err(|e| anyhow::anyhow!("invalid [[partners]] configuration: {e}"))?;
     let app = open_app(&config).await?;
     if demo
         && app
@@ -268,6 +299,24 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
         None => format!("http://{addr}"),
     };
     let app = app.with_issuer(&public_url);
+    // Partner platforms of other provinces (跨省通办), reached over HTTPS.
+    let app = if config.partners.is_empty() {
+        app
+    } else {
+        let client: std::sync::Arc<dyn onetrip_app::partner::PartnerPlatform> = std::sync::Arc::new(
+            onetrip_app::partner::HttpsPartner::new()
+                .map_err(|e| anyhow::anyhow!("partner HTTP client: {e}"))?,
+        );
+        let names: Vec<&str> = config.partners.iter().map(|p| p.name.as_str()).collect();
+        tracing::info!(partners = ?names, "partner platforms trusted for sign-in");
+        app.with_partners(
+            config
+                .partners
+                .iter()
+                .map(|p| (p.clone(), client.clone()))
+                .collect(),
+        )
+    };
     let state = onetrip_web::AppState {
         app: app.clone(),
         admin_token: config.admin.token.clone(),
@@ -404,6 +453,59 @@ async fn main() -> anyhow::Result<()> {
                 schedule.year(),
                 schedule.source()
             );
+            Ok(())
+        }
+        Command::Staff(StaffCommand::Create {
+            username,
+            name,
+            department,
+            division,
+            role,
+            storage,
+        }) => {
+            let config = load_config(config_file, &storage_only(&storage))?;
+            init_logging(&config);
+            let role: onetrip_domain::identity::StaffRole =
+                serde_json::from_value(serde_json::Value::String(role.clone()))
+                    .with_context(|| format!("unknown role {role:?}"))?;
+            let grant_division = onetrip_domain::identifiers::DivisionCode::parse(&division)
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "division {division:?}: {}",
+                        onetrip_domain::Localized::message_en(&e)
+                    )
+                })?;
+            let department_of_role =
+                onetrip_domain::identity::role_needs_department(role).then(|| department.clone());
+            let app = open_app(&config).await?;
+            let created = app
+                .create_staff(
+                    &onetrip_app::staff::Granter::Bootstrap,
+                    onetrip_app::staff::NewStaffInput {
+                        username: username.clone(),
+                        name,
+                        department_code: department,
+                        division_code: division,
+                        roles: vec![onetrip_domain::identity::RoleGrant {
+                            role,
+                            division: grant_division,
+                            department: department_of_role,
+                        }],
+                    },
+                    jiff::Timestamp::now(),
+                )
+                .await
+                .map_err(report)?;
+            println!("created {username} ({})", created.id);
+            println!(
+                "initial password (shown once): {}",
+                secrecy::ExposeSecret::expose_secret(&created.initial_password)
+            );
+            if role.requires_totp() {
+                println!(
+                    "this role needs TOTP: sign in, then enrol an authenticator at POST /api/v1/staff/me/totp"
+                );
+            }
             Ok(())
         }
         Command::Calendar(CalendarCommand::Deadline {

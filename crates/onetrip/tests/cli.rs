@@ -171,3 +171,82 @@ fn config_hides_secrets_and_follows_precedence() {
     );
     assert!(out.contains("postgres://app:***@db/onetrip"), "{out}");
 }
+
+#[test]
+fn the_first_administrator_is_created_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // The department must exist: load the demo catalog first.
+    let o = onetrip(
+        dir.path(),
+        &[
+            "catalog",
+            "import",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/catalog.yaml"),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = onetrip(
+        dir.path(),
+        &[
+            "staff",
+            "create",
+            "--username",
+            "admin.hz",
+            "--name",
+            "管理员",
+            "--department",
+            "123301000597435545",
+            "--division",
+            "330100",
+            "--role",
+            "system_administrator",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("initial password (shown once): "), "{out}");
+    assert!(out.contains("TOTP"), "{out}");
+    // Same username again: refused with the reason.
+    let o = onetrip(
+        dir.path(),
+        &[
+            "staff",
+            "create",
+            "--username",
+            "admin.hz",
+            "--name",
+            "x",
+            "--department",
+            "123301000597435545",
+            "--division",
+            "330100",
+            "--role",
+            "window_clerk",
+        ],
+    );
+    assert!(!o.status.success());
+    // An unknown role is refused.
+    let o = onetrip(
+        dir.path(),
+        &[
+            "staff",
+            "create",
+            "--username",
+            "x.y",
+            "--name",
+            "x",
+            "--department",
+            "123301000597435545",
+            "--division",
+            "330100",
+            "--role",
+            "king",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("unknown role"),
+        "{}",
+        text(&o.stderr)
+    );
+}
