@@ -50,6 +50,10 @@ pub struct Config {
     pub admin: AdminConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Partner platforms of other provinces trusted for sign-in (`[[partners]]`, see
+    /// [`crate::partner::PartnerConfig`]); none by default.
+    #[serde(default)]
+    pub partners: Vec<crate::partner::PartnerConfig>,
 }
 
 /// The HTTP server.
@@ -268,6 +272,8 @@ impl Config {
             storage: StorageView<'a>,
             admin: AdminView,
             log: LogView<'a>,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            partners: Vec<crate::partner::PartnerView<'a>>,
         }
         #[derive(Serialize)]
         struct ServerView {
@@ -308,6 +314,11 @@ impl Config {
                 filter: &self.log.filter,
                 format: self.log.format,
             },
+            partners: self
+                .partners
+                .iter()
+                .map(crate::partner::PartnerConfig::display_view)
+                .collect(),
         };
         toml::to_string(&view).unwrap_or_else(|e| format!("# cannot render configuration: {e}\n"))
     }

@@ -10,6 +10,7 @@ pub mod delegations;
 pub mod face;
 pub mod format;
 pub mod otp;
+pub mod partner;
 pub mod realname;
 pub mod sms;
 pub mod sso;
@@ -261,6 +262,7 @@ pub struct App {
     otp_policy: OtpPolicy,
     issuer: Arc<str>,
     sso: Arc<sso::ProviderState>,
+    partners: Arc<partner::Partners>,
 }
 
 impl std::fmt::Debug for App {
@@ -289,6 +291,7 @@ impl App {
             otp_policy: OtpPolicy::default(),
             issuer: Arc::from(DEFAULT_ISSUER),
             sso: Arc::default(),
+            partners: Arc::default(),
             db,
             search,
             indexed: Arc::default(),
@@ -309,6 +312,17 @@ impl App {
     /// on the same database).
     pub fn with_sms_gateway(mut self, gateway: Arc<dyn sms::SmsGateway>) -> App {
         self.sms = gateway;
+        self
+    }
+
+    /// This application trusting `partners` (跨省通办), each with the client that talks to it
+    /// ([`partner::HttpsPartner`] in production, [`partner::SandboxPartner`] in tests); replaces
+    /// any partners configured before.
+    pub fn with_partners(
+        mut self,
+        partners: Vec<(partner::PartnerConfig, Arc<dyn partner::PartnerPlatform>)>,
+    ) -> App {
+        self.partners = Arc::new(partner::Partners::new(partners));
         self
     }
 

@@ -30,6 +30,7 @@ mod account;
 mod assurance;
 mod delegation;
 mod otp;
+mod partner;
 mod password;
 mod secret;
 mod staff;
@@ -44,6 +45,7 @@ pub use delegation::{
     OrganisationParty, Revocation, RevokeError, act_for,
 };
 pub use otp::{OtpChallenge, OtpCode, OtpPolicy, OtpRefusal, may_issue};
+pub use partner::{LINK_MIN_LEVEL, LevelMapping, PartnerRefusal, mapped_level, may_link};
 pub use password::{PasswordContext, PasswordPolicy, PasswordProblem, common_passwords};
 pub use secret::{constant_time_eq, secret_digest};
 pub use staff::{GrantProblem, RoleGrant, Target, check_grants, role_needs_department};

@@ -728,6 +728,27 @@ impl Db {
         })
     }
 
+    /// The latest `limit` authentication events recorded with `method` (e.g. `partner:js`),
+    /// whatever the account (failed partner sign-ins name none), newest first. An audit query:
+    /// it reads the events of one method, not of one account.
+    pub async fn recent_auth_events_by_method(
+        &self,
+        method: &str,
+        limit: i64,
+    ) -> Result<Vec<AuthEvent>> {
+        const SQL: &str = "SELECT id, account_kind, account_id, method, succeeded, at, ip, kind, \
+             login_digest, detail FROM auth_events WHERE method = $1 \
+             ORDER BY at DESC, id DESC LIMIT $2";
+        on_pool!(self, pool => {
+            let rows = sqlx::query(SQL)
+                .bind(method)
+                .bind(limit.max(0))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(auth_event).collect()
+        })
+    }
+
     /// Failed sign-ins since `since` for a login name (by digest) and from an IP address.
     pub async fn sign_in_failures(
         &self,

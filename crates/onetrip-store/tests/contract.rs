@@ -117,6 +117,7 @@ contract!(
     population_unknown_is_none,
     staff_roles_totp_and_disable,
     auth_events_count_failures_per_login_and_ip,
+    auth_events_by_method_include_those_without_account,
     sessions_expire_and_delete,
     delegations_round_trip_and_revoke_once,
     oidc_clients_round_trip,
@@ -2274,6 +2275,56 @@ async fn auth_events_count_failures_per_login_and_ip(db: &Db) {
     assert_eq!(events[0].kind, "role_change");
     assert_eq!(events[0].detail.as_deref(), Some(r#"{"by":"admin"}"#));
     assert!(db.recent_sign_ins("s1", 10).await.unwrap().is_empty());
+}
+
+async fn auth_events_by_method_include_those_without_account(db: &Db) {
+    let event = |account: Option<&str>, method: &str, minute: i64, ok: bool| AuthEvent {
+        method: method.to_string(),
+        succeeded: ok,
+        detail: Some(format!(r#"{{"minute":{minute}}}"#)),
+        ..AuthEvent::new("sign_in", AccountKind::Citizen, account, at(minute))
+    };
+    for (account, method, minute, ok) in [
+        (Some("p1"), "partner:js", 1, true),
+        (None, "partner:js", 3, false),
+        (None, "partner:gd", 4, false),
+        (Some("p1"), "password", 5, true),
+        (Some("p2"), "partner:js", 2, true),
+    ] {
+        db.record_auth_event(&event(account, method, minute, ok))
+            .await
+            .unwrap();
+    }
+    let events = db
+        .recent_auth_events_by_method("partner:js", 10)
+        .await
+        .unwrap();
+    let seen: Vec<(Option<&str>, bool, Timestamp)> = events
+        .iter()
+        .map(|e| (e.account_id.as_deref(), e.succeeded, e.at))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (None, false, at(3)),
+            (Some("p2"), true, at(2)),
+            (Some("p1"), true, at(1))
+        ]
+    );
+    assert_eq!(events[0].detail.as_deref(), Some(r#"{"minute":3}"#));
+    assert_eq!(
+        db.recent_auth_events_by_method("partner:js", 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        db.recent_auth_events_by_method("partner:zj", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn sessions_expire_and_delete(db: &Db) {

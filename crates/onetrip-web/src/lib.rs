@@ -11,6 +11,7 @@
 pub mod api;
 pub mod extract;
 pub mod ops;
+pub mod partner;
 pub mod policy;
 pub mod problem;
 pub mod session;
@@ -161,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/", axum::routing::get(ops::landing))
         .merge(sso::protocol_router())
+        .merge(partner::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             policy::require,

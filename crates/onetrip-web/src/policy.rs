@@ -321,6 +321,13 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::POST, "/register", Permission::Public),
     (Method::GET, "/step-up", Permission::Public),
     (Method::POST, "/step-up", Permission::Public),
+    // Sign-in through partner platforms (跨省通办): onetrip as a relying party.
+    (Method::GET, "/sign-in/partner/{name}", Permission::Public),
+    (
+        Method::GET,
+        "/sign-in/partner/{name}/callback",
+        Permission::Public,
+    ),
 ];
 
 /// The permission a route needs; routes missing from [`ROUTES`] need the strongest one.

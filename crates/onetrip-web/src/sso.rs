@@ -1104,7 +1104,7 @@ pub async fn reset_secret(
 }
 
 /// Every path of the protocol router (for the policy table's completeness test).
-pub const PROTOCOL_PATHS: [&str; 9] = [
+pub const PROTOCOL_PATHS: [&str; 11] = [
     "/register",
     "/.well-known/openid-configuration",
     "/oauth2/jwks",
@@ -1114,6 +1114,8 @@ pub const PROTOCOL_PATHS: [&str; 9] = [
     "/oauth2/logout",
     "/sign-in",
     "/step-up",
+    "/sign-in/partner/{name}",
+    "/sign-in/partner/{name}/callback",
 ];
 
 #[cfg(test)]

@@ -122,6 +122,10 @@ pub(crate) fn concrete(
         }
         "/api/v1/staff/{id}/roles" => "/api/v1/staff/unknown/roles".into(),
         "/api/v1/clients/{client_id}/secret" => "/api/v1/clients/c-unknown/secret".into(),
+        "/sign-in/partner/{name}" => "/sign-in/partner/unknown".into(),
+        "/sign-in/partner/{name}/callback" => {
+            "/sign-in/partner/unknown/callback?code=x&state=y".into()
+        }
         t if !t.contains('{') => t.to_string(),
         other => panic!("no concrete values for route {other}: teach this test about it"),
     };

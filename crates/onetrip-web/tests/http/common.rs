@@ -44,12 +44,25 @@ impl TestApp {
 
     /// Fresh app with the given admin token, with or without the demo catalog.
     pub async fn build(token: Option<&str>, demo: bool) -> TestApp {
+        TestApp::build_at(token, demo, ISSUER, |app| app).await
+    }
+
+    /// Fresh app at `issuer` (its public base URL), with the given admin token, with or
+    /// without the demo catalog, changed by `configure` before the router is built.
+    pub async fn build_at(
+        token: Option<&str>,
+        demo: bool,
+        issuer: &str,
+        configure: impl FnOnce(App) -> App,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("x.db").display());
-        let app = App::connect(&url)
-            .await
-            .expect("connect")
-            .with_issuer(ISSUER);
+        let app = configure(
+            App::connect(&url)
+                .await
+                .expect("connect")
+                .with_issuer(issuer),
+        );
         if demo {
             let loaded = app
                 .load_demo_if_empty(jiff::Timestamp::now())

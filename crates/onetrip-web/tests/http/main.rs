@@ -11,6 +11,7 @@ mod guide_versions;
 mod identifiers;
 mod ops;
 mod pages;
+mod partner;
 mod roles;
 mod sso;
 mod validation_import;
