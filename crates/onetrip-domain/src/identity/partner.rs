@@ -16,6 +16,9 @@
 //!   ([`mapped_level`] returns `None`) and the sign-in is refused; there is no default level.
 //! - **Exact match:** `acr` values are compared byte for byte after trimming ASCII whitespace
 //!   (as [`AssuranceLevel::from_acr`] does); no case folding, no prefix matching.
+//! - **Linking by resident ID number** to an existing account needs a mapped level of at least
+//!   [`LINK_MIN_LEVEL`] (L2, [`may_link`]): below it the partner has not checked the number
+//!   against a population registry, so it is only what someone typed there.
 
 use std::collections::BTreeMap;
 
