@@ -109,6 +109,13 @@ impl std::fmt::Debug for DbSessionStore {
     }
 }
 
+impl DbSessionStore {
+    /// A store over `app`'s database.
+    pub fn new(app: App) -> DbSessionStore {
+        DbSessionStore { app }
+    }
+}
+
 fn key(id: &Id) -> String {
     secret_digest(&id.to_string())
 }
@@ -180,7 +187,7 @@ impl SessionStore for DbSessionStore {
 
 /// The session layer: cookie settings and the database store.
 pub fn layer(app: App, secure: bool) -> SessionManagerLayer<DbSessionStore> {
-    SessionManagerLayer::new(DbSessionStore { app })
+    SessionManagerLayer::new(DbSessionStore::new(app))
         .with_name(COOKIE_NAME)
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)

@@ -583,3 +583,45 @@ async fn people_act_only_within_their_own_organisations_and_delegations() {
     let mine = a.get("/api/v1/me/delegations").await.json();
     assert_eq!(mine[0]["status"], "revoked");
 }
+
+#[tokio::test]
+async fn sessions_end_after_the_absolute_timeout_and_are_stored_as_digests() {
+    use onetrip_web::session::{self, DbSessionStore, SessionAuth};
+    use std::sync::Arc;
+    let t = TestApp::new().await;
+    let store = Arc::new(DbSessionStore::new(t.app.clone()));
+    let s = tower_sessions::Session::new(None, store.clone(), None);
+    let now = Timestamp::now();
+    let auth = SessionAuth::Citizen {
+        account: "a".into(),
+        level: onetrip_domain::identity::AssuranceLevel::L1,
+        amr: vec!["pwd".into()],
+        auth_time: now.as_second(),
+        acting_for: None,
+        sid: "sid".into(),
+    };
+    session::sign_in(&s, &auth, now).await.unwrap();
+    s.save().await.unwrap();
+    let id = s.id().unwrap().to_string();
+    // The cookie value is not in the database; its digest is.
+    assert!(t.app.db.load_session(&id, now).await.unwrap().is_none());
+    let digest = onetrip_domain::identity::secret_digest(&id);
+    assert!(t.app.db.load_session(&digest, now).await.unwrap().is_some());
+    // Within 12 hours of sign-in: signed in; after: flushed, whatever the activity.
+    assert!(
+        session::current(&s, now + jiff::SignedDuration::from_hours(11))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        session::current(&s, now + jiff::SignedDuration::from_hours(13))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        session::current(&s, now).await.unwrap().is_none(),
+        "flushed for good"
+    );
+}
