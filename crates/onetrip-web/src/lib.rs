@@ -45,6 +45,9 @@ pub struct AppState {
     pub admin_token: Option<SecretString>,
     /// Whether session cookies carry `Secure` (turn off only for plain-HTTP development).
     pub cookie_secure: bool,
+    /// Whether development pages (the sandbox SMS inbox at `/dev/sms`) are served: only in
+    /// demo mode, never in production.
+    pub dev_pages: bool,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             app,
             admin_token,
             cookie_secure: true,
+            dev_pages: false,
         }
     }
 }

@@ -318,6 +318,8 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/sign-in", Permission::Public),
     (Method::POST, "/sign-in", Permission::Public),
     (Method::GET, "/register", Permission::Public),
+    // The sandbox SMS inbox: served in demo mode only (404 otherwise).
+    (Method::GET, "/dev/sms", Permission::Public),
     (Method::POST, "/register", Permission::Public),
     (Method::GET, "/step-up", Permission::Public),
     (Method::POST, "/step-up", Permission::Public),

@@ -57,6 +57,7 @@ pub fn protocol_router() -> axum::Router<Shared> {
         .route("/sign-in", get(sign_in_page).post(sign_in_form))
         .route("/step-up", get(step_up_page).post(step_up_form))
         .route("/register", get(register_page).post(register_form))
+        .route("/dev/sms", get(dev_sms))
 }
 
 /// Page language: `?lang=en` or `?lang=zh` wins, then `Accept-Language`; Chinese by default.
@@ -1104,8 +1105,9 @@ pub async fn reset_secret(
 }
 
 /// Every path of the protocol router (for the policy table's completeness test).
-pub const PROTOCOL_PATHS: [&str; 11] = [
+pub const PROTOCOL_PATHS: [&str; 12] = [
     "/register",
+    "/dev/sms",
     "/.well-known/openid-configuration",
     "/oauth2/jwks",
     "/oauth2/authorize",
@@ -1326,4 +1328,53 @@ pub async fn register_form(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "dev_sms.html")]
+struct DevSmsPage {
+    en: bool,
+    lang_query: String,
+    phone: String,
+    messages: Vec<(String, String, String)>,
+}
+
+/// Query of the sandbox inbox.
+#[derive(Debug, Deserialize)]
+pub struct PhoneParam {
+    phone: Option<String>,
+}
+
+/// `GET /dev/sms?phone=…`: the sandbox SMS inbox, in demo mode only (404 otherwise), so that
+/// a person trying the demo can read the codes "sent" to them.
+pub async fn dev_sms(
+    State(state): State<Shared>,
+    lang: Lang,
+    Query(q): Query<PhoneParam>,
+) -> Result<Response, ApiError> {
+    if !state.dev_pages {
+        return Ok(ApiError::no_route().into_response());
+    }
+    let phone = q.phone.unwrap_or_default();
+    let messages = match onetrip_app::accounts::normalize_phone(&phone) {
+        Some(p) => state
+            .app
+            .db
+            .sms_messages(&p)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(|m| (m.sent_at.to_string(), m.body, m.status))
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(render(
+        &DevSmsPage {
+            en: lang.en,
+            lang_query: format!("&phone={}", urlencode(&phone)),
+            phone,
+            messages,
+        },
+        StatusCode::OK,
+    ))
 }

@@ -321,6 +321,7 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
         app: app.clone(),
         admin_token: config.admin.token.clone(),
         cookie_secure: public_url.starts_with("https://"),
+        dev_pages: demo,
     };
     let router = onetrip_web::router(state);
     tracing::info!(%addr, ready_ms = started.elapsed().as_millis() as u64, "onetrip listening");

@@ -144,3 +144,41 @@ async fn a_person_registers_on_the_page_then_signs_in() {
         "never sent to another site"
     );
 }
+
+#[tokio::test]
+async fn the_sandbox_inbox_is_served_in_demo_mode_only() {
+    let t = TestApp::new().await;
+    t.get(&format!("/dev/sms?phone={PERSON_PHONE}"))
+        .await
+        .problem(StatusCode::NOT_FOUND, "no_such_route");
+    let mut state = onetrip_web::AppState::new(t.app.clone(), None);
+    state.dev_pages = true;
+    let demo = onetrip_web::router(state);
+    t.app
+        .send_code(
+            onetrip_app::otp::CodePurpose::Register,
+            PERSON_PHONE,
+            jiff::Timestamp::now(),
+            424_242,
+        )
+        .await
+        .unwrap();
+    let r = tower::ServiceExt::oneshot(
+        demo,
+        req(
+            axum::http::Method::GET,
+            &format!("/dev/sms?phone={PERSON_PHONE}"),
+        )
+        .body(axum::body::Body::empty())
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = http_body_util::BodyExt::collect(r.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let html = String::from_utf8_lossy(&body);
+    assert!(html.contains("424242"), "{html}");
+}
