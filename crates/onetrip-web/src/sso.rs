@@ -695,6 +695,7 @@ struct SignInPage {
     en: bool,
     lang_query: String,
     next_encoded: String,
+    partners: Vec<(String, String)>,
     client_name: Option<String>,
     errors: Vec<PageError>,
     csrf_token: String,
@@ -727,6 +728,15 @@ pub struct NextParam {
     next: Option<String>,
 }
 
+fn partners_of(state: &Shared) -> Vec<(String, String)> {
+    state
+        .app
+        .partner_summaries()
+        .into_iter()
+        .map(|p| (p.name, p.display_name))
+        .collect()
+}
+
 async fn client_name_of(state: &Shared, next: &str) -> Option<String> {
     let query = next.strip_prefix("/oauth2/authorize?")?;
     let params: AuthorizeParams = serde_urlencoded::from_str(query).ok()?;
@@ -754,6 +764,7 @@ pub async fn sign_in_page(
             en: lang.en,
             lang_query: format!("&next={}", urlencode(&next)),
             next_encoded: urlencode(&next),
+            partners: partners_of(&state),
             client_name: client_name_of(&state, &next).await,
             errors: Vec::new(),
             csrf_token,
@@ -811,6 +822,7 @@ pub async fn sign_in_form(
         en: lang.en,
         lang_query: format!("&next={}", urlencode(&next)),
         next_encoded: urlencode(&next),
+        partners: partners_of(&state),
         client_name: client_name_of(&state, &next).await,
         errors: Vec::new(),
         csrf_token: session::csrf_token(&session)

@@ -295,6 +295,12 @@ async fn a_person_verified_at_the_partner_signs_in_without_registering_again() {
     let mut at_a = Browser::new(&a);
     let mut at_b = Browser::new(&p.b);
     assert_eq!(session_of(&mut at_a).await["signed_in"], false);
+    // The sign-in page offers the partner.
+    let page = at_a.get("/sign-in?next=/api/v1/me").await.text();
+    assert!(
+        page.contains("href=\"/sign-in/partner/js?next=%2Fapi%2Fv1%2Fme\""),
+        "{page}"
+    );
 
     let r = journey(&mut at_a, &mut at_b, "/api/v1/me").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
