@@ -126,6 +126,15 @@ impl App {
             r.status == PopulationStatus::Active
                 && normalize_name(&r.name) == normalize_name(&person.name)
         });
+        let mut event = onetrip_store::AuthEvent::new(
+            "step_up",
+            onetrip_domain::identity::AccountKind::Citizen,
+            Some(account.as_str()),
+            now,
+        );
+        event.method = "real_name".to_owned();
+        event.succeeded = matched;
+        self.db.record_auth_event(&event).await?;
         if !matched {
             tracing::info!(account = %account, resident_id = %masked, "real-name verification failed");
             return Err(AppError::RealNameMismatch);

@@ -281,6 +281,7 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         Permission::SystemAdmin,
     ),
     (Method::POST, "/api/v1/staff/session", Permission::Public),
+    (Method::GET, "/api/v1/auth-events", Permission::SystemAdmin),
     (Method::POST, "/api/v1/staff/me/totp", Permission::Staff),
     (Method::PUT, "/api/v1/staff/me/totp", Permission::Staff),
     (

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<Shared> {
         .routes(routes!(sign_in))
         .routes(routes!(begin_totp, confirm_totp))
         .routes(routes!(in_person_check))
+        .routes(routes!(auth_events))
 }
 
 fn granter(actor: &Actor) -> Result<Granter, ApiError> {
@@ -383,5 +384,69 @@ pub async fn in_person_check(
         Json(InPersonDoc {
             account_id: account.as_str().to_owned(),
         }),
+    ))
+}
+
+/// Query of the audit log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// The account (person or staff) whose events to list.
+    pub account_id: String,
+    /// How many, newest first (default 100, at most 1000).
+    pub limit: Option<i64>,
+}
+
+/// One authentication event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthEventDoc {
+    /// When.
+    pub at: String,
+    /// `sign_in`, `otp_issued`, `step_up`, `role_change`, `staff_created`, `totp_enrolled`,
+    /// `delegation_granted`, `delegation_revoked`, `organisation_registered`, `refresh_replay`…
+    pub kind: String,
+    /// `citizen` or `staff`.
+    pub account_kind: String,
+    /// Method or qualifier.
+    pub method: String,
+    /// Whether it succeeded.
+    pub succeeded: bool,
+    /// Client IP address.
+    pub ip: Option<String>,
+    /// Further facts (JSON), never personal data.
+    #[schema(value_type = Option<Object>)]
+    pub detail: Option<serde_json::Value>,
+}
+
+/// The authentication audit log of one account (system administrators).
+#[utoipa::path(get, path = "/api/v1/auth-events", tag = "staff", security(("admin_token" = [])),
+    params(AuditQuery),
+    responses((status = 200, description = "Newest first", body = [AuthEventDoc])))]
+pub async fn auth_events(
+    State(state): State<Shared>,
+    crate::extract::Query(q): crate::extract::Query<AuditQuery>,
+) -> Result<Json<Vec<AuthEventDoc>>, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let rows = state
+        .app
+        .db
+        .recent_auth_events(&q.account_id, limit)
+        .await
+        .map_err(onetrip_app::AppError::from)?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|e| AuthEventDoc {
+                at: e.at.to_string(),
+                kind: e.kind,
+                account_kind: match e.account_kind {
+                    onetrip_domain::identity::AccountKind::Citizen => "citizen".to_owned(),
+                    onetrip_domain::identity::AccountKind::Staff => "staff".to_owned(),
+                },
+                method: e.method,
+                succeeded: e.succeeded,
+                ip: e.ip,
+                detail: e.detail.and_then(|d| serde_json::from_str(&d).ok()),
+            })
+            .collect(),
     ))
 }

@@ -246,3 +246,63 @@ async fn level_three_by_face_check_or_in_person_at_a_window() {
     .await
     .problem(StatusCode::FORBIDDEN, "forbidden");
 }
+
+#[tokio::test]
+async fn the_audit_log_records_authentication_events_for_administrators() {
+    let t = TestApp::new().await;
+    let (mut b, csrf) = t.registered(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
+    b.json(
+        Method::POST,
+        "/api/v1/me/real-name",
+        &json!({}),
+        Some(&csrf),
+    )
+    .await;
+    let mut other = Browser::new(&t);
+    other
+        .json(
+            Method::POST,
+            "/api/v1/session",
+            &json!({"login": PERSON_PHONE, "password": "Wrong-Pass-123"}),
+            None,
+        )
+        .await;
+    let account = b.get("/api/v1/me").await.json()["account_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = t
+        .send(
+            req(
+                Method::GET,
+                &format!("/api/v1/auth-events?account_id={account}"),
+            )
+            .header(axum::http::header::AUTHORIZATION, format!("Bearer {ADMIN}"))
+            .body(axum::body::Body::empty())
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let events = r.json();
+    let kinds: Vec<(String, bool)> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["succeeded"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(kinds.contains(&("sign_in".to_string(), false)), "{kinds:?}");
+    assert!(kinds.contains(&("step_up".to_string(), true)), "{kinds:?}");
+    assert!(
+        !r.text().contains(PERSON_RID) && !r.text().contains(PERSON_PHONE),
+        "no personal data"
+    );
+    // A person cannot read the audit log.
+    b.get(&format!("/api/v1/auth-events?account_id={account}"))
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+}

@@ -113,6 +113,7 @@ pub(crate) fn concrete(
             "/api/v1/identifiers/resident-id/11010519491231002X".into()
         }
         "/api/v1/clients/{client_id}" => "/api/v1/clients/c-unknown".into(),
+        "/api/v1/auth-events" => "/api/v1/auth-events?account_id=nobody".into(),
         "/api/v1/organisations/{credit_code}/delegations" => {
             format!("/api/v1/organisations/{}/delegations", crate::roles::ORG)
         }
