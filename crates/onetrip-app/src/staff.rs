@@ -526,26 +526,7 @@ impl App {
         now: Timestamp,
     ) -> Result<()> {
         let authority = self.authority(granter).await?;
-        let Some(target) = self.db.staff_by_id(staff_id.as_str()).await? else {
-            return Err(AppError::NotFound {
-                kind: "staff",
-                key: staff_id.to_string(),
-            });
-        };
-        if let Some(own) = &authority.grants {
-            let covered = DivisionCode::parse(&target.division_code).is_ok_and(|division| {
-                covers(
-                    own,
-                    Target {
-                        division: &division,
-                        department: Some(&target.department_code),
-                    },
-                )
-            });
-            if !covered {
-                return Err(AppError::refused(&StaffProblem::OutsideScope));
-            }
-        }
+        let target = self.managed_staff(&authority, staff_id).await?;
         let problems = self
             .role_problems(&authority, &target.roles, &roles)
             .await?;
@@ -567,6 +548,81 @@ impl App {
         .await?;
         tracing::info!(staff = %target.id, by = %authority.by, "staff roles changed");
         Ok(())
+    }
+
+    /// The member of staff `staff_id`, when `authority` may manage them: unknown is
+    /// [`AppError::NotFound`], outside a staff granter's scope is refused
+    /// (`staff_outside_scope`).
+    async fn managed_staff(&self, authority: &Authority, staff_id: &AccountId) -> Result<StaffRow> {
+        let Some(target) = self.db.staff_by_id(staff_id.as_str()).await? else {
+            return Err(AppError::NotFound {
+                kind: "staff",
+                key: staff_id.to_string(),
+            });
+        };
+        if let Some(own) = &authority.grants {
+            let covered = DivisionCode::parse(&target.division_code).is_ok_and(|division| {
+                covers(
+                    own,
+                    Target {
+                        division: &division,
+                        department: Some(&target.department_code),
+                    },
+                )
+            });
+            if !covered {
+                return Err(AppError::refused(&StaffProblem::OutsideScope));
+            }
+        }
+        Ok(target)
+    }
+
+    /// Disables or enables a staff account (a disabled account cannot sign in, and its
+    /// sessions lose their authority at the next administrator check). Same scope rules as
+    /// [`App::set_staff_roles`]; recorded as `staff_disabled` / `staff_enabled`.
+    pub async fn set_staff_disabled(
+        &self,
+        granter: &Granter,
+        staff_id: &AccountId,
+        disabled: bool,
+        now: Timestamp,
+    ) -> Result<()> {
+        let authority = self.authority(granter).await?;
+        let target = self.managed_staff(&authority, staff_id).await?;
+        self.db.set_staff_disabled(&target.id, disabled).await?;
+        let kind = if disabled {
+            "staff_disabled"
+        } else {
+            "staff_enabled"
+        };
+        self.record_staff_event(
+            kind,
+            &target.id,
+            serde_json::json!({ "by": authority.by }),
+            now,
+        )
+        .await
+    }
+
+    /// Removes a member of staff's authenticator (a lost phone), so that they enrol a new one
+    /// at their next sign-in. Same scope rules as [`App::set_staff_roles`]; recorded as
+    /// `totp_reset`.
+    pub async fn reset_staff_totp(
+        &self,
+        granter: &Granter,
+        staff_id: &AccountId,
+        now: Timestamp,
+    ) -> Result<()> {
+        let authority = self.authority(granter).await?;
+        let target = self.managed_staff(&authority, staff_id).await?;
+        self.db.set_staff_totp(&target.id, None).await?;
+        self.record_staff_event(
+            "totp_reset",
+            &target.id,
+            serde_json::json!({ "by": authority.by }),
+            now,
+        )
+        .await
     }
 
     /// Signs a member of staff in with username, password and, when needed, a TOTP code.

@@ -280,6 +280,16 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         "/api/v1/staff/{id}/roles",
         Permission::SystemAdmin,
     ),
+    (
+        Method::PUT,
+        "/api/v1/staff/{id}/disabled",
+        Permission::SystemAdmin,
+    ),
+    (
+        Method::DELETE,
+        "/api/v1/staff/{id}/totp",
+        Permission::SystemAdmin,
+    ),
     (Method::POST, "/api/v1/staff/session", Permission::Public),
     (Method::GET, "/api/v1/auth-events", Permission::SystemAdmin),
     (Method::POST, "/api/v1/staff/me/totp", Permission::Staff),
@@ -300,6 +310,11 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (
         Method::POST,
         "/api/v1/clients/{client_id}/secret",
+        Permission::SystemAdmin,
+    ),
+    (
+        Method::PUT,
+        "/api/v1/clients/{client_id}/disabled",
         Permission::SystemAdmin,
     ),
     // Single sign-on: the protocol endpoints authenticate their callers themselves (client

@@ -41,6 +41,7 @@ pub fn api_router() -> OpenApiRouter<Shared> {
         .routes(routes!(register_client, list_clients))
         .routes(routes!(get_client))
         .routes(routes!(reset_secret))
+        .routes(routes!(set_client_disabled))
 }
 
 /// The protocol endpoints and pages (outside the OpenAPI document: they are specified by
@@ -1114,6 +1115,28 @@ pub async fn reset_secret(
     Path(id): Path<String>,
 ) -> Result<Json<RegisteredClient>, ApiError> {
     Ok(Json(state.app.reset_client_secret(&id).await?))
+}
+
+/// Whether a client is disabled.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientDisabled {
+    /// `true` to disable (its tokens can no longer be obtained), `false` to enable.
+    pub disabled: bool,
+}
+
+/// Disables or enables a client. A disabled client gets no codes and no tokens.
+#[utoipa::path(put, path = "/api/v1/clients/{client_id}/disabled", tag = "single sign-on", security(("admin_token" = [])),
+    params(("client_id" = String, Path, description = "client_id")), request_body = ClientDisabled,
+    responses((status = 204, description = "Done"),
+              (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json")))]
+pub async fn set_client_disabled(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ClientDisabled>,
+) -> Result<StatusCode, ApiError> {
+    state.app.set_client_disabled(&id, body.disabled).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Every path of the protocol router (for the policy table's completeness test).

@@ -26,6 +26,8 @@ pub fn router() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
         .routes(routes!(set_roles))
+        .routes(routes!(set_disabled))
+        .routes(routes!(reset_totp))
         .routes(routes!(sign_in))
         .routes(routes!(begin_totp, confirm_totp))
         .routes(routes!(in_person_check))
@@ -170,6 +172,54 @@ pub async fn set_roles(
             roles,
             Timestamp::now(),
         )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether an account is disabled.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Disabled {
+    /// `true` to disable, `false` to enable.
+    pub disabled: bool,
+}
+
+/// Disables or enables a member of staff within the administrator's scope (audited).
+#[utoipa::path(put, path = "/api/v1/staff/{id}/disabled", tag = "staff", security(("admin_token" = [])),
+    params(("id" = String, Path, description = "Staff id")), request_body = Disabled,
+    responses((status = 204, description = "Done"),
+              (status = 403, description = "Outside the administrator's scope", body = Problem, content_type = "application/problem+json")))]
+pub async fn set_disabled(
+    State(state): State<Shared>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Disabled>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .set_staff_disabled(
+            &granter(&actor)?,
+            &AccountId::new(id),
+            body.disabled,
+            Timestamp::now(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a member of staff's authenticator (lost phone); they enrol a new one (audited).
+#[utoipa::path(delete, path = "/api/v1/staff/{id}/totp", tag = "staff", security(("admin_token" = [])),
+    params(("id" = String, Path, description = "Staff id")),
+    responses((status = 204, description = "Removed"),
+              (status = 403, description = "Outside the administrator's scope", body = Problem, content_type = "application/problem+json")))]
+pub async fn reset_totp(
+    State(state): State<Shared>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .reset_staff_totp(&granter(&actor)?, &AccountId::new(id), Timestamp::now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -122,6 +122,9 @@ pub(crate) fn concrete(
             format!("/api/v1/items/{HOUSING_FUND_MAIN}/eligibility")
         }
         "/api/v1/staff/{id}/roles" => "/api/v1/staff/unknown/roles".into(),
+        "/api/v1/staff/{id}/disabled" => "/api/v1/staff/unknown/disabled".into(),
+        "/api/v1/staff/{id}/totp" => "/api/v1/staff/unknown/totp".into(),
+        "/api/v1/clients/{client_id}/disabled" => "/api/v1/clients/c-unknown/disabled".into(),
         "/api/v1/clients/{client_id}/secret" => "/api/v1/clients/c-unknown/secret".into(),
         "/sign-in/partner/{name}" => "/sign-in/partner/unknown".into(),
         "/sign-in/partner/{name}/callback" => {

@@ -625,3 +625,94 @@ async fn sessions_end_after_the_absolute_timeout_and_are_stored_as_digests() {
         "flushed for good"
     );
 }
+
+#[tokio::test]
+async fn administrators_disable_staff_and_reset_authenticators_within_their_scope() {
+    let t = TestApp::new().await;
+    let make = |username: &'static str, division: &'static str, role: StaffRole| {
+        let t = &t;
+        async move {
+            t.app
+                .create_staff(
+                    &Granter::Bootstrap,
+                    NewStaffInput {
+                        username: username.into(),
+                        name: "人员".into(),
+                        department_code: "123301000597435545".into(),
+                        division_code: division.into(),
+                        roles: vec![RoleGrant {
+                            role,
+                            division: DivisionCode::parse(division).unwrap(),
+                            department: None,
+                        }],
+                    },
+                    Timestamp::now(),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let clerk = make("clerk.xihu", "330106", StaffRole::WindowClerk).await;
+    let far = make("clerk.ningbo", "330200", StaffRole::WindowClerk).await;
+    let admin = staff(&t, "admin.city", StaffRole::SystemAdministrator, true).await;
+    let send = |method: Method, uri: String, body: Value| {
+        let t = &t;
+        let cookie = admin.cookie.clone().unwrap();
+        let csrf = admin.csrf.clone().unwrap();
+        async move {
+            t.send(
+                req(method, &uri)
+                    .header(header::COOKIE, format!("onetrip_sid={cookie}"))
+                    .header("x-csrf-token", csrf)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    // Outside the city: refused, unchanged.
+    send(
+        Method::PUT,
+        format!("/api/v1/staff/{}/disabled", far.id),
+        json!({"disabled": true}),
+    )
+    .await
+    .problem(StatusCode::FORBIDDEN, "staff_outside_scope");
+    // Inside: disabled, and the clerk can no longer sign in.
+    let r = send(
+        Method::PUT,
+        format!("/api/v1/staff/{}/disabled", clerk.id),
+        json!({"disabled": true}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let mut b = Browser::new(&t);
+    let password = secrecy::ExposeSecret::expose_secret(&clerk.initial_password).to_string();
+    b.json(
+        Method::POST,
+        "/api/v1/staff/session",
+        &json!({"username": "clerk.xihu", "password": password}),
+        None,
+    )
+    .await
+    .problem(StatusCode::UNAUTHORIZED, "sign_in_failed");
+    let r = send(
+        Method::DELETE,
+        format!("/api/v1/staff/{}/totp", clerk.id),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let events = t
+        .app
+        .db
+        .recent_auth_events(clerk.id.as_str(), 10)
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert!(
+        kinds.contains(&"staff_disabled") && kinds.contains(&"totp_reset"),
+        "{kinds:?}"
+    );
+}

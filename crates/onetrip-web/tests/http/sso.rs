@@ -636,3 +636,61 @@ async fn discovery_and_jwks_describe_the_provider() {
         assert_has(&errors, path, code);
     }
 }
+
+#[tokio::test]
+async fn a_disabled_client_gets_no_tokens_and_a_new_secret_replaces_the_old() {
+    let t = TestApp::new().await;
+    let (id, secret) = register_client(&t, &["api"], &["client_credentials"]).await;
+    let grant = |secret: String| {
+        let id = id.clone();
+        let t = &t;
+        async move {
+            t.send(
+                req(Method::POST, "/oauth2/token")
+                    .header(header::AUTHORIZATION, base64_basic(&id, &secret))
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from("grant_type=client_credentials"))
+                    .unwrap(),
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(grant(secret.clone()).await, StatusCode::OK);
+    let r = t
+        .admin_json(
+            Method::POST,
+            &format!("/api/v1/clients/{id}/secret"),
+            &json!({}),
+        )
+        .await;
+    let new_secret = r.json()["client_secret"].as_str().unwrap().to_string();
+    assert_eq!(
+        grant(secret).await,
+        StatusCode::UNAUTHORIZED,
+        "the old secret stops at once"
+    );
+    assert_eq!(grant(new_secret.clone()).await, StatusCode::OK);
+    let r = t
+        .admin_json(
+            Method::PUT,
+            &format!("/api/v1/clients/{id}/disabled"),
+            &json!({"disabled": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(grant(new_secret.clone()).await, StatusCode::UNAUTHORIZED);
+    let listed = t
+        .send(
+            req(Method::GET, "/api/v1/clients")
+                .header(header::AUTHORIZATION, format!("Bearer {ADMIN}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(listed.json()[0]["disabled"], true);
+    assert!(
+        !listed.text().contains(&new_secret),
+        "secrets are never listed"
+    );
+}
