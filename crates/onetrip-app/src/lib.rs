@@ -377,6 +377,27 @@ impl App {
         })
     }
 
+    /// Deletes expired web sessions every `interval` (they are ignored when read anyway; this
+    /// keeps the table small). Runs until the process ends; several replicas may run it.
+    pub fn spawn_session_sweeper(
+        &self,
+        interval: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                match db.delete_expired_sessions(jiff::Timestamp::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(deleted = n, "expired sessions deleted"),
+                    Err(e) => tracing::warn!(error = %e, "expired sessions not deleted"),
+                }
+            }
+        })
+    }
+
     /// Loads the demo data where it is missing: the demo population registry (demo-only, see
     /// [`realname`]) when the registry is empty, and the demo catalog when the catalog is
     /// empty. Returns whether it loaded the catalog.

@@ -82,6 +82,19 @@ enum Command {
     /// Manage staff accounts from the server's command line (the operator's bootstrap).
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Manage the single sign-on signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Make new signing keys; the current ones stay published for a day so that tokens they
+    /// signed remain verifiable. Restart (or wait for) the other replicas to pick them up.
+    Rotate {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -290,6 +303,7 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
     }
     // Other replicas may publish catalog changes; pick them up for this replica's search index.
     app.spawn_search_refresher(std::time::Duration::from_secs(5));
+    app.spawn_session_sweeper(std::time::Duration::from_secs(3600));
     let listener = TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -507,6 +521,25 @@ async fn main() -> anyhow::Result<()> {
                     "this role needs TOTP: sign in, then enrol an authenticator at POST /api/v1/staff/me/totp"
                 );
             }
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate { storage }) => {
+            let config = load_config(config_file, &storage_only(&storage))?;
+            init_logging(&config);
+            let app = open_app(&config).await?;
+            app.rotate_signing_keys(jiff::Timestamp::now())
+                .await
+                .map_err(report)?;
+            let jwks = app.jwks(jiff::Timestamp::now()).await.map_err(report)?;
+            let kids: Vec<String> = jwks["keys"]
+                .as_array()
+                .map(|keys| {
+                    keys.iter()
+                        .filter_map(|k| k["kid"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            println!("signing keys rotated; published: {}", kids.join(", "));
             Ok(())
         }
         Command::Calendar(CalendarCommand::Deadline {

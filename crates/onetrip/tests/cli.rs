@@ -250,3 +250,17 @@ fn the_first_administrator_is_created_on_the_command_line() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn signing_keys_rotate_and_the_old_ones_stay_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = onetrip(dir.path(), &["keys", "rotate"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let second = onetrip(dir.path(), &["keys", "rotate"]);
+    let out = text(&second.stdout);
+    // Two rotations: the current RS256 and ES256 keys plus the two retired a moment ago (and
+    // the first generation, also retired within the day).
+    let published = out.trim().rsplit(": ").next().unwrap().split(", ").count();
+    assert!(published >= 4, "{out}");
+    assert!(out.contains("rs256-") && out.contains("es256-"), "{out}");
+}
