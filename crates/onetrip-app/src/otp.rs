@@ -95,6 +95,20 @@ fn secs(n: u32) -> jiff::SignedDuration {
 }
 
 impl App {
+    /// Sends a code for `purpose` to `phone` at `now`, drawn from the operating system's
+    /// randomness; see [`App::send_code`].
+    pub async fn send_random_code(
+        &self,
+        purpose: CodePurpose,
+        phone: &str,
+        now: Timestamp,
+    ) -> Result<CodeSent> {
+        let mut random = [0u8; 4];
+        getrandom::fill(&mut random).map_err(|e| AppError::Internal(format!("randomness: {e}")))?;
+        self.send_code(purpose, phone, now, u32::from_le_bytes(random))
+            .await
+    }
+
     /// Sends a code for `purpose` to `phone` at `now`; `random` picks the code (the caller
     /// draws it from the operating system). Refused with `phone_format`
     /// ([`AppError::Rejected`]) or an issuing refusal ([`AppError::Otp`]); a gateway failure is

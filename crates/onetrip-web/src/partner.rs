@@ -12,10 +12,9 @@
 //! Refusals are shown on the message page in the person's language, with the stable code's
 //! message and a link to sign in here instead; the details are only logged.
 
-use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use onetrip_app::AppError;
 use onetrip_app::partner::{PartnerCallback, PendingPartnerSignIn};
@@ -31,6 +30,7 @@ use crate::extract::{Path, Query};
 use crate::problem::ApiError;
 use crate::session::{self, SessionAuth};
 use crate::sso::Lang;
+use crate::sso::{message, no_store, safe_next};
 
 /// The session key of a started partner sign-in.
 pub const PENDING_KEY: &str = "partner_pending";
@@ -58,51 +58,21 @@ pub fn redirect_uri(issuer: &str, name: &str) -> String {
     format!("{issuer}/sign-in/partner/{name}/callback")
 }
 
-/// Where to go after signing in: only local paths, never another site (the rule of the
-/// sign-in page).
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
-    }
-}
-
-fn no_store(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    response
-}
-
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage {
-    en: bool,
-    lang_query: String,
-    heading: String,
-    body: String,
-    is_error: bool,
-    link: Option<(String, String)>,
-}
-
 /// The page for a refused partner sign-in, with a link to sign in here instead.
 fn refusal_page(lang: Lang, status: StatusCode, e: &dyn Localized, next: &str) -> Response {
-    let page = MessagePage {
-        en: lang.en,
-        lang_query: String::new(),
-        heading: if lang.en {
-            "Sign-in through another platform failed"
-        } else {
-            "未能通过其他平台登录"
-        }
-        .to_owned(),
-        body: if lang.en {
+    message(
+        lang,
+        status,
+        (
+            "未能通过其他平台登录",
+            "Sign-in through another platform failed",
+        ),
+        if lang.en {
             e.message_en()
         } else {
             e.message_zh()
         },
-        is_error: true,
-        link: Some((
+        Some((
             with_query("/sign-in", &[("next", next)]),
             if lang.en {
                 "Sign in with an account of this platform"
@@ -111,14 +81,7 @@ fn refusal_page(lang: Lang, status: StatusCode, e: &dyn Localized, next: &str) -
             }
             .to_owned(),
         )),
-    };
-    match page.render() {
-        Ok(html) => no_store((status, Html(html)).into_response()),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            ApiError::from(AppError::Internal(e.to_string())).into_response()
-        }
-    }
+    )
 }
 
 /// The status of a refusal's page.
@@ -208,17 +171,8 @@ pub async fn callback(
         Ok(signed) => signed,
         Err(e) => return refused_or_error(lang, e, &stored.next),
     };
-    let auth = SessionAuth::Citizen {
-        account: signed.account_id.as_str().to_owned(),
-        level: signed.level,
-        amr: vec![AMR_FEDERATED.to_owned()],
-        auth_time: now.as_second(),
-        acting_for: None,
-        sid: onetrip_app::sso::random_secret()?
-            .chars()
-            .take(22)
-            .collect(),
-    };
+    let auth = SessionAuth::citizen(signed.account_id.as_str(), signed.level, AMR_FEDERATED, now)
+        .map_err(session_error)?;
     session::sign_in(&session, &auth, now)
         .await
         .map_err(session_error)?;

@@ -80,6 +80,28 @@ pub enum SessionAuth {
 }
 
 impl SessionAuth {
+    /// A person signed in just now with `method` (`pwd`, `sms`, `fed`…), acting for
+    /// themselves, with a fresh sign-in reference.
+    pub fn citizen(
+        account: &str,
+        level: AssuranceLevel,
+        method: &str,
+        now: Timestamp,
+    ) -> Result<SessionAuth, SessionError> {
+        Ok(SessionAuth::Citizen {
+            account: account.to_owned(),
+            level,
+            amr: vec![method.to_owned()],
+            auth_time: now.as_second(),
+            acting_for: None,
+            sid: onetrip_app::sso::random_secret()
+                .map_err(|e| SessionError(e.to_string()))?
+                .chars()
+                .take(22)
+                .collect(),
+        })
+    }
+
     /// Sign-in time.
     pub fn auth_time(&self) -> i64 {
         match self {
@@ -254,6 +276,70 @@ pub async fn elevate(session: &Session, auth: &SessionAuth) -> Result<(), Sessio
     session.cycle_id().await?;
     session.insert(KEY_AUTH, auth).await?;
     Ok(())
+}
+
+/// After a step-up: the signed-in person's level becomes `level` and `method` joins the
+/// methods used; the id rotates. Returns whether a person was signed in.
+pub async fn raise_level(
+    session: &Session,
+    level: AssuranceLevel,
+    method: &str,
+    now: Timestamp,
+) -> Result<bool, SessionError> {
+    let Some(SessionAuth::Citizen {
+        account,
+        mut amr,
+        auth_time,
+        acting_for,
+        sid,
+        ..
+    }) = current(session, now).await?
+    else {
+        return Ok(false);
+    };
+    if !amr.iter().any(|m| m == method) {
+        amr.push(method.to_owned());
+    }
+    let raised = SessionAuth::Citizen {
+        account,
+        level,
+        amr,
+        auth_time,
+        acting_for,
+        sid,
+    };
+    elevate(session, &raised).await?;
+    Ok(true)
+}
+
+/// Switches the organisation the signed-in person acts for (`None`: themselves); the id
+/// rotates. Returns whether a person was signed in.
+pub async fn act_for(
+    session: &Session,
+    organisation: Option<String>,
+    now: Timestamp,
+) -> Result<bool, SessionError> {
+    let Some(SessionAuth::Citizen {
+        account,
+        level,
+        amr,
+        auth_time,
+        sid,
+        ..
+    }) = current(session, now).await?
+    else {
+        return Ok(false);
+    };
+    let switched = SessionAuth::Citizen {
+        account,
+        level,
+        amr,
+        auth_time,
+        acting_for: organisation,
+        sid,
+    };
+    elevate(session, &switched).await?;
+    Ok(true)
 }
 
 /// Signs out: the record is deleted and the cookie cleared.

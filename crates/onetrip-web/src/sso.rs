@@ -16,6 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jiff::Timestamp;
 use onetrip_app::AppError;
+use onetrip_app::otp::CodePurpose;
 use onetrip_app::sso::{
     AuthenticatedUser, AuthorizeError, AuthorizeParams, AuthorizeRequest, ClientCredentials,
     ClientView, RegisterClient, RegisteredClient, TokenParams, with_query,
@@ -90,7 +91,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     }
 }
 
-fn no_store(mut response: Response) -> Response {
+/// Marks a response as not to be stored by caches (tokens, pages with CSRF tokens).
+pub(crate) fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -118,7 +120,8 @@ struct MessagePage {
     link: Option<(String, String)>,
 }
 
-fn message(
+/// A page with a heading, a message and an optional link (errors and confirmations).
+pub(crate) fn message(
     lang: Lang,
     status: StatusCode,
     heading: (&str, &str),
@@ -681,6 +684,27 @@ pub async fn logout(
     }
 }
 
+/// Sends a one-time code from a page; the error to show next to the phone field, if any.
+async fn page_send_code(
+    state: &Shared,
+    purpose: CodePurpose,
+    phone: &str,
+    now: Timestamp,
+    lang: Lang,
+) -> Option<PageError> {
+    match state.app.send_random_code(purpose, phone, now).await {
+        Ok(_) => None,
+        Err(e) => Some(PageError {
+            field: "phone".into(),
+            message: if lang.en {
+                e.message_en()
+            } else {
+                e.message_zh()
+            },
+        }),
+    }
+}
+
 /// One error shown on a page, next to its field and in the summary.
 #[derive(Debug, Clone)]
 pub struct PageError {
@@ -716,7 +740,7 @@ impl SignInPage {
 }
 
 /// Where to go after signing in: only local paths, never another site.
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
         _ => "/".to_owned(),
@@ -836,24 +860,9 @@ pub async fn sign_in_form(
     };
     let outcome = match form.method.as_deref() {
         Some("send_code") => {
-            let mut random = [0u8; 4];
-            getrandom::fill(&mut random)
-                .map_err(|e| ApiError::from(AppError::Internal(e.to_string())))?;
-            match state
-                .app
-                .send_code(
-                    onetrip_app::otp::CodePurpose::SignIn,
-                    &page.phone,
-                    now,
-                    u32::from_le_bytes(random),
-                )
-                .await
-            {
-                Ok(_) => page.code_sent = true,
-                Err(e) => page.errors.push(PageError {
-                    field: "phone".into(),
-                    message: text(&e),
-                }),
+            match page_send_code(&state, CodePurpose::SignIn, &page.phone, now, lang).await {
+                None => page.code_sent = true,
+                Some(error) => page.errors.push(error),
             }
             return Ok(render(
                 &page,
@@ -887,17 +896,13 @@ pub async fn sign_in_form(
     };
     match outcome {
         Ok((signed, method)) => {
-            let auth = SessionAuth::Citizen {
-                account: signed.account_id.as_str().to_owned(),
-                level: signed.assurance_level,
-                amr: vec![method.to_owned()],
-                auth_time: now.as_second(),
-                acting_for: None,
-                sid: onetrip_app::sso::random_secret()?
-                    .chars()
-                    .take(22)
-                    .collect(),
-            };
+            let auth = SessionAuth::citizen(
+                signed.account_id.as_str(),
+                signed.assurance_level,
+                method,
+                now,
+            )
+            .map_err(crate::api::accounts::session_error)?;
             session::sign_in(&session, &auth, now)
                 .await
                 .map_err(crate::api::accounts::session_error)?;
@@ -1021,14 +1026,7 @@ pub async fn step_up_form(
         return Ok(csrf_page(lang));
     }
     let next = safe_next(form.next.as_deref());
-    let Some(SessionAuth::Citizen {
-        account,
-        amr,
-        auth_time,
-        acting_for,
-        sid,
-        ..
-    }) = session::current(&session, now)
+    let Some(SessionAuth::Citizen { account, .. }) = session::current(&session, now)
         .await
         .map_err(crate::api::accounts::session_error)?
     else {
@@ -1040,23 +1038,9 @@ pub async fn step_up_form(
         .await
     {
         Ok(level) => {
-            let mut amr = amr;
-            if !amr.iter().any(|m| m == "realname") {
-                amr.push("realname".to_owned());
-            }
-            session::elevate(
-                &session,
-                &SessionAuth::Citizen {
-                    account,
-                    level,
-                    amr,
-                    auth_time,
-                    acting_for,
-                    sid,
-                },
-            )
-            .await
-            .map_err(crate::api::accounts::session_error)?;
+            session::raise_level(&session, level, "realname", now)
+                .await
+                .map_err(crate::api::accounts::session_error)?;
             Ok(no_store(Redirect::to(&next).into_response()))
         }
         Err(e @ AppError::RealNameMismatch) => {
@@ -1272,13 +1256,6 @@ pub async fn register_form(
         return Ok(csrf_page(lang));
     }
     let next = safe_next(form.next.as_deref());
-    let text = |e: &dyn Localized| {
-        if lang.en {
-            e.message_en()
-        } else {
-            e.message_zh()
-        }
-    };
     let mut page = RegisterPage {
         en: lang.en,
         lang_query: format!("&next={}", urlencode(&next)),
@@ -1294,24 +1271,9 @@ pub async fn register_form(
         code_sent: false,
     };
     if form.action.as_deref() == Some("send_code") {
-        let mut random = [0u8; 4];
-        getrandom::fill(&mut random)
-            .map_err(|e| ApiError::from(AppError::Internal(e.to_string())))?;
-        match state
-            .app
-            .send_code(
-                onetrip_app::otp::CodePurpose::Register,
-                &page.phone,
-                now,
-                u32::from_le_bytes(random),
-            )
-            .await
-        {
-            Ok(_) => page.code_sent = true,
-            Err(e) => page.errors.push(PageError {
-                field: "phone".into(),
-                message: text(&e),
-            }),
+        match page_send_code(&state, CodePurpose::Register, &page.phone, now, lang).await {
+            None => page.code_sent = true,
+            Some(error) => page.errors.push(error),
         }
         let status = if page.errors.is_empty() {
             StatusCode::OK
@@ -1336,17 +1298,8 @@ pub async fn register_form(
         .await;
     match result {
         Ok(account) => {
-            let auth = SessionAuth::Citizen {
-                account: account.as_str().to_owned(),
-                level: AssuranceLevel::L1,
-                amr: vec!["sms".to_owned()],
-                auth_time: now.as_second(),
-                acting_for: None,
-                sid: onetrip_app::sso::random_secret()?
-                    .chars()
-                    .take(22)
-                    .collect(),
-            };
+            let auth = SessionAuth::citizen(account.as_str(), AssuranceLevel::L1, "sms", now)
+                .map_err(crate::api::accounts::session_error)?;
             session::sign_in(&session, &auth, now)
                 .await
                 .map_err(crate::api::accounts::session_error)?;

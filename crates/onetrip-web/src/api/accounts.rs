@@ -134,17 +134,9 @@ pub async fn send_code(
         PurposeDoc::SignIn => CodePurpose::SignIn,
         PurposeDoc::Register => CodePurpose::Register,
     };
-    let mut random = [0u8; 4];
-    getrandom::fill(&mut random)
-        .map_err(|e| ApiError::from(onetrip_app::AppError::Internal(e.to_string())))?;
     let sent = state
         .app
-        .send_code(
-            purpose,
-            &body.phone,
-            Timestamp::now(),
-            u32::from_le_bytes(random),
-        )
+        .send_random_code(purpose, &body.phone, Timestamp::now())
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -199,17 +191,7 @@ fn citizen_auth(
     method: &str,
     now: Timestamp,
 ) -> Result<SessionAuth, ApiError> {
-    Ok(SessionAuth::Citizen {
-        account: account.as_str().to_owned(),
-        level,
-        amr: vec![method.to_owned()],
-        auth_time: now.as_second(),
-        acting_for: None,
-        sid: onetrip_app::sso::random_secret()?
-            .chars()
-            .take(22)
-            .collect(),
-    })
+    SessionAuth::citizen(account.as_str(), level, method, now).map_err(session_error)
 }
 
 async fn doc_of(session: &Session, now: Timestamp) -> Result<SessionDoc, ApiError> {
@@ -470,31 +452,8 @@ pub async fn real_name(
         .app
         .verify_real_name(&AccountId::new(c.account.clone()), now)
         .await?;
-    if c.via_session
-        && let Some(SessionAuth::Citizen {
-            account,
-            amr,
-            auth_time,
-            acting_for,
-            sid,
-            ..
-        }) = session::current(&session, now)
-            .await
-            .map_err(session_error)?
-    {
-        let mut amr = amr;
-        if !amr.iter().any(|m| m == "realname") {
-            amr.push("realname".to_owned());
-        }
-        let raised = SessionAuth::Citizen {
-            account,
-            level,
-            amr,
-            auth_time,
-            acting_for,
-            sid,
-        };
-        session::elevate(&session, &raised)
+    if c.via_session {
+        session::raise_level(&session, level, "realname", now)
             .await
             .map_err(session_error)?;
     }
@@ -537,34 +496,10 @@ pub async fn face_check(
         .app
         .verify_face(&AccountId::new(c.account.clone()), &capture, now)
         .await?;
-    if c.via_session
-        && let Some(SessionAuth::Citizen {
-            account,
-            mut amr,
-            auth_time,
-            acting_for,
-            sid,
-            ..
-        }) = session::current(&session, now)
+    if c.via_session {
+        session::raise_level(&session, level, "face", now)
             .await
-            .map_err(session_error)?
-    {
-        if !amr.iter().any(|m| m == "face") {
-            amr.push("face".to_owned());
-        }
-        session::elevate(
-            &session,
-            &SessionAuth::Citizen {
-                account,
-                level,
-                amr,
-                auth_time,
-                acting_for,
-                sid,
-            },
-        )
-        .await
-        .map_err(session_error)?;
+            .map_err(session_error)?;
     }
     Ok(Json(doc_of(&session, now).await?))
 }

@@ -24,7 +24,7 @@ use crate::api::identifiers::today_in_china;
 use crate::extract::{JsonBody, Path};
 use crate::policy::{Actor, CitizenActor};
 use crate::problem::{ApiError, Problem};
-use crate::session::{self, SessionAuth};
+use crate::session;
 
 /// The organisation and delegation routes.
 pub fn router() -> OpenApiRouter<Shared> {
@@ -277,32 +277,12 @@ pub async fn switch_acting(
             ));
         }
     }
-    let Some(SessionAuth::Citizen {
-        account,
-        level,
-        amr,
-        auth_time,
-        sid,
-        ..
-    }) = session::current(&session, now)
+    if !session::act_for(&session, body.organisation.clone(), now)
         .await
         .map_err(session_error)?
-    else {
+    {
         return Err(ApiError::from(onetrip_app::AppError::InvalidToken));
-    };
-    session::elevate(
-        &session,
-        &SessionAuth::Citizen {
-            account,
-            level,
-            amr,
-            auth_time,
-            acting_for: body.organisation.clone(),
-            sid,
-        },
-    )
-    .await
-    .map_err(session_error)?;
+    }
     Ok(Json(ActingDoc {
         acting_for: body.organisation,
     }))
