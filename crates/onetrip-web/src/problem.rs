@@ -169,14 +169,28 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Re-renders problem responses in English when the request prefers English
-/// (`Accept-Language: en…` or `?lang=en`). Chinese is the default.
+/// Name of the cookie that keeps the language chosen with the switch.
+pub const LANG_COOKIE: &str = "onetrip_lang";
+
+/// Re-renders problem responses in English when the request prefers English, and keeps a
+/// language chosen with `?lang=en` / `?lang=zh` in a cookie so that it persists across pages.
+/// Chinese is the default.
 pub async fn negotiate_language(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let english = prefers_english(&request);
-    let response = next.run(request).await;
+    let english = english_requested(request.uri(), request.headers());
+    let chosen = chosen_in_query(request.uri());
+    let mut response = next.run(request).await;
+    if let Some(en) = chosen {
+        let value = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            if en { "en" } else { "zh" }
+        );
+        if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
     if !english {
         return response;
     }
@@ -184,21 +198,45 @@ pub async fn negotiate_language(
         Some(err) => {
             let mut err = err.clone();
             err.english = true;
-            err.into_response()
+            let mut english_response = err.into_response();
+            for cookie in response.headers().get_all(header::SET_COOKIE) {
+                english_response
+                    .headers_mut()
+                    .append(header::SET_COOKIE, cookie.clone());
+            }
+            english_response
         }
         None => response,
     }
 }
 
-/// Whether the request asks for English.
-pub fn prefers_english(request: &axum::extract::Request) -> bool {
-    if let Some(query) = request.uri().query()
-        && query.split('&').any(|kv| kv == "lang=en")
-    {
-        return true;
+/// The language chosen in the query (`lang=en` or `lang=zh`), if any.
+fn chosen_in_query(uri: &axum::http::Uri) -> Option<bool> {
+    uri.query()?.split('&').find_map(|kv| match kv {
+        "lang=en" => Some(true),
+        "lang=zh" | "lang=zh-CN" => Some(false),
+        _ => None,
+    })
+}
+
+/// Whether a request asks for English: `?lang=` first, then the language cookie, then the
+/// first `Accept-Language`; Chinese otherwise. The one rule for the API and the pages.
+pub fn english_requested(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> bool {
+    if let Some(en) = chosen_in_query(uri) {
+        return en;
     }
-    request
-        .headers()
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(LANG_COOKIE)?.strip_prefix('='));
+    match cookie {
+        Some("en") => return true,
+        Some("zh") => return false,
+        _ => {}
+    }
+    headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').next())

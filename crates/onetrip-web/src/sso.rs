@@ -62,7 +62,8 @@ pub fn protocol_router() -> axum::Router<Shared> {
         .route("/dev/sms", get(dev_sms))
 }
 
-/// Page language: `?lang=en` or `?lang=zh` wins, then `Accept-Language`; Chinese by default.
+/// Page language, by [`crate::problem::english_requested`]: `?lang=`, the language cookie,
+/// `Accept-Language`; Chinese by default.
 #[derive(Debug, Clone, Copy)]
 pub struct Lang {
     /// English.
@@ -73,21 +74,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or_default();
-        let from_query = query.split('&').find_map(|kv| match kv {
-            "lang=en" => Some(true),
-            "lang=zh" | "lang=zh-CN" => Some(false),
-            _ => None,
-        });
-        let en = from_query.unwrap_or_else(|| {
-            parts
-                .headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .is_some_and(|first| first.trim().to_ascii_lowercase().starts_with("en"))
-        });
-        Ok(Lang { en })
+        Ok(Lang {
+            en: crate::problem::english_requested(&parts.uri, &parts.headers),
+        })
     }
 }
 

@@ -182,3 +182,50 @@ async fn the_sandbox_inbox_is_served_in_demo_mode_only() {
     let html = String::from_utf8_lossy(&body);
     assert!(html.contains("424242"), "{html}");
 }
+
+#[tokio::test]
+async fn the_language_switch_persists_in_a_cookie() {
+    let t = TestApp::new().await;
+    let r = t.get("/sign-in?lang=en").await;
+    let set = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("onetrip_lang="))
+        .expect("language cookie");
+    assert!(
+        set.starts_with("onetrip_lang=en;") && set.contains("Path=/"),
+        "{set}"
+    );
+    // Later pages and API problems follow the cookie, without ?lang.
+    let page = t
+        .send(
+            req(axum::http::Method::GET, "/register")
+                .header("cookie", "onetrip_lang=en")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(page.text().contains("<html lang=\"en\">"));
+    let problem = t
+        .send(
+            req(axum::http::Method::GET, "/api/v1/me")
+                .header("cookie", "onetrip_lang=en")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let title = problem.json()["title"].as_str().unwrap().to_string();
+    assert!(title.starts_with("Sign in"), "{title}");
+    // Switching back to Chinese wins over an English browser.
+    let page = t
+        .send(
+            req(axum::http::Method::GET, "/sign-in?lang=zh")
+                .header("accept-language", "en-GB")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(page.text().contains("<html lang=\"zh-CN\">"));
+}
