@@ -299,6 +299,26 @@ fn main() {
             b.iter(|| -> p256::ecdsa::Signature { signing.sign(black_box(message)) })
         });
         group.finish();
+
+        // What onetrip signs access tokens with since: Ed25519, key parsed once.
+        let ed = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        let verifying = ed.verifying_key();
+        let signature = ed25519_dalek::Signer::sign(&ed, message);
+        let mut group = c.benchmark_group("eddsa");
+        group.sample_size(50);
+        group.bench_function("sign_preparsed_key", |b| {
+            b.iter(|| -> ed25519_dalek::Signature {
+                ed25519_dalek::Signer::sign(&ed, black_box(message))
+            })
+        });
+        group.bench_function("verify_strict", |b| {
+            b.iter(|| {
+                verifying
+                    .verify_strict(black_box(message), &signature)
+                    .expect("valid")
+            })
+        });
+        group.finish();
     }
 
     c.final_summary();

@@ -258,9 +258,9 @@ fn signing_keys_rotate_and_the_old_ones_stay_published() {
     assert!(first.status.success(), "{}", text(&first.stderr));
     let second = onetrip(dir.path(), &["keys", "rotate"]);
     let out = text(&second.stdout);
-    // Two rotations: the current RS256 and ES256 keys plus the two retired a moment ago (and
-    // the first generation, also retired within the day).
+    // The first rotation makes the first keys; the second retires them (still published for a
+    // day) and makes new ones: two RS256 and two EdDSA keys.
     let published = out.trim().rsplit(": ").next().unwrap().split(", ").count();
-    assert!(published >= 4, "{out}");
-    assert!(out.contains("rs256-") && out.contains("es256-"), "{out}");
+    assert_eq!(published, 4, "{out}");
+    assert!(out.contains("rs256-") && out.contains("eddsa-"), "{out}");
 }
