@@ -221,6 +221,24 @@ pub(crate) static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 });
 
 impl App {
+    /// Runs Argon2 work (hashing or verifying a password) on the blocking pool, at most as many
+    /// at once as there are cores. Each needs 19 MiB; running more at once than there are cores
+    /// finishes none sooner, and unbounded it let a burst of sign-ins grow the process by
+    /// gigabytes (measured: docs/BENCHMARKS.md).
+    pub(crate) async fn argon2<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
+        let _permit = self
+            .argon2_slots
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(format!("password hashing slots: {e}")))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| AppError::Internal(format!("password hashing task: {e}")))
+    }
+
     /// Registers a person (自然人) with a password and returns the new account id.
     ///
     /// `today` is the civil date in China (for the ID number's birth date), `now` the time of
@@ -309,10 +327,9 @@ impl App {
         };
 
         let password = input.password;
-        let hash =
-            tokio::task::spawn_blocking(move || hash_password(password.expose_secret().as_bytes()))
-                .await
-                .map_err(|e| AppError::Internal(format!("password hashing task: {e}")))??;
+        let hash = self
+            .argon2(move || hash_password(password.expose_secret().as_bytes()))
+            .await??;
         let new = NewPerson {
             resident_id: resident_id.expose().to_string(),
             name,
@@ -383,11 +400,9 @@ impl App {
         let real = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
         let password = password.clone();
-        let matched = tokio::task::spawn_blocking(move || {
-            verify_password(password.expose_secret().as_bytes(), &hash)
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("password verification task: {e}")))?;
+        let matched = self
+            .argon2(move || verify_password(password.expose_secret().as_bytes(), &hash))
+            .await?;
         let succeeded = real && matched;
         self.db
             .record_auth_event(&AuthEvent {

@@ -259,6 +259,7 @@ pub struct App {
     calendar: Arc<RwLock<Arc<WorkCalendar>>>,
     sms: Arc<dyn sms::SmsGateway>,
     face: Arc<dyn face::FaceVerifier>,
+    argon2_slots: Arc<tokio::sync::Semaphore>,
     otp_policy: OtpPolicy,
     issuer: Arc<str>,
     sso: Arc<sso::ProviderState>,
@@ -288,6 +289,9 @@ impl App {
         let app = App {
             sms: Arc::new(sms::SandboxSms::new(db.clone())),
             face: Arc::new(face::SandboxFace::default()),
+            argon2_slots: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, usize::from),
+            )),
             otp_policy: OtpPolicy::default(),
             issuer: Arc::from(DEFAULT_ISSUER),
             sso: Arc::default(),

@@ -459,10 +459,9 @@ impl App {
             .collect();
         let initial = SecretString::from(initial);
         let to_hash = initial.clone();
-        let hash =
-            tokio::task::spawn_blocking(move || hash_password(to_hash.expose_secret().as_bytes()))
-                .await
-                .map_err(|e| AppError::Internal(format!("password hashing task: {e}")))??;
+        let hash = self
+            .argon2(move || hash_password(to_hash.expose_secret().as_bytes()))
+            .await??;
         let new = NewStaff {
             username,
             name,
@@ -668,11 +667,9 @@ impl App {
         let real = hash.is_some();
         let hash = hash.unwrap_or_else(|| crate::accounts::DUMMY_HASH.clone());
         let typed = password.clone();
-        let matched = tokio::task::spawn_blocking(move || {
-            verify_password(typed.expose_secret().as_bytes(), &hash)
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("password verification task: {e}")))?;
+        let matched = self
+            .argon2(move || verify_password(typed.expose_secret().as_bytes(), &hash))
+            .await?;
         let staff = match staff {
             Some(s) if real && matched && !s.disabled => s,
             other => {
