@@ -76,7 +76,15 @@ pub(crate) struct Keys {
 #[derive(Default)]
 pub(crate) struct ProviderState {
     keys: RwLock<Option<Arc<Keys>>>,
+    /// Client rows read at the token endpoint, kept for [`CLIENT_CACHE_TTL`]: a grant then
+    /// costs no database read for the client. Changes made through this replica drop the
+    /// entry at once; another replica's change (a new secret, a disabled client) takes effect
+    /// here within the TTL.
+    clients: std::sync::Mutex<HashMap<String, (std::time::Instant, Arc<ClientRow>)>>,
 }
+
+/// How long a client row read at the token endpoint is reused.
+const CLIENT_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A client registration, as an administrator submits it.
 #[derive(Debug, Clone, Deserialize)]
@@ -610,6 +618,7 @@ impl App {
         self.db
             .set_client_secret(client_id, &secret_digest(&secret))
             .await?;
+        self.forget_client(client_id);
         Ok(RegisteredClient {
             client_id: client_id.to_owned(),
             client_secret: Some(secret),
@@ -619,6 +628,7 @@ impl App {
     /// Enables or disables a client.
     pub async fn set_client_disabled(&self, client_id: &str, disabled: bool) -> Result<()> {
         if self.db.set_client_disabled(client_id, disabled).await? {
+            self.forget_client(client_id);
             Ok(())
         } else {
             Err(not_found_client(client_id))
@@ -760,7 +770,7 @@ impl App {
         &self,
         params: &TokenParams,
         credentials: &ClientCredentials,
-    ) -> std::result::Result<ClientRow, SsoError> {
+    ) -> std::result::Result<Arc<ClientRow>, SsoError> {
         // Either HTTP Basic (credentials) or the form (client_secret_post / public), not both.
         let (id, secret) = match (&credentials.client_id, &params.client_secret) {
             (Some(_), Some(_)) => return Err(SsoError::InvalidRequest),
@@ -770,8 +780,8 @@ impl App {
                 params.client_secret.clone(),
             ),
         };
-        let client = match self.db.client(&id).await {
-            Ok(Some(c)) if !c.disabled => c,
+        let client = match self.cached_client(&id).await {
+            Some(c) if !c.disabled => c,
             _ => return Err(SsoError::InvalidClient),
         };
         match (&client.secret_digest, secret) {
@@ -782,6 +792,31 @@ impl App {
             }
             (None, None) => Ok(client),
             _ => Err(SsoError::InvalidClient),
+        }
+    }
+
+    /// A client row for the token endpoint, from the cache when fresh.
+    async fn cached_client(&self, id: &str) -> Option<Arc<ClientRow>> {
+        let now = std::time::Instant::now();
+        if let Ok(cache) = self.sso.clients.lock()
+            && let Some((at, row)) = cache.get(id)
+            && now.duration_since(*at) < CLIENT_CACHE_TTL
+        {
+            return Some(row.clone());
+        }
+        let row = Arc::new(self.db.client(id).await.ok()??);
+        if let Ok(mut cache) = self.sso.clients.lock() {
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(id.to_owned(), (now, row.clone()));
+        }
+        Some(row)
+    }
+
+    fn forget_client(&self, id: &str) {
+        if let Ok(mut cache) = self.sso.clients.lock() {
+            cache.remove(id);
         }
     }
 
