@@ -29,14 +29,14 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::LazyLock;
 
-use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, PasswordHash, PasswordHasher};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use onetrip_domain::Localized;
 use onetrip_domain::identifiers::ResidentId;
 use onetrip_domain::identity::{
     AccountId, AccountKind, AssuranceLevel, PasswordContext, PasswordPolicy, ThrottlePolicy,
-    secret_digest,
+    constant_time_eq, secret_digest,
 };
 use onetrip_store::{AuthEvent, NewPerson, StoreError};
 use secrecy::{ExposeSecret, SecretString};
@@ -187,11 +187,44 @@ pub fn hash_password(password: &[u8]) -> Result<String> {
     Ok(hash.to_string())
 }
 
-/// Whether `password` matches the PHC string `hash`. A malformed hash never matches.
+thread_local! {
+    /// Argon2 working memory of this (blocking-pool) thread, kept between verifications: a
+    /// fresh 19 MiB block per verification costs thousands of page faults, each a zeroed page.
+    static ARGON2_MEMORY: std::cell::RefCell<Vec<argon2::Block>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether `password` matches the PHC string `hash`, computed with the algorithm, version and
+/// parameters the string names (so raising the cost later keeps old hashes valid), in this
+/// thread's reused working memory, compared in constant time. A malformed hash never matches.
 pub fn verify_password(password: &[u8], hash: &str) -> bool {
-    match Argon2::default().verify_password(password, hash) {
-        Ok(()) => true,
-        Err(argon2::password_hash::Error::PasswordInvalid) => false,
+    let computed = (|| -> std::result::Result<bool, String> {
+        let parsed = PasswordHash::new(hash).map_err(|e| e.to_string())?;
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return Err("no salt or hash".to_owned());
+        };
+        let algorithm =
+            argon2::Algorithm::try_from(parsed.algorithm.as_str()).map_err(|e| e.to_string())?;
+        let version = match parsed.version {
+            Some(v) => argon2::Version::try_from(v).map_err(|e| e.to_string())?,
+            None => argon2::Version::default(),
+        };
+        let params = argon2::Params::try_from(&parsed).map_err(|e| e.to_string())?;
+        let blocks = params.block_count();
+        let argon2 = Argon2::new(algorithm, version, params);
+        let mut out = vec![0u8; expected.as_bytes().len()];
+        ARGON2_MEMORY.with_borrow_mut(|memory| {
+            if memory.len() < blocks {
+                memory.resize(blocks, argon2::Block::default());
+            }
+            argon2
+                .hash_password_into_with_memory(password, salt, &mut out, &mut memory[..blocks])
+                .map_err(|e| e.to_string())
+        })?;
+        Ok(constant_time_eq(&out, expected.as_bytes()))
+    })();
+    match computed {
+        Ok(matched) => matched,
         Err(e) => {
             tracing::warn!(error = %e, "stored password hash does not verify");
             false
@@ -470,7 +503,39 @@ impl App {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize_phone;
+    use super::{hash_password, normalize_phone, verify_password};
+    use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version};
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn verification_reads_the_parameters_of_each_hash_and_reuses_memory() {
+        let ours = hash_password(b"Lianhua-Qiao7#").unwrap();
+        assert!(
+            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{ours}"
+        );
+        // Keycloak's default parameters, as for imported accounts.
+        let keycloak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(7168, 5, 1, Some(32)).unwrap(),
+        )
+        .hash_password_with_salt(b"Lianhua-Qiao7#", b"0123456789abcdef")
+        .unwrap()
+        .to_string();
+        // Alternating sizes on one thread: the reused memory is resized, never mis-sized.
+        for _ in 0..2 {
+            for hash in [&ours, &keycloak] {
+                assert!(verify_password(b"Lianhua-Qiao7#", hash));
+                assert!(!verify_password(b"Lianhua-Qiao7$", hash));
+            }
+        }
+        assert!(!verify_password(b"x", "not a PHC string"));
+        assert!(!verify_password(
+            b"x",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ"
+        ));
+    }
 
     #[test]
     fn phones() {
