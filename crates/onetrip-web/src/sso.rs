@@ -435,11 +435,8 @@ pub async fn consent(
     FormBody(form): FormBody<ConsentForm>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    if !session::csrf_matches(&session, form.csrf_token.as_deref())
-        .await
-        .map_err(crate::api::accounts::session_error)?
-    {
-        return Ok(csrf_page(lang));
+    if let Some(refused) = refuse_without_csrf(&session, form.csrf_token.as_deref(), lang).await? {
+        return Ok(refused);
     }
     let request = match state.app.check_authorization(&form.params).await {
         Ok(r) => r,
@@ -475,6 +472,18 @@ pub async fn consent(
         }
         _ => Ok(Redirect::to(&authorize_url(&form.params)).into_response()),
     }
+}
+
+/// The "page expired" answer when a form lacks the session's CSRF token; `None` when it has it.
+async fn refuse_without_csrf(
+    session: &Session,
+    token: Option<&str>,
+    lang: Lang,
+) -> Result<Option<Response>, ApiError> {
+    let ok = session::csrf_matches(session, token)
+        .await
+        .map_err(crate::api::accounts::session_error)?;
+    Ok((!ok).then(|| csrf_page(lang)))
 }
 
 fn csrf_page(lang: Lang) -> Response {
@@ -818,11 +827,8 @@ pub async fn sign_in_form(
     FormBody(form): FormBody<SignInForm>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    if !session::csrf_matches(&session, form.csrf_token.as_deref())
-        .await
-        .map_err(crate::api::accounts::session_error)?
-    {
-        return Ok(csrf_page(lang));
+    if let Some(refused) = refuse_without_csrf(&session, form.csrf_token.as_deref(), lang).await? {
+        return Ok(refused);
     }
     let next = safe_next(form.next.as_deref());
     let text = |e: &dyn Localized| {
@@ -1008,11 +1014,8 @@ pub async fn step_up_form(
     FormBody(form): FormBody<StepUpForm>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    if !session::csrf_matches(&session, form.csrf_token.as_deref())
-        .await
-        .map_err(crate::api::accounts::session_error)?
-    {
-        return Ok(csrf_page(lang));
+    if let Some(refused) = refuse_without_csrf(&session, form.csrf_token.as_deref(), lang).await? {
+        return Ok(refused);
     }
     let next = safe_next(form.next.as_deref());
     let Some(SessionAuth::Citizen { account, .. }) = session::current(&session, now)
@@ -1238,11 +1241,8 @@ pub async fn register_form(
     FormBody(form): FormBody<RegisterForm>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    if !session::csrf_matches(&session, form.csrf_token.as_deref())
-        .await
-        .map_err(crate::api::accounts::session_error)?
-    {
-        return Ok(csrf_page(lang));
+    if let Some(refused) = refuse_without_csrf(&session, form.csrf_token.as_deref(), lang).await? {
+        return Ok(refused);
     }
     let next = safe_next(form.next.as_deref());
     let mut page = RegisterPage {
