@@ -23,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::Localized;
-use crate::identity::AssuranceLevel;
 
 /// How long an authorization code lives, in seconds.
 pub const CODE_TTL_SECS: i64 = 60;
@@ -311,15 +310,6 @@ pub fn pkce_challenge_well_formed(challenge: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The assurance level to state in a token: the lower of what the account holds and, for a
-/// partner sign-in, what the partner asserted (mapped).
-pub fn effective_level(held: AssuranceLevel, ceiling: Option<AssuranceLevel>) -> AssuranceLevel {
-    match ceiling {
-        Some(c) => held.min(c),
-        None => held,
-    }
-}
-
 /// The state of a refresh token presented for a grant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RefreshState {
@@ -426,14 +416,6 @@ mod tests {
         assert_eq!(
             decide_refresh(RefreshState::Expired, true),
             RefreshDecision::Refuse
-        );
-        assert_eq!(
-            effective_level(AssuranceLevel::L3, Some(AssuranceLevel::L2)),
-            AssuranceLevel::L2
-        );
-        assert_eq!(
-            effective_level(AssuranceLevel::L1, Some(AssuranceLevel::L3)),
-            AssuranceLevel::L1
         );
     }
 }

@@ -285,6 +285,17 @@ fn parse_kind(s: &str) -> Result<AccountKind> {
     }
 }
 
+/// `SELECT <every column> FROM auth_events ` followed by `$rest`, as one static string.
+macro_rules! select_events {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, account_kind, account_id, method, succeeded, at, ip, kind, ",
+            "login_digest, detail FROM auth_events ",
+            $rest
+        )
+    };
+}
+
 /// A new time-ordered id.
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -700,32 +711,24 @@ impl Db {
 
     /// The latest `limit` sign-in attempts of an account, newest first.
     pub async fn recent_sign_ins(&self, account_id: &str, limit: i64) -> Result<Vec<AuthEvent>> {
-        const SQL: &str = "SELECT id, account_kind, account_id, method, succeeded, at, ip, kind, \
-             login_digest, detail FROM auth_events WHERE account_id = $1 AND kind = 'sign_in' \
-             ORDER BY at DESC, id DESC LIMIT $2";
-        on_pool!(self, pool => {
-            let rows = sqlx::query(SQL)
-                .bind(account_id)
-                .bind(limit.max(0))
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(auth_event).collect()
-        })
+        self.auth_events_where(
+            select_events!(
+                "WHERE account_id = $1 AND kind = 'sign_in' ORDER BY at DESC, id DESC LIMIT $2"
+            ),
+            account_id,
+            limit,
+        )
+        .await
     }
 
     /// The latest `limit` authentication events of an account (every kind), newest first.
     pub async fn recent_auth_events(&self, account_id: &str, limit: i64) -> Result<Vec<AuthEvent>> {
-        const SQL: &str = "SELECT id, account_kind, account_id, method, succeeded, at, ip, kind, \
-             login_digest, detail FROM auth_events WHERE account_id = $1 \
-             ORDER BY at DESC, id DESC LIMIT $2";
-        on_pool!(self, pool => {
-            let rows = sqlx::query(SQL)
-                .bind(account_id)
-                .bind(limit.max(0))
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(auth_event).collect()
-        })
+        self.auth_events_where(
+            select_events!("WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT $2"),
+            account_id,
+            limit,
+        )
+        .await
     }
 
     /// The latest `limit` authentication events recorded with `method` (e.g. `partner:js`),
@@ -736,12 +739,24 @@ impl Db {
         method: &str,
         limit: i64,
     ) -> Result<Vec<AuthEvent>> {
-        const SQL: &str = "SELECT id, account_kind, account_id, method, succeeded, at, ip, kind, \
-             login_digest, detail FROM auth_events WHERE method = $1 \
-             ORDER BY at DESC, id DESC LIMIT $2";
+        self.auth_events_where(
+            select_events!("WHERE method = $1 ORDER BY at DESC, id DESC LIMIT $2"),
+            method,
+            limit,
+        )
+        .await
+    }
+
+    /// The events of one query of the shape `… WHERE <column> = $1 … LIMIT $2`.
+    async fn auth_events_where(
+        &self,
+        sql: &'static str,
+        key: &str,
+        limit: i64,
+    ) -> Result<Vec<AuthEvent>> {
         on_pool!(self, pool => {
-            let rows = sqlx::query(SQL)
-                .bind(method)
+            let rows = sqlx::query(sql)
+                .bind(key)
                 .bind(limit.max(0))
                 .fetch_all(pool)
                 .await?;
