@@ -354,7 +354,13 @@ async fn concurrent_verification_succeeds_at_most_once() {
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => ok += 1,
-            Err(e) => assert_eq!(code_of(&e), "otp_used"),
+            // The losers spent attempts; after five failures the phone's code sign-in is
+            // throttled, so a late loser may be refused by the throttle instead.
+            Err(e) => assert!(
+                ["otp_used", "sign_in_throttled"].contains(&code_of(&e)),
+                "{}",
+                code_of(&e)
+            ),
         }
     }
     assert_eq!(ok, 1);
