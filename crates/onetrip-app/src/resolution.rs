@@ -1,0 +1,181 @@
+//! Material auto-resolution (一证通办) for an application, and the one-ID completion rate.
+//!
+//! An application names one or more items (a single item, or the members of a bundle in their
+//! dependency order), each with its situation, and an applicant. For every material the use case
+//! answers *resolved* (with its source), *missing* (upload needed) or *stale* (an expired or
+//! revoked certificate), using, in this order: the results of earlier items of the same
+//! application, the applicant's valid electronic certificates, and the shared data resources the
+//! item may read through its grant with the purpose [`APPLICATION_PURPOSE`]. Every data read is
+//! one access-log entry, made by the data-sharing use case with the item as the consumer; a
+//! resource is read at most once per item, and only when a material needs it.
+//!
+//! The rules live in [`onetrip_domain::resolution`]; this module gathers the facts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::civil::Date;
+use onetrip_domain::catalog::ServiceItem;
+use onetrip_domain::resolution::{
+    self, APPLICATION_PURPOSE, Capabilities, DataOutcome, Facts, HeldCertificate,
+    MaterialResolution, MaterialStatus, OneIdRate, PriorOutput,
+};
+use serde::Serialize;
+
+use crate::{App, AppError, Result};
+
+/// Longest list of items one resolution request may name.
+pub const MAX_ITEMS: usize = 30;
+
+/// Who the materials are resolved for.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Applicant {
+    /// A person, by resident ID number.
+    Person(String),
+    /// An organisation, by unified social credit code.
+    Organisation(String),
+}
+
+impl Applicant {
+    /// The subject identifier (resident ID number or credit code).
+    pub fn subject(&self) -> &str {
+        match self {
+            Applicant::Person(id) | Applicant::Organisation(id) => id,
+        }
+    }
+}
+
+impl std::fmt::Debug for Applicant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Personal data: never the identifier itself.
+        match self {
+            Applicant::Person(_) => f.write_str("Person(<resident id>)"),
+            Applicant::Organisation(_) => f.write_str("Organisation(<credit code>)"),
+        }
+    }
+}
+
+/// One item of the application and the situation that applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestedItem {
+    /// Implementation code.
+    pub item: String,
+    /// Situation code; may be left out when the item has one situation.
+    pub situation: Option<String>,
+}
+
+/// The resolution of one item's materials.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemResolution {
+    /// Implementation code.
+    pub item: String,
+    /// Item name.
+    pub item_name: String,
+    /// Situation code.
+    pub situation: String,
+    /// Situation name.
+    pub situation_name: String,
+    /// Every material of the situation.
+    pub materials: Vec<MaterialResolution>,
+    /// Whether every required material is resolved.
+    pub complete: bool,
+}
+
+/// The resolution of a whole application.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationResolution {
+    /// Per item, in the order given.
+    pub items: Vec<ItemResolution>,
+    /// Materials the applicant must upload (missing, required or not).
+    pub uploads_needed: usize,
+    /// Materials that are stale.
+    pub stale: usize,
+    /// Materials the platform supplies.
+    pub resolved: usize,
+    /// Whether every required material of every item is resolved.
+    pub complete: bool,
+}
+
+impl App {
+    /// Resolves the materials of `items` for `applicant`. `case_ref` (an application or case
+    /// number) goes into the access log with every data read.
+    pub async fn resolve_materials(
+        &self,
+        applicant: &Applicant,
+        items: &[RequestedItem],
+        case_ref: Option<&str>,
+        today: Date,
+    ) -> Result<ApplicationResolution> {
+        if items.is_empty() || items.len() > MAX_ITEMS {
+            return Err(AppError::Refused {
+                code: "resolution_items_count",
+                zh: format!("请列出 1 至 {MAX_ITEMS} 个事项"),
+                en: format!("List between 1 and {MAX_ITEMS} items."),
+            });
+        }
+        let certificates = self.held_certificates(applicant, today).await?;
+        let mut prior: Vec<PriorOutput> = Vec::new();
+        let mut out = Vec::with_capacity(items.len());
+        for requested in items {
+            let stored = self.item(&requested.item).await?;
+            let item: &ServiceItem = &stored.item;
+            let situation = resolution::pick_situation(item, requested.situation.as_deref())
+                .map_err(|e| AppError::refused(&e))?;
+            let mut data = BTreeMap::new();
+            for resource in resolution::resources_to_read(item, &situation) {
+                let outcome = self
+                    .read_for_resolution(item, &resource, applicant, case_ref)
+                    .await?;
+                data.insert(resource, outcome);
+            }
+            let materials = resolution::resolve(
+                item,
+                &situation,
+                Facts {
+                    certificates: &certificates,
+                    data: &data,
+                    prior: &prior,
+                },
+            );
+            out.push(ItemResolution {
+                item: item.implementation_code.clone(),
+                item_name: item.name.clone(),
+                complete: resolution::complete(&materials),
+                situation: situation.code,
+                situation_name: situation.name,
+                materials,
+            });
+            prior.push(PriorOutput {
+                item: item.implementation_code.clone(),
+                item_name: item.name.clone(),
+                certificate_type: item.result.certificate_type.clone(),
+            });
+        }
+        let count = |s: MaterialStatus| {
+            out.iter()
+                .flat_map(|i| &i.materials)
+                .filter(|m| m.status == s)
+                .count()
+        };
+        Ok(ApplicationResolution {
+            uploads_needed: count(MaterialStatus::Missing),
+            stale: count(MaterialStatus::Stale),
+            resolved: count(MaterialStatus::Resolved),
+            complete: out.iter().all(|i| i.complete),
+            items: out,
+        })
+    }
+
+    /// The one-ID completion rate (一证通办率) of the current catalog.
+    pub async fn one_id_rate(&self) -> Result<OneIdRate> {
+        let items = self.db.current_items().await?;
+        let caps = Capabilities {
+            certificate_types: self.known_certificate_types().await?,
+            item_grants: self.live_item_grants(APPLICATION_PURPOSE).await?,
+            items: items
+                .iter()
+                .map(|i| i.implementation_code.clone())
+                .collect::<BTreeSet<_>>(),
+        };
+        Ok(resolution::one_id_rate(items.iter(), &caps))
+    }
+}
