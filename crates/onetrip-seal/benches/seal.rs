@@ -12,9 +12,9 @@ use serde_json::json;
 
 fn certificate() -> serde_json::Value {
     json!({
-        "certificate_id": "1.2.156.3005.2.1110000000001930X6001.1133010600425119XW.201600000001.1.K",
+        "certificate_id": "1.2.156.3005.2.1111000000001930XA001.1133010600425119XW.201600000001.1.K",
         "certificate_type": "ID_CARD",
-        "type_code": "1110000000001930X6001",
+        "type_code": "1111000000001930XA001",
         "type_name": "居民身份证",
         "issuer": {"credit_code": "1133010600425119XW", "name": "杭州市公安局西湖区分局"},
         "holder": {"kind": "person", "id": "330102198503140138"},
