@@ -40,8 +40,7 @@ use crate::accounts::china_date;
 use crate::{App, AppError, FieldProblem, Result};
 
 /// The demo certificate types (YAML), one per certificate type used by the demo catalog.
-pub const DEMO_CERTIFICATE_TYPES: &str =
-    include_str!("../../../data/demo/certificate_types.yaml");
+pub const DEMO_CERTIFICATE_TYPES: &str = include_str!("../../../data/demo/certificate_types.yaml");
 
 /// The pseudo-department whose seal signs presentations.
 pub const PLATFORM_SEAL: &str = "PLATFORM";
@@ -69,8 +68,7 @@ pub trait SealSigner: Send + Sync {
 
     /// Signs `message` (SM2 over SM3, distinguishing ID `1234567812345678`) with the key
     /// `key_id` of `department`, which [`SealSigner::current_key_id`] returned.
-    async fn sign(&self, department: &str, key_id: &str, message: &[u8])
-    -> Result<SealSignature>;
+    async fn sign(&self, department: &str, key_id: &str, message: &[u8]) -> Result<SealSignature>;
 
     /// Retires the department's active key and makes a new one; returns the new key id.
     async fn rotate(&self, department: &str, now: Timestamp) -> Result<String>;
@@ -149,12 +147,7 @@ impl SealSigner for SoftwareSigner {
         }
     }
 
-    async fn sign(
-        &self,
-        department: &str,
-        key_id: &str,
-        message: &[u8],
-    ) -> Result<SealSignature> {
+    async fn sign(&self, department: &str, key_id: &str, message: &[u8]) -> Result<SealSignature> {
         let cached = self.cache().get(key_id).cloned();
         let key = match cached {
             Some(k) => k,
@@ -165,9 +158,9 @@ impl SealSigner for SoftwareSigner {
                     .await?
                     .filter(|r| r.department == department)
                     .ok_or_else(|| internal(format!("no seal key {key_id} of {department}")))?;
-                let pem = row
-                    .private_key_pem
-                    .ok_or_else(|| internal(format!("seal key {key_id} has no private key here")))?;
+                let pem = row.private_key_pem.ok_or_else(|| {
+                    internal(format!("seal key {key_id} has no private key here"))
+                })?;
                 let key = SealKey::from_pkcs8_pem(&pem).map_err(internal)?;
                 self.cache().insert(key_id.to_owned(), key.clone());
                 key
@@ -535,9 +528,8 @@ impl App {
             .await?
             .ok_or_else(|| AppError::refused(&CertificateRefusal::NotPermitted))?;
         let dept = self.db.department(department).await?;
-        let division = dept.and_then(|d| {
-            onetrip_domain::identifiers::DivisionCode::parse(&d.division_code).ok()
-        });
+        let division = dept
+            .and_then(|d| onetrip_domain::identifiers::DivisionCode::parse(&d.division_code).ok());
         let Some(division) = division else {
             return Err(AppError::refused(&CertificateRefusal::NotPermitted));
         };
@@ -622,9 +614,7 @@ impl App {
             .map(|d| (d.name, d.name_en))
             .unwrap_or_else(|| (ty.issuing_department.clone(), None));
         let signer = &self.certs.signer;
-        let key_id = signer
-            .current_key_id(&ty.issuing_department, now)
-            .await?;
+        let key_id = signer.current_key_id(&ty.issuing_department, now).await?;
         let signed = json!({
             "certificate_id": id.as_str(),
             "certificate_type": ty.code,
@@ -682,13 +672,10 @@ impl App {
 
     async fn require_certificate(&self, id: &str) -> Result<CertificateRow> {
         let id = id.trim().to_ascii_uppercase();
-        self.db
-            .certificate(&id)
-            .await?
-            .ok_or(AppError::NotFound {
-                kind: "certificate",
-                key: id,
-            })
+        self.db.certificate(&id).await?.ok_or(AppError::NotFound {
+            kind: "certificate",
+            key: id,
+        })
     }
 
     /// One certificate as its holder or issuer sees it.
@@ -757,11 +744,7 @@ impl App {
         Ok(person.resident_id)
     }
 
-    async fn require_holder(
-        &self,
-        id: &str,
-        holder: (HolderKind, &str),
-    ) -> Result<CertificateRow> {
+    async fn require_holder(&self, id: &str, holder: (HolderKind, &str)) -> Result<CertificateRow> {
         let row = self.require_certificate(id).await?;
         if row.holder_kind != holder.0 || row.holder_id != holder.1 {
             // Same answer as a missing certificate would leak existence: refuse plainly.
@@ -868,8 +851,7 @@ impl App {
         let Ok(signature) = onetrip_seal::base64_decode(&export.signature) else {
             return fail(answer, "malformed");
         };
-        if signed.get("seal_key_id").and_then(Value::as_str) != Some(export.seal_key_id.as_str())
-        {
+        if signed.get("seal_key_id").and_then(Value::as_str) != Some(export.seal_key_id.as_str()) {
             return fail(answer, "key_mismatch");
         }
         let Some((department, key)) = self.registered_key(&export.seal_key_id).await? else {
@@ -930,7 +912,10 @@ impl App {
         let content = row.content.as_object().cloned().unwrap_or_default();
         let mut shown = Map::new();
         for key in &disclosure.fields {
-            shown.insert(key.clone(), content.get(key).cloned().unwrap_or(Value::Null));
+            shown.insert(
+                key.clone(),
+                content.get(key).cloned().unwrap_or(Value::Null),
+            );
         }
         let mut preds = Map::new();
         for p in &disclosure.predicates {
@@ -1116,7 +1101,9 @@ fn canonical_problem(e: &onetrip_seal::SealError) -> FieldProblem {
     FieldProblem {
         path: "content".to_owned(),
         code: "certificate_content_not_canonical",
-        message_zh: format!("证照内容不能签章：{e}（只允许整数、文本、是/否、空值、数组和对象，字段名须为ASCII）"),
+        message_zh: format!(
+            "证照内容不能签章：{e}（只允许整数、文本、是/否、空值、数组和对象，字段名须为ASCII）"
+        ),
         message_en: format!(
             "The content cannot be sealed: {e} (only integers, text, booleans, null, arrays \
              and objects with ASCII keys are allowed)"

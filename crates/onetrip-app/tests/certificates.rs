@@ -88,7 +88,10 @@ async fn any_changed_byte_of_the_content_or_signature_fails() {
     let (app, _dir) = demo_app().await;
     let id = chen_cert(&app, "MARRIAGE_CERT").await;
     let export = app.export_certificate_unchecked(&id).await.unwrap();
-    assert_eq!(verify(&app, &export).await, (true, CertificateStatus::Valid));
+    assert_eq!(
+        verify(&app, &export).await,
+        (true, CertificateStatus::Valid)
+    );
     let canonical = onetrip_seal::canonical_json(&export.signed).unwrap();
     for i in 0..canonical.len() {
         let mut bytes = canonical.clone();
@@ -114,8 +117,7 @@ async fn any_changed_byte_of_the_content_or_signature_fails() {
     let other = onetrip_seal::SealKey::generate().unwrap();
     let mut forged = export.clone();
     forged.issuer_public_key = other.public_key().to_spki_pem().unwrap();
-    forged.signature =
-        onetrip_seal::base64_encode(&other.sign(&canonical).unwrap());
+    forged.signature = onetrip_seal::base64_encode(&other.sign(&canonical).unwrap());
     let v = app.verify_certificate_export(&forged, now()).await.unwrap();
     assert!(!v.authentic);
     assert_eq!(v.reason, Some("key_mismatch"));
@@ -175,7 +177,10 @@ async fn issuing_checks_the_content_and_the_staff_grant() {
                 certificate_type: "ID_CARD".into(),
                 holder_kind: HolderKind::Person,
                 holder_id: CHEN.into(),
-                content: json!({"name": "陈志明", "bogus": 1.5}).as_object().unwrap().clone(),
+                content: json!({"name": "陈志明", "bogus": 1.5})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
                 issued_on: None,
             },
             now(),
@@ -185,8 +190,16 @@ async fn issuing_checks_the_content_and_the_staff_grant() {
     let onetrip_app::AppError::Rejected(problems) = err else {
         panic!("{err:?}")
     };
-    assert!(problems.iter().any(|p| p.code == "certificate_field_unknown"));
-    assert!(problems.iter().any(|p| p.code == "certificate_field_missing"));
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.code == "certificate_field_unknown")
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.code == "certificate_field_missing")
+    );
     let staff = onetrip_domain::identity::AccountId::new("nobody".to_owned());
     let id = chen_cert(&app, "ID_CARD").await;
     let err = app
@@ -248,9 +261,16 @@ async fn presentations_disclose_only_what_was_chosen_and_expire() {
     }
     // Only the holder presents.
     assert!(
-        app.present_certificate(&id, (HolderKind::Person, "330102199007220264"), &["name".into()], &[], None, now())
-            .await
-            .is_err()
+        app.present_certificate(
+            &id,
+            (HolderKind::Person, "330102199007220264"),
+            &["name".into()],
+            &[],
+            None,
+            now()
+        )
+        .await
+        .is_err()
     );
     // The platform key rotates; old presentations still verify until they expire.
     app.rotate_seal(PLATFORM_SEAL, now()).await.unwrap();
@@ -277,7 +297,11 @@ async fn openssl_verifies_an_exported_certificate() {
     let id = chen_cert(&app, "REAL_ESTATE_CERT").await;
     let export = app.export_certificate_unchecked(&id).await.unwrap();
     let path = |name: &str| dir.path().join(name);
-    std::fs::write(path("export.json"), serde_json::to_vec_pretty(&export).unwrap()).unwrap();
+    std::fs::write(
+        path("export.json"),
+        serde_json::to_vec_pretty(&export).unwrap(),
+    )
+    .unwrap();
     let py = Command::new("python3")
         .arg("-c")
         .arg(
@@ -296,7 +320,11 @@ async fn openssl_verifies_an_exported_certificate() {
         ])
         .output()
         .unwrap();
-    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
     let run = |content: &str| {
         Command::new("openssl")
             .args(["pkeyutl", "-verify", "-rawin", "-digest", "sm3"])

@@ -257,11 +257,7 @@ impl ValidityRule {
             }
             ValidityRule::ByIssueCount { terms } => {
                 let n = usize::try_from(issue_number.max(1) - 1).unwrap_or(usize::MAX);
-                terms
-                    .get(n)
-                    .or(terms.last())
-                    .copied()
-                    .flatten()
+                terms.get(n).or(terms.last()).copied().flatten()
             }
         };
         match years {
@@ -335,10 +331,16 @@ impl CertificateType {
         if self.name.trim().is_empty() || self.name_en.trim().is_empty() {
             return bad("names must not be empty".to_owned());
         }
-        let issuer = CreditCode::parse(&self.issuing_department)
-            .map_err(|e| CertificateError::InvalidType { why: e.message_en() })?;
-        CertificateId::new(&self.type_code, &issuer, "1", 1)
-            .map_err(|e| CertificateError::InvalidType { why: e.message_en() })?;
+        let issuer = CreditCode::parse(&self.issuing_department).map_err(|e| {
+            CertificateError::InvalidType {
+                why: e.message_en(),
+            }
+        })?;
+        CertificateId::new(&self.type_code, &issuer, "1", 1).map_err(|e| {
+            CertificateError::InvalidType {
+                why: e.message_en(),
+            }
+        })?;
         if self.fields.is_empty() {
             return bad("a type needs at least one field".to_owned());
         }
@@ -354,7 +356,11 @@ impl CertificateType {
         if let Some(b) = &self.birth_field {
             match self.field(b) {
                 Some(f) if matches!(f.field_type, FieldType::Date | FieldType::ResidentId) => {}
-                _ => return bad(format!("birth_field {b:?} is not a date or resident ID field")),
+                _ => {
+                    return bad(format!(
+                        "birth_field {b:?} is not a date or resident ID field"
+                    ));
+                }
             }
         }
         if self.validity.needs_birth_date() && self.birth_field.is_none() {
@@ -386,9 +392,7 @@ impl CertificateType {
             match content.get(&f.key) {
                 None | Some(Value::Null) => {
                     if f.required {
-                        problems.push(CertificateError::MissingField {
-                            key: f.key.clone(),
-                        });
+                        problems.push(CertificateError::MissingField { key: f.key.clone() });
                     }
                 }
                 Some(v) => {
@@ -716,7 +720,9 @@ impl Localized for CertificateError {
             Self::FieldType { key, expected } => {
                 format!("证照字段“{key}”应为{}", expected.name_zh())
             }
-            Self::BirthDateUnknown => "无法确定持证人的出生日期：该证照类型没有出生日期字段".to_owned(),
+            Self::BirthDateUnknown => {
+                "无法确定持证人的出生日期：该证照类型没有出生日期字段".to_owned()
+            }
             Self::IssuedBeforeBirth => "发证日期早于持证人出生日期".to_owned(),
             Self::DateOutOfRange => "计算出的日期超出范围".to_owned(),
             Self::UnknownPredicate { text } => {
@@ -726,7 +732,10 @@ impl Localized for CertificateError {
             Self::PresentationLifetime { requested } => format!(
                 "亮证二维码有效时间为{requested}秒，应在{PRESENTATION_MIN_SECONDS}–{PRESENTATION_MAX_SECONDS}秒之间"
             ),
-            Self::HolderInvalid => "持证主体与证照类型不符：自然人证照须填写身份证号码，法人证照须填写统一社会信用代码".to_owned(),
+            Self::HolderInvalid => {
+                "持证主体与证照类型不符：自然人证照须填写身份证号码，法人证照须填写统一社会信用代码"
+                    .to_owned()
+            }
             Self::Revoked => "证照已注销，不能亮证".to_owned(),
             Self::RevocationReason => "请填写注销原因（不超过200字）".to_owned(),
         }
@@ -738,16 +747,19 @@ impl Localized for CertificateError {
             Self::UnknownField { key } => format!("The certificate type has no field \"{key}\""),
             Self::MissingField { key } => format!("The certificate field \"{key}\" is required"),
             Self::FieldType { key, expected } => {
-                format!("The certificate field \"{key}\" must be {}", expected.name_en())
+                format!(
+                    "The certificate field \"{key}\" must be {}",
+                    expected.name_en()
+                )
             }
             Self::BirthDateUnknown => "The holder's date of birth is unknown: the certificate \
                                        type has no birth-date field"
                 .to_owned(),
             Self::IssuedBeforeBirth => "The issue date is before the holder's birth".to_owned(),
             Self::DateOutOfRange => "A computed date is out of range".to_owned(),
-            Self::UnknownPredicate { text } => format!(
-                "Unknown presentation predicate \"{text}\": supported is age_at_least:N"
-            ),
+            Self::UnknownPredicate { text } => {
+                format!("Unknown presentation predicate \"{text}\": supported is age_at_least:N")
+            }
             Self::NothingDisclosed => {
                 "Choose at least one field or predicate to disclose".to_owned()
             }
@@ -844,8 +856,14 @@ mod tests {
     fn driving_licence_terms() {
         let rule = ValidityRule::driving_licence();
         let d = date(2020, 2, 29);
-        assert_eq!(rule.valid_until(d, None, 1).unwrap(), Some(date(2026, 2, 28)));
-        assert_eq!(rule.valid_until(d, None, 2).unwrap(), Some(date(2030, 2, 28)));
+        assert_eq!(
+            rule.valid_until(d, None, 1).unwrap(),
+            Some(date(2026, 2, 28))
+        );
+        assert_eq!(
+            rule.valid_until(d, None, 2).unwrap(),
+            Some(date(2030, 2, 28))
+        );
         assert_eq!(rule.valid_until(d, None, 3).unwrap(), None);
         assert_eq!(rule.valid_until(d, None, 9).unwrap(), None);
     }
@@ -894,12 +912,16 @@ mod tests {
             serde_json::json!({"name": "x", "resident_id": "330102198503140138"}),
         )
         .unwrap();
-        assert!(Predicate::AgeAtLeast(18)
-            .holds(&t, &content, date(2003, 3, 14))
-            .unwrap());
-        assert!(!Predicate::AgeAtLeast(18)
-            .holds(&t, &content, date(2003, 3, 13))
-            .unwrap());
+        assert!(
+            Predicate::AgeAtLeast(18)
+                .holds(&t, &content, date(2003, 3, 14))
+                .unwrap()
+        );
+        assert!(
+            !Predicate::AgeAtLeast(18)
+                .holds(&t, &content, date(2003, 3, 13))
+                .unwrap()
+        );
     }
 
     fn any_date() -> impl Strategy<Value = Date> {

@@ -42,7 +42,9 @@ fn bench(c: &mut Criterion) {
             public.verify(&m, black_box(&sig)).unwrap()
         })
     });
-    g.bench_function("sm2_sign", |b| b.iter(|| key.sign(black_box(&message)).unwrap()));
+    g.bench_function("sm2_sign", |b| {
+        b.iter(|| key.sign(black_box(&message)).unwrap())
+    });
     g.finish();
 }
 

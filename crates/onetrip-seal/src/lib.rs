@@ -39,7 +39,9 @@ use base64::Engine;
 use serde_json::Value;
 use sm2::dsa::signature::{Signer, Verifier};
 use sm2::elliptic_curve::Generate;
-use sm2::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use sm2::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+};
 use sm3::{Digest, Sm3};
 
 /// The SM2 distinguishing ID (user ID) of every onetrip signature: the GB/T 35276 default.
@@ -323,8 +325,8 @@ impl SealPublicKey {
 
     /// Reads a DER SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8]) -> Result<SealPublicKey> {
-        let public = sm2::PublicKey::from_public_key_der(der)
-            .map_err(|e| SealError::Key(e.to_string()))?;
+        let public =
+            sm2::PublicKey::from_public_key_der(der).map_err(|e| SealError::Key(e.to_string()))?;
         Self::from_public(public)
     }
 
@@ -393,7 +395,10 @@ mod tests {
             canonical_json(&json!({"姓名": 1})),
             Err(SealError::NonAsciiKey(_))
         ));
-        assert_eq!(canonical_json(&json!(MAX_SAFE_INTEGER)).unwrap(), b"9007199254740991");
+        assert_eq!(
+            canonical_json(&json!(MAX_SAFE_INTEGER)).unwrap(),
+            b"9007199254740991"
+        );
     }
 
     #[test]
@@ -432,7 +437,10 @@ mod tests {
             for bit in [0x01u8, 0x80] {
                 let mut bad = sig.clone();
                 bad[i] ^= bit;
-                assert!(key.public_key().verify(b"content", &bad).is_err(), "byte {i}");
+                assert!(
+                    key.public_key().verify(b"content", &bad).is_err(),
+                    "byte {i}"
+                );
             }
         }
     }

@@ -45,7 +45,11 @@ fn python_canonical(value: &Value) -> Vec<u8> {
         .arg(&input)
         .output()
         .expect("python3 is installed");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -68,7 +72,10 @@ fn openssl_verifies_our_signatures_and_reads_our_keys() {
         "pub.pem", "-in", "msg", "-sigfile", "sig.der",
     ];
     let (ok, text) = openssl(dir.path(), &verify);
-    assert!(ok && text.contains("Signature Verified Successfully"), "{text}");
+    assert!(
+        ok && text.contains("Signature Verified Successfully"),
+        "{text}"
+    );
     // A changed message fails with OpenSSL too.
     std::fs::write(dir.path().join("msg"), b"{\"name\":\"x\"}").unwrap();
     let (ok, _) = openssl(dir.path(), &verify);
@@ -96,8 +103,8 @@ fn we_verify_openssl_signatures_and_read_its_keys() {
         &["pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem"],
     );
     assert!(ok, "{text}");
-    let message = canonical_json(&json!({"certificate_id": "1.2.156", "content": {"a": [1, null]}}))
-        .unwrap();
+    let message =
+        canonical_json(&json!({"certificate_id": "1.2.156", "content": {"a": [1, null]}})).unwrap();
     std::fs::write(dir.path().join("msg"), &message).unwrap();
     let (ok, text) = openssl(
         dir.path(),

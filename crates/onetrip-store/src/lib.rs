@@ -27,8 +27,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{AuthEvent, NewPerson, NewStaff, OrganisationRow, PersonRow, StaffRow};
-pub use certificates::{CertificateRow, HolderCertificate, SealKeyRow};
 pub use catalog::{ChangedItem, ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};
+pub use certificates::{CertificateRow, HolderCertificate, SealKeyRow};
 pub use delegations::DelegationRow;
 pub use oidc::{ClientRow, CodeRow, GrantFacts, RefreshRow, SigningKeyRow};
 pub use otp::{OtpChallengeRow, SmsMessageRow};

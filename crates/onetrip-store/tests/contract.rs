@@ -2622,11 +2622,18 @@ fn seal_key_row(id: &str, department: &str, at: Timestamp) -> onetrip_store::Sea
 
 async fn certificate_types_round_trip(db: &Db) {
     let t = certificate_type("DRIVING_LICENCE");
-    db.save_certificate_type(&t, Timestamp::now()).await.unwrap();
-    assert_eq!(db.certificate_type("DRIVING_LICENCE").await.unwrap(), Some(t.clone()));
+    db.save_certificate_type(&t, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        db.certificate_type("DRIVING_LICENCE").await.unwrap(),
+        Some(t.clone())
+    );
     let mut changed = t.clone();
     changed.name = "机动车驾驶证".into();
-    db.save_certificate_type(&changed, Timestamp::now()).await.unwrap();
+    db.save_certificate_type(&changed, Timestamp::now())
+        .await
+        .unwrap();
     assert_eq!(db.certificate_types().await.unwrap(), vec![changed]);
     assert_eq!(db.certificate_type("NONE").await.unwrap(), None);
 }
@@ -2634,7 +2641,9 @@ async fn certificate_types_round_trip(db: &Db) {
 async fn seal_keys_rotate_with_one_active_key(db: &Db) {
     let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
     let t1: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
-    db.insert_seal_key(&seal_key_row("d-1", "D", t0), false).await.unwrap();
+    db.insert_seal_key(&seal_key_row("d-1", "D", t0), false)
+        .await
+        .unwrap();
     // A second active key without rotation is refused; a taken id too.
     assert!(matches!(
         db.insert_seal_key(&seal_key_row("d-2", "D", t1), false).await,
@@ -2644,7 +2653,9 @@ async fn seal_keys_rotate_with_one_active_key(db: &Db) {
         db.insert_seal_key(&seal_key_row("d-1", "E", t1), false).await,
         Err(StoreError::Conflict(c)) if c == ["id"]
     ));
-    db.insert_seal_key(&seal_key_row("d-2", "D", t1), true).await.unwrap();
+    db.insert_seal_key(&seal_key_row("d-2", "D", t1), true)
+        .await
+        .unwrap();
     assert_eq!(db.active_seal_key("D").await.unwrap().unwrap().id, "d-2");
     let all = db.seal_keys_of("D").await.unwrap();
     assert_eq!(all.len(), 2);
@@ -2682,8 +2693,12 @@ async fn certificate_serials_never_repeat(db: &Db) {
 async fn certificates_round_trip_list_and_revoke_once(db: &Db) {
     use onetrip_domain::certificate::{CertificateStatus, HolderKind};
     let now: Timestamp = "2026-11-21T02:00:00.123456Z".parse().unwrap();
-    db.save_certificate_type(&certificate_type("DRIVING_LICENCE"), now).await.unwrap();
-    db.insert_seal_key(&seal_key_row("k-1", "11330100040374066D", now), false).await.unwrap();
+    db.save_certificate_type(&certificate_type("DRIVING_LICENCE"), now)
+        .await
+        .unwrap();
+    db.insert_seal_key(&seal_key_row("k-1", "11330100040374066D", now), false)
+        .await
+        .unwrap();
     let row = |id: &str, holder: &str, on: jiff::civil::Date, until: Option<jiff::civil::Date>| {
         onetrip_store::CertificateRow {
             id: id.into(),
@@ -2702,7 +2717,12 @@ async fn certificates_round_trip_list_and_revoke_once(db: &Db) {
             signature: "MEUC".into(),
         }
     };
-    let a = row("A", "330102198503140138", date(2014, 6, 5), Some(date(2020, 6, 5)));
+    let a = row(
+        "A",
+        "330102198503140138",
+        date(2014, 6, 5),
+        Some(date(2020, 6, 5)),
+    );
     let b = row("B", "330102198503140138", date(2020, 6, 1), None);
     let c = row("C", "330102199007220264", date(2020, 6, 1), None);
     for r in [&a, &b, &c] {
@@ -2722,8 +2742,13 @@ async fn certificates_round_trip_list_and_revoke_once(db: &Db) {
         .await
         .unwrap();
     assert_eq!(
-        mine.iter().map(|c| (c.id.as_str(), c.status)).collect::<Vec<_>>(),
-        [("B", CertificateStatus::Valid), ("A", CertificateStatus::Expired)]
+        mine.iter()
+            .map(|c| (c.id.as_str(), c.status))
+            .collect::<Vec<_>>(),
+        [
+            ("B", CertificateStatus::Valid),
+            ("A", CertificateStatus::Expired)
+        ]
     );
     assert_eq!(
         db.certificates_of_holder(HolderKind::Person, "330102198503140138")
@@ -2732,11 +2757,16 @@ async fn certificates_round_trip_list_and_revoke_once(db: &Db) {
             .len(),
         2
     );
-    assert!(db
-        .holder_certificates(HolderKind::Organisation, "330102198503140138", date(2026, 11, 21))
+    assert!(
+        db.holder_certificates(
+            HolderKind::Organisation,
+            "330102198503140138",
+            date(2026, 11, 21)
+        )
         .await
         .unwrap()
-        .is_empty());
+        .is_empty()
+    );
     assert_eq!(
         db.certificate_issue_count(HolderKind::Person, "330102198503140138", "DRIVING_LICENCE")
             .await

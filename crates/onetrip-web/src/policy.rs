@@ -356,11 +356,7 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         Permission::Public,
     ),
     // Electronic certificates (电子证照).
-    (
-        Method::GET,
-        "/api/v1/certificate-types",
-        Permission::Public,
-    ),
+    (Method::GET, "/api/v1/certificate-types", Permission::Public),
     (
         Method::POST,
         "/api/v1/certificates",

@@ -499,7 +499,11 @@ pub async fn verify_page(
             }
             for f in &p.fields {
                 page.disclosed.push(Row {
-                    label: if en { f.name_en.clone() } else { f.name.clone() },
+                    label: if en {
+                        f.name_en.clone()
+                    } else {
+                        f.name.clone()
+                    },
                     value: value_text(&f.value),
                 });
             }

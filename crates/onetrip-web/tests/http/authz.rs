@@ -273,7 +273,9 @@ async fn without_a_configured_token_writes_are_disabled() {
             let (uri, body) = concrete(method, template, &fixtures, false);
             let r = t.send(request(method, &uri, body, caller)).await;
             match permission {
-                Permission::CatalogWrite | Permission::SystemAdmin | Permission::CertificateIssue => {
+                Permission::CatalogWrite
+                | Permission::SystemAdmin
+                | Permission::CertificateIssue => {
                     let p = r.problem(StatusCode::FORBIDDEN, "writes_disabled");
                     assert!(
                         p["message_en"]

@@ -22,7 +22,13 @@ async fn verify_api(t: &TestApp, body: &[u8]) -> Resp {
 async fn issue_present_and_verify_publicly() {
     let t = TestApp::new().await;
     let types = t.get_json("/api/v1/certificate-types").await;
-    assert!(types.as_array().unwrap().iter().any(|t| t["code"] == "ID_CARD"));
+    assert!(
+        types
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["code"] == "ID_CARD")
+    );
     // The operator issues a vocational skill certificate to the demo citizen.
     let r = t
         .admin_json(
@@ -40,7 +46,10 @@ async fn issue_present_and_verify_publicly() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let issued = r.json();
     let id = issued["id"].as_str().unwrap().to_owned();
-    assert!(id.starts_with("1.2.156.3005.2.111100000000197484003."), "{id}");
+    assert!(
+        id.starts_with("1.2.156.3005.2.111100000000197484003."),
+        "{id}"
+    );
     assert_eq!(issued["status"], "valid");
     assert_eq!(issued["holder"], "330102********0138");
     // Bad content is a problem per field.
@@ -57,13 +66,14 @@ async fn issue_present_and_verify_publicly() {
     assert_has(&errors, "content.occupation", "certificate_field_missing");
 
     // The holder signs in, lists, presents.
-    let (mut b, csrf) = t
-        .registered(PERSON_RID, PERSON_NAME, PERSON_PHONE)
-        .await;
+    let (mut b, csrf) = t.registered(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
     let mine = b.get("/api/v1/me/certificates").await.json();
     let mine = mine.as_array().unwrap();
     assert!(mine.iter().any(|c| c["id"] == id.as_str()));
-    assert!(mine.iter().any(|c| c["certificate_type"] == "DRIVING_LICENCE" && c["status"] == "expired"));
+    assert!(
+        mine.iter()
+            .any(|c| c["certificate_type"] == "DRIVING_LICENCE" && c["status"] == "expired")
+    );
     let r = b
         .json(
             Method::POST,
@@ -74,7 +84,10 @@ async fn issue_present_and_verify_publicly() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let p = r.json();
-    assert!(p["qr_svg"].as_str().unwrap().starts_with("<?xml") || p["qr_svg"].as_str().unwrap().contains("<svg"));
+    assert!(
+        p["qr_svg"].as_str().unwrap().starts_with("<?xml")
+            || p["qr_svg"].as_str().unwrap().contains("<svg")
+    );
     let url = p["url"].as_str().unwrap();
     let path = url.strip_prefix(ISSUER).unwrap();
     assert!(path.starts_with("/verify/"));
@@ -84,8 +97,15 @@ async fn issue_present_and_verify_publicly() {
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(html.contains("核验通过"), "{html}");
-    assert!(html.contains("三级/高级工") && html.contains("年满18周岁") && html.contains("杭州市人力资源和社会保障局"));
-    assert!(!html.contains(PERSON_RID) && !html.contains("电工"), "undisclosed fields stay hidden");
+    assert!(
+        html.contains("三级/高级工")
+            && html.contains("年满18周岁")
+            && html.contains("杭州市人力资源和社会保障局")
+    );
+    assert!(
+        !html.contains(PERSON_RID) && !html.contains("电工"),
+        "undisclosed fields stay hidden"
+    );
     assert!(!html.contains("<script"));
     let en = t.get(&format!("{path}?lang=en")).await.text();
     assert!(en.contains("Verified") && en.contains("at least 18 years old"));
@@ -133,16 +153,30 @@ async fn issue_present_and_verify_publicly() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let v = verify_api(&t, &serde_json::to_vec(&export).unwrap()).await.json();
-    assert_eq!((v["authentic"].clone(), v["status"].clone()), (json!(true), json!("revoked")));
+    let v = verify_api(&t, &serde_json::to_vec(&export).unwrap())
+        .await
+        .json();
+    assert_eq!(
+        (v["authentic"].clone(), v["status"].clone()),
+        (json!(true), json!("revoked"))
+    );
     let html = t.get(path).await.text();
-    assert!(html.contains("已被发证机关注销") && html.contains("证书信息有误"), "{html}");
+    assert!(
+        html.contains("已被发证机关注销") && html.contains("证书信息有误"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
 async fn malformed_verification_bodies_get_problems() {
     let t = TestApp::new().await;
-    for body in [&b"not json"[..], b"{}", b"[]", b"{\"signed\": 1}", b"\xff\xfe"] {
+    for body in [
+        &b"not json"[..],
+        b"{}",
+        b"[]",
+        b"{\"signed\": 1}",
+        b"\xff\xfe",
+    ] {
         let r = verify_api(&t, body).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
         assert_eq!(r.header("content-type"), Some("application/problem+json"));
@@ -167,9 +201,7 @@ async fn malformed_verification_bodies_get_problems() {
 async fn only_the_issuing_departments_staff_issue() {
     let t = TestApp::new().await;
     // A person cannot issue.
-    let (mut b, csrf) = t
-        .registered(PERSON_RID, PERSON_NAME, PERSON_PHONE)
-        .await;
+    let (mut b, csrf) = t.registered(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
     let r = b
         .json(
             Method::POST,
@@ -193,11 +225,20 @@ async fn only_the_issuing_departments_staff_issue() {
     assert!(!others.is_empty());
     // Seal rotation by the operator; keys are public.
     let r = t
-        .admin_json(Method::POST, "/api/v1/seals/1133010600425119XW/rotation", &json!({}))
+        .admin_json(
+            Method::POST,
+            "/api/v1/seals/1133010600425119XW/rotation",
+            &json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let keys = t.get_json("/api/v1/seals/1133010600425119XW/keys").await;
     assert_eq!(keys.as_array().unwrap().len(), 2);
-    assert!(keys[0]["public_key_pem"].as_str().unwrap().contains("BEGIN PUBLIC KEY"));
+    assert!(
+        keys[0]["public_key_pem"]
+            .as_str()
+            .unwrap()
+            .contains("BEGIN PUBLIC KEY")
+    );
     assert!(!keys.to_string().contains("PRIVATE"));
 }
