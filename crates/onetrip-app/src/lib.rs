@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod calendar;
 pub mod catalog;
+pub mod certificates;
 pub mod config;
 pub mod delegations;
 pub mod face;
@@ -122,6 +123,8 @@ fn kind_zh(kind: &str) -> &'static str {
         "staff" => "工作人员",
         "delegation" => "授权",
         "organisation" => "企业/组织",
+        "certificate" => "电子证照",
+        "certificate_type" => "证照类型",
         _ => "资源",
     }
 }
@@ -264,6 +267,7 @@ pub struct App {
     issuer: Arc<str>,
     sso: Arc<sso::ProviderState>,
     partners: Arc<partner::Partners>,
+    certs: Arc<certificates::CertificateState>,
 }
 
 impl std::fmt::Debug for App {
@@ -296,6 +300,9 @@ impl App {
             issuer: Arc::from(DEFAULT_ISSUER),
             sso: Arc::default(),
             partners: Arc::default(),
+            certs: Arc::new(certificates::CertificateState::new(Arc::new(
+                certificates::SoftwareSigner::new(db.clone()),
+            ))),
             db,
             search,
             indexed: Arc::default(),
@@ -408,11 +415,13 @@ impl App {
     pub async fn load_demo_if_empty(&self, now: jiff::Timestamp) -> Result<bool> {
         self.load_demo_population_if_empty().await?;
         if self.db.item_count().await? > 0 {
+            self.load_demo_certificates_if_empty(now).await?;
             return Ok(false);
         }
         let catalog = format::parse_catalog(DEMO_CATALOG, format::DocumentFormat::Yaml)
             .map_err(AppError::Invalid)?;
         self.import_catalog(catalog, now).await?;
+        self.load_demo_certificates_if_empty(now).await?;
         Ok(true)
     }
 }

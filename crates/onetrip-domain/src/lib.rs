@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod catalog;
+pub mod certificate;
 pub mod identifiers;
 pub mod identity;
 pub mod resolution;

@@ -10,6 +10,7 @@
 mod accounts;
 mod calendar;
 mod catalog;
+mod certificates;
 mod delegations;
 mod oidc;
 mod otp;
@@ -27,6 +28,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{AuthEvent, NewPerson, NewStaff, OrganisationRow, PersonRow, StaffRow};
 pub use catalog::{ChangedItem, ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};
+pub use certificates::{CertificateRow, HolderCertificate, SealKeyRow};
 pub use delegations::DelegationRow;
 pub use oidc::{ClientRow, CodeRow, GrantFacts, RefreshRow, SigningKeyRow};
 pub use otp::{OtpChallengeRow, SmsMessageRow};

@@ -124,6 +124,10 @@ contract!(
     oidc_codes_are_spent_once,
     oidc_refresh_rotation_is_single_use,
     signing_keys_round_trip,
+    certificate_types_round_trip,
+    seal_keys_rotate_with_one_active_key,
+    certificate_serials_never_repeat,
+    certificates_round_trip_list_and_revoke_once,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -2578,4 +2582,203 @@ async fn signing_keys_round_trip(db: &Db) {
     assert!(db.retire_signing_key("k1", at(3)).await.unwrap());
     assert!(!db.retire_signing_key("k1", at(4)).await.unwrap());
     assert_eq!(db.signing_keys().await.unwrap()[1].retired_at, Some(at(3)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Electronic certificates.
+// ---------------------------------------------------------------------------------------------
+
+fn certificate_type(code: &str) -> onetrip_domain::certificate::CertificateType {
+    use onetrip_domain::certificate::*;
+    CertificateType {
+        code: code.into(),
+        name: "驾驶证".into(),
+        name_en: "Driving licence".into(),
+        type_code: "1111000000001930XA005".into(),
+        issuing_department: "11330100040374066D".into(),
+        holder_kind: HolderKind::Person,
+        fields: vec![FieldDef {
+            key: "name".into(),
+            name: "姓名".into(),
+            name_en: "Name".into(),
+            field_type: FieldType::Text,
+            required: true,
+        }],
+        birth_field: None,
+        validity: ValidityRule::driving_licence(),
+    }
+}
+
+fn seal_key_row(id: &str, department: &str, at: Timestamp) -> onetrip_store::SealKeyRow {
+    onetrip_store::SealKeyRow {
+        id: id.into(),
+        department: department.into(),
+        public_key_pem: format!("-----BEGIN PUBLIC KEY-----\n{id}\n-----END PUBLIC KEY-----\n"),
+        private_key_pem: Some("PRIVATE-KEY-MATERIAL".into()),
+        created_at: at,
+        retired_at: None,
+    }
+}
+
+async fn certificate_types_round_trip(db: &Db) {
+    let t = certificate_type("DRIVING_LICENCE");
+    db.save_certificate_type(&t, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        db.certificate_type("DRIVING_LICENCE").await.unwrap(),
+        Some(t.clone())
+    );
+    let mut changed = t.clone();
+    changed.name = "机动车驾驶证".into();
+    db.save_certificate_type(&changed, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(db.certificate_types().await.unwrap(), vec![changed]);
+    assert_eq!(db.certificate_type("NONE").await.unwrap(), None);
+}
+
+async fn seal_keys_rotate_with_one_active_key(db: &Db) {
+    let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let t1: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
+    db.insert_seal_key(&seal_key_row("d-1", "D", t0), false)
+        .await
+        .unwrap();
+    // A second active key without rotation is refused; a taken id too.
+    assert!(matches!(
+        db.insert_seal_key(&seal_key_row("d-2", "D", t1), false).await,
+        Err(StoreError::Conflict(c)) if c == ["department"]
+    ));
+    assert!(matches!(
+        db.insert_seal_key(&seal_key_row("d-1", "E", t1), false).await,
+        Err(StoreError::Conflict(c)) if c == ["id"]
+    ));
+    db.insert_seal_key(&seal_key_row("d-2", "D", t1), true)
+        .await
+        .unwrap();
+    assert_eq!(db.active_seal_key("D").await.unwrap().unwrap().id, "d-2");
+    let all = db.seal_keys_of("D").await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].id, "d-1");
+    assert_eq!(all[0].retired_at, Some(t1));
+    assert_eq!(all[1].retired_at, None);
+    // Retired keys stay readable by id.
+    assert_eq!(db.seal_key("d-1").await.unwrap().unwrap().created_at, t0);
+    assert!(!format!("{:?}", all[0]).contains("PRIVATE-KEY-MATERIAL"));
+    assert_eq!(db.active_seal_key("nobody").await.unwrap(), None);
+}
+
+async fn certificate_serials_never_repeat(db: &Db) {
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for _ in 0..5 {
+                got.push(db.next_certificate_serial("scope-a").await.unwrap());
+            }
+            got
+        }));
+    }
+    let mut all = BTreeSet::new();
+    for t in tasks {
+        for n in t.await.unwrap() {
+            assert!(all.insert(n), "serial {n} twice");
+        }
+    }
+    assert_eq!(all, (1..=40).collect());
+    assert_eq!(db.next_certificate_serial("scope-b").await.unwrap(), 1);
+}
+
+async fn certificates_round_trip_list_and_revoke_once(db: &Db) {
+    use onetrip_domain::certificate::{CertificateStatus, HolderKind};
+    let now: Timestamp = "2026-11-21T02:00:00.123456Z".parse().unwrap();
+    db.save_certificate_type(&certificate_type("DRIVING_LICENCE"), now)
+        .await
+        .unwrap();
+    db.insert_seal_key(&seal_key_row("k-1", "11330100040374066D", now), false)
+        .await
+        .unwrap();
+    let row = |id: &str, holder: &str, on: jiff::civil::Date, until: Option<jiff::civil::Date>| {
+        onetrip_store::CertificateRow {
+            id: id.into(),
+            type_code: "DRIVING_LICENCE".into(),
+            holder_kind: HolderKind::Person,
+            holder_id: holder.into(),
+            issuer: "11330100040374066D".into(),
+            content: serde_json::json!({"name": "陈志明"}),
+            signed: "{\"content\":{\"name\":\"陈志明\"}}".into(),
+            issued_on: on,
+            valid_until: until,
+            issued_at: now,
+            revoked_at: None,
+            revocation_reason: None,
+            seal_key_id: "k-1".into(),
+            signature: "MEUC".into(),
+        }
+    };
+    let a = row(
+        "A",
+        "330102198503140138",
+        date(2014, 6, 5),
+        Some(date(2020, 6, 5)),
+    );
+    let b = row("B", "330102198503140138", date(2020, 6, 1), None);
+    let c = row("C", "330102199007220264", date(2020, 6, 1), None);
+    for r in [&a, &b, &c] {
+        db.insert_certificate(r).await.unwrap();
+    }
+    assert!(matches!(db.insert_certificate(&a).await, Err(StoreError::Conflict(c)) if c == ["id"]));
+    let mut unknown_key = row("D", "x", date(2020, 1, 1), None);
+    unknown_key.seal_key_id = "nope".into();
+    assert!(matches!(
+        db.insert_certificate(&unknown_key).await,
+        Err(StoreError::UnknownReference(_))
+    ));
+    assert_eq!(db.certificate("A").await.unwrap(), Some(a.clone()));
+    assert!(!format!("{a:?}").contains("330102198503140138"));
+    let mine = db
+        .holder_certificates(HolderKind::Person, "330102198503140138", date(2026, 11, 21))
+        .await
+        .unwrap();
+    assert_eq!(
+        mine.iter()
+            .map(|c| (c.id.as_str(), c.status))
+            .collect::<Vec<_>>(),
+        [
+            ("B", CertificateStatus::Valid),
+            ("A", CertificateStatus::Expired)
+        ]
+    );
+    assert_eq!(
+        db.certificates_of_holder(HolderKind::Person, "330102198503140138")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        db.holder_certificates(
+            HolderKind::Organisation,
+            "330102198503140138",
+            date(2026, 11, 21)
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
+    assert_eq!(
+        db.certificate_issue_count(HolderKind::Person, "330102198503140138", "DRIVING_LICENCE")
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(db.revoke_certificate("B", now, "遗失").await.unwrap());
+    assert!(!db.revoke_certificate("B", now, "again").await.unwrap());
+    assert!(!db.revoke_certificate("Z", now, "none").await.unwrap());
+    let b = db.certificate("B").await.unwrap().unwrap();
+    assert_eq!(b.revoked_at, Some(now));
+    assert_eq!(b.revocation_reason.as_deref(), Some("遗失"));
+    assert_eq!(b.status_on(date(2026, 11, 21)), CertificateStatus::Revoked);
+    assert_eq!(db.certificate_count().await.unwrap(), 3);
 }

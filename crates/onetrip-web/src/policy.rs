@@ -111,6 +111,9 @@ pub enum Permission {
     CatalogWrite,
     /// Manage staff and clients: the operator or a system administrator.
     SystemAdmin,
+    /// Issue and revoke certificates: the operator or a member of staff; the use case then
+    /// requires a department officer or head whose grant covers the issuing department.
+    CertificateIssue,
 }
 
 /// The decision for one request.
@@ -138,6 +141,12 @@ pub fn decide(actor: &Actor, permission: Permission, token_configured: bool) -> 
         },
         Permission::Staff => match actor {
             Actor::Staff(_) => Decision::Allow,
+            _ if unauthenticated => Decision::Unauthenticated,
+            _ => Decision::Forbidden,
+        },
+        Permission::CertificateIssue => match actor {
+            Actor::Operator | Actor::Staff(_) => Decision::Allow,
+            _ if unauthenticated && !token_configured => Decision::Disabled,
             _ if unauthenticated => Decision::Unauthenticated,
             _ => Decision::Forbidden,
         },
@@ -346,6 +355,45 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         "/sign-in/partner/{name}/callback",
         Permission::Public,
     ),
+    // Electronic certificates (电子证照).
+    (Method::GET, "/api/v1/certificate-types", Permission::Public),
+    (
+        Method::POST,
+        "/api/v1/certificates",
+        Permission::CertificateIssue,
+    ),
+    (
+        Method::POST,
+        "/api/v1/certificates/{id}/revocation",
+        Permission::CertificateIssue,
+    ),
+    (
+        Method::POST,
+        "/api/v1/certificates/verify",
+        Permission::Public,
+    ),
+    (Method::GET, "/api/v1/me/certificates", Permission::Citizen),
+    (
+        Method::GET,
+        "/api/v1/me/certificates/{id}/export",
+        Permission::Citizen,
+    ),
+    (
+        Method::POST,
+        "/api/v1/me/certificates/{id}/presentations",
+        Permission::Citizen,
+    ),
+    (
+        Method::POST,
+        "/api/v1/seals/{department}/rotation",
+        Permission::SystemAdmin,
+    ),
+    (
+        Method::GET,
+        "/api/v1/seals/{department}/keys",
+        Permission::Public,
+    ),
+    (Method::GET, "/verify/{token}", Permission::Public),
 ];
 
 /// The permission a route needs; routes missing from [`ROUTES`] need the strongest one.

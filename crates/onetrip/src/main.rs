@@ -85,6 +85,22 @@ enum Command {
     /// Manage the single sign-on signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage departments' electronic seals (SM2 keys that sign certificates).
+    #[command(subcommand)]
+    Seal(SealCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SealCommand {
+    /// Retire a department's seal key and make a new one. Certificates sealed with the old key
+    /// stay verifiable (retired keys stay registered).
+    Rotate {
+        /// Department credit code, or PLATFORM for the key that signs presentations.
+        #[arg(long)]
+        department: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -540,6 +556,20 @@ async fn main() -> anyhow::Result<()> {
                 })
                 .unwrap_or_default();
             println!("signing keys rotated; published: {}", kids.join(", "));
+            Ok(())
+        }
+        Command::Seal(SealCommand::Rotate {
+            department,
+            storage,
+        }) => {
+            let config = load_config(config_file, &storage_only(&storage))?;
+            init_logging(&config);
+            let app = open_app(&config).await?;
+            let key = app
+                .rotate_seal(&department, jiff::Timestamp::now())
+                .await
+                .map_err(report)?;
+            println!("seal of {department} rotated; new key: {key}");
             Ok(())
         }
         Command::Calendar(CalendarCommand::Deadline {

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod calendar;
 pub mod catalog;
+pub mod certificates;
 pub mod identifiers;
 pub mod organisations;
 pub mod staff;

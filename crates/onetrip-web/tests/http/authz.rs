@@ -127,6 +127,14 @@ pub(crate) fn concrete(
         "/api/v1/clients/{client_id}/disabled" => "/api/v1/clients/c-unknown/disabled".into(),
         "/api/v1/clients/{client_id}/secret" => "/api/v1/clients/c-unknown/secret".into(),
         "/sign-in/partner/{name}" => "/sign-in/partner/unknown".into(),
+        "/api/v1/certificates/{id}/revocation" => "/api/v1/certificates/unknown/revocation".into(),
+        "/api/v1/me/certificates/{id}/export" => "/api/v1/me/certificates/unknown/export".into(),
+        "/api/v1/me/certificates/{id}/presentations" => {
+            "/api/v1/me/certificates/unknown/presentations".into()
+        }
+        "/api/v1/seals/{department}/rotation" => "/api/v1/seals/unknown/rotation".into(),
+        "/api/v1/seals/{department}/keys" => "/api/v1/seals/PLATFORM/keys".into(),
+        "/verify/{token}" => "/verify/not-a-token".into(),
         "/sign-in/partner/{name}/callback" => {
             "/sign-in/partner/unknown/callback?code=x&state=y".into()
         }
@@ -220,7 +228,7 @@ async fn every_route_answers_every_caller_as_the_policy_says() {
                 (Permission::CatalogWrite, Caller::Admin) => {
                     assert!(r.status.is_success(), "{what}: {} {}", r.status, r.text());
                 }
-                (Permission::SystemAdmin, Caller::Admin) => {
+                (Permission::SystemAdmin | Permission::CertificateIssue, Caller::Admin) => {
                     assert!(!refused, "{what}: {} {}", r.status, r.text());
                 }
                 // The token and userinfo endpoints authenticate their callers themselves (401),
@@ -265,7 +273,9 @@ async fn without_a_configured_token_writes_are_disabled() {
             let (uri, body) = concrete(method, template, &fixtures, false);
             let r = t.send(request(method, &uri, body, caller)).await;
             match permission {
-                Permission::CatalogWrite | Permission::SystemAdmin => {
+                Permission::CatalogWrite
+                | Permission::SystemAdmin
+                | Permission::CertificateIssue => {
                     let p = r.problem(StatusCode::FORBIDDEN, "writes_disabled");
                     assert!(
                         p["message_en"]
@@ -369,7 +379,11 @@ async fn the_openapi_document_covers_exactly_the_policy_table() {
                 secured,
                 matches!(
                     permission,
-                    Some(Permission::CatalogWrite | Permission::SystemAdmin)
+                    Some(
+                        Permission::CatalogWrite
+                            | Permission::SystemAdmin
+                            | Permission::CertificateIssue
+                    )
                 ),
                 "{method} {path}: security in OpenAPI matches the policy"
             );

@@ -6,6 +6,7 @@ mod accounts;
 mod authz;
 mod calendar;
 mod catalog;
+mod certificates;
 mod common;
 mod guide_versions;
 mod identifiers;

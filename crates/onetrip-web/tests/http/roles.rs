@@ -81,6 +81,11 @@ fn expect(p: Permission, who: Who) -> Expect {
         (Permission::Staff, Clerk | CatalogAdmin | SystemAdmin | SystemAdminWithoutTotp) => Allow,
         (Permission::CatalogWrite, Operator | CatalogAdmin) => Allow,
         (Permission::SystemAdmin, Operator | SystemAdmin) => Allow,
+        // Any member of staff passes the policy; the use case then checks the department.
+        (
+            Permission::CertificateIssue,
+            Operator | Clerk | CatalogAdmin | SystemAdmin | SystemAdminWithoutTotp,
+        ) => Allow,
         _ => Forbidden,
     }
 }
