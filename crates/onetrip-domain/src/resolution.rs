@@ -25,21 +25,10 @@ use serde::Serialize;
 
 use crate::Localized;
 use crate::catalog::{Material, MaterialSource, ServiceItem, Situation};
+use crate::certificate::CertificateStatus;
 
 /// The purpose every grant used for resolving an application's materials must state.
 pub const APPLICATION_PURPOSE: &str = "service-application";
-
-/// Whether a certificate the applicant holds can be used today.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HeldStatus {
-    /// Valid today.
-    Valid,
-    /// Past its validity.
-    Expired,
-    /// Revoked by its issuer.
-    Revoked,
-}
 
 /// A certificate the applicant holds, as far as resolution needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +38,7 @@ pub struct HeldCertificate {
     /// GB/T 36904 identifier.
     pub identifier: String,
     /// Status today.
-    pub status: HeldStatus,
+    pub status: CertificateStatus,
     /// Last day of validity; `None` for long-term certificates.
     pub valid_until: Option<Date>,
 }
@@ -405,7 +394,7 @@ pub fn resolve_material(m: &Material, facts: Facts<'_>) -> MaterialResolution {
             // otherwise report the most recently valid one as stale.
             let best = held
                 .clone()
-                .filter(|c| c.status == HeldStatus::Valid)
+                .filter(|c| c.status == CertificateStatus::Valid)
                 .max_by(|a, b| match (a.valid_until, b.valid_until) {
                     (None, None) => std::cmp::Ordering::Equal,
                     (None, Some(_)) => std::cmp::Ordering::Greater,
@@ -422,7 +411,7 @@ pub fn resolve_material(m: &Material, facts: Facts<'_>) -> MaterialResolution {
                 );
             }
             match held.max_by_key(|c| c.valid_until) {
-                Some(c) if c.status == HeldStatus::Revoked => unresolved(
+                Some(c) if c.status == CertificateStatus::Revoked => unresolved(
                     m,
                     MaterialStatus::Stale,
                     Gap::CertificateRevoked {

@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::date;
 use onetrip_domain::catalog::{Catalog, Material, MaterialForm, MaterialSource, ServiceItem};
+use onetrip_domain::certificate::CertificateStatus;
 use onetrip_domain::resolution::{
-    Capabilities, DataOutcome, Facts, Gap, HeldCertificate, HeldStatus, MaterialStatus,
-    PriorOutput, ResolvedSource, complete, one_id_rate, pick_situation, resolve, resolve_material,
+    Capabilities, DataOutcome, Facts, Gap, HeldCertificate, MaterialStatus, PriorOutput,
+    ResolvedSource, complete, one_id_rate, pick_situation, resolve, resolve_material,
     resources_to_read, tally_item,
 };
 use proptest::prelude::*;
@@ -30,7 +31,7 @@ fn item(c: &Catalog, code: &str) -> ServiceItem {
         .clone()
 }
 
-fn cert(t: &str, status: HeldStatus, until: Option<jiff::civil::Date>) -> HeldCertificate {
+fn cert(t: &str, status: CertificateStatus, until: Option<jiff::civil::Date>) -> HeldCertificate {
     HeldCertificate {
         certificate_type: t.into(),
         identifier: format!("id-{t}-{status:?}-{until:?}"),
@@ -45,9 +46,9 @@ fn birth_registration_resolves_from_the_birth_certificate_output_and_held_certif
     let it = item(&c, BIRTH_REGISTRATION);
     let s = pick_situation(&it, Some("S01")).unwrap();
     let held = [
-        cert("ID_CARD", HeldStatus::Valid, Some(date(2035, 3, 14))),
-        cert("HOUSEHOLD_REGISTER", HeldStatus::Valid, None),
-        cert("MARRIAGE_CERT", HeldStatus::Valid, None),
+        cert("ID_CARD", CertificateStatus::Valid, Some(date(2035, 3, 14))),
+        cert("HOUSEHOLD_REGISTER", CertificateStatus::Valid, None),
+        cert("MARRIAGE_CERT", CertificateStatus::Valid, None),
     ];
     let prior = [PriorOutput {
         item: BIRTH_MEDICAL.into(),
@@ -94,7 +95,11 @@ fn an_expired_certificate_is_stale_and_a_valid_one_of_the_same_type_wins() {
     let c = catalog();
     let it = item(&c, BIRTH_REGISTRATION);
     let s = pick_situation(&it, Some("S01")).unwrap();
-    let expired = cert("ID_CARD", HeldStatus::Expired, Some(date(2020, 1, 1)));
+    let expired = cert(
+        "ID_CARD",
+        CertificateStatus::Expired,
+        Some(date(2020, 1, 1)),
+    );
     let data = BTreeMap::new();
     let held = [expired.clone()];
     let r = resolve(
@@ -115,7 +120,7 @@ fn an_expired_certificate_is_stale_and_a_valid_one_of_the_same_type_wins() {
             valid_until: Some(date(2020, 1, 1)),
         })
     );
-    let valid = cert("ID_CARD", HeldStatus::Valid, Some(date(2040, 1, 1)));
+    let valid = cert("ID_CARD", CertificateStatus::Valid, Some(date(2040, 1, 1)));
     let held = [expired, valid.clone()];
     let r = resolve(
         &it,
@@ -155,8 +160,8 @@ fn real_estate_transfer_reads_contract_tax_marriage_and_household_data() {
         .map(|r| (r.clone(), DataOutcome::Found))
         .collect();
     let held = [
-        cert("ID_CARD", HeldStatus::Valid, None),
-        cert("REAL_ESTATE_CERT", HeldStatus::Valid, None),
+        cert("ID_CARD", CertificateStatus::Valid, None),
+        cert("REAL_ESTATE_CERT", CertificateStatus::Valid, None),
     ];
     let facts = Facts {
         certificates: &held,
@@ -254,11 +259,11 @@ fn material(source: MaterialSource, required: bool) -> Material {
     }
 }
 
-fn arb_status() -> impl Strategy<Value = HeldStatus> {
+fn arb_status() -> impl Strategy<Value = CertificateStatus> {
     prop_oneof![
-        Just(HeldStatus::Valid),
-        Just(HeldStatus::Expired),
-        Just(HeldStatus::Revoked)
+        Just(CertificateStatus::Valid),
+        Just(CertificateStatus::Expired),
+        Just(CertificateStatus::Revoked)
     ]
 }
 
@@ -325,7 +330,7 @@ proptest! {
                 .any(|p| p.certificate_type.as_deref() == Some(certificate_type.as_str()));
             let has_valid = held
                 .iter()
-                .any(|c| &c.certificate_type == certificate_type && c.status == HeldStatus::Valid);
+                .any(|c| &c.certificate_type == certificate_type && c.status == CertificateStatus::Valid);
             let has_any = held.iter().any(|c| &c.certificate_type == certificate_type);
             let expected = if from_prior || has_valid {
                 MaterialStatus::Resolved
