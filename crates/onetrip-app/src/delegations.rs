@@ -46,12 +46,12 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use onetrip_domain::Localized;
 use onetrip_domain::identifiers::{CreditCode, ResidentId};
-use onetrip_domain::registry::LegalPersonStatus;
 use onetrip_domain::identity::{
     AccountId, AccountKind, Acting, AssuranceLevel, DEFAULT_MAX_DELEGATION_YEARS, Delegation,
     DelegationDraft, DelegationId, DelegationProblem, DelegationScope, OrganisationParty,
     Revocation, RevokeError, act_for,
 };
+use onetrip_domain::registry::LegalPersonStatus;
 use onetrip_store::{AuthEvent, DelegationRow, OrganisationRow, StoreError};
 use serde::Serialize;
 
@@ -167,8 +167,9 @@ impl Localized for OrganisationProblem {
             Self::RegistryNotRepresentative => "法人库登记的法定代表人不是您：只有登记的法定代表人\
                                                 可以注册该单位。如登记信息有误，请先办理变更登记"
                 .to_owned(),
-            Self::RegistryNotActive => "该单位在法人库中的登记状态为吊销或注销，不能注册法人账户"
-                .to_owned(),
+            Self::RegistryNotActive => {
+                "该单位在法人库中的登记状态为吊销或注销，不能注册法人账户".to_owned()
+            }
             Self::RegistryNameMismatch { registered } => {
                 format!("单位名称与法人库登记的名称“{registered}”不一致：请按登记名称填写")
             }

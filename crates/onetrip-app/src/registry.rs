@@ -563,7 +563,11 @@ impl App {
     /// object per person: `resident_id`, `name`, `sex`, `birth_date`, `age` (on `today`),
     /// `ethnicity`, `division_code`, `household_id`, `status`, `death_date`. Returns the number
     /// of persons written.
-    pub async fn export_persons_jsonl(&self, out: &mut (dyn Write + Send), today: Date) -> Result<u64> {
+    pub async fn export_persons_jsonl(
+        &self,
+        out: &mut (dyn Write + Send),
+        today: Date,
+    ) -> Result<u64> {
         let mut after: Option<String> = None;
         let mut n = 0u64;
         loop {
@@ -610,7 +614,8 @@ impl App {
             };
             after = Some(last.credit_code.as_str().to_owned());
             for l in &page {
-                let line = serde_json::to_string(l).map_err(|e| AppError::Internal(e.to_string()))?;
+                let line =
+                    serde_json::to_string(l).map_err(|e| AppError::Internal(e.to_string()))?;
                 writeln!(out, "{line}").map_err(|e| AppError::Internal(e.to_string()))?;
             }
             n += page.len() as u64;
@@ -661,7 +666,8 @@ pub fn parse_demo_registry(json: &str, today: Date) -> Result<RegistryBatch> {
         AppError::Unreadable(format!("{what}[{i}]: {}", list.join("; ")))
     };
     for (i, r) in doc.persons.iter().enumerate() {
-        r.add_to(&mut batch, today).map_err(|e| bad("persons", i, e))?;
+        r.add_to(&mut batch, today)
+            .map_err(|e| bad("persons", i, e))?;
     }
     for (i, r) in doc.households.iter().enumerate() {
         r.add_to(&mut batch, today)
@@ -672,10 +678,12 @@ pub fn parse_demo_registry(json: &str, today: Date) -> Result<RegistryBatch> {
             .map_err(|e| bad("marriages", i, e))?;
     }
     for (i, r) in doc.births.iter().enumerate() {
-        r.add_to(&mut batch, today).map_err(|e| bad("births", i, e))?;
+        r.add_to(&mut batch, today)
+            .map_err(|e| bad("births", i, e))?;
     }
     for (i, r) in doc.deaths.iter().enumerate() {
-        r.add_to(&mut batch, today).map_err(|e| bad("deaths", i, e))?;
+        r.add_to(&mut batch, today)
+            .map_err(|e| bad("deaths", i, e))?;
     }
     for (i, r) in doc.organisations.iter().enumerate() {
         r.add_to(&mut batch, today)

@@ -37,7 +37,9 @@ async fn app() -> (tempfile::TempDir, App) {
 
 async fn import(app: &App, kind: RegistryKind, format: ImportFormat, text: &str) -> ImportReport {
     let reader = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
-    app.import_registry(kind, format, reader, today()).await.unwrap()
+    app.import_registry(kind, format, reader, today())
+        .await
+        .unwrap()
 }
 
 fn problems(r: &ImportReport) -> Vec<(u64, &str, &str)> {
@@ -62,11 +64,21 @@ async fn csv_import_reports_the_bad_line_and_keeps_the_others() {
     let chen = app.db.registry_person(CHEN).await.unwrap().unwrap();
     assert_eq!(chen.household_id.as_deref(), Some("H1"));
     assert!(app.db.registry_person(LIN).await.unwrap().is_none());
-    let wang = app.db.registry_person("330105197811050315").await.unwrap().unwrap();
+    let wang = app
+        .db
+        .registry_person("330105197811050315")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(wang.status, PersonStatus::Deceased);
     assert_eq!(wang.division_code.as_str(), "330105");
     // Real-name verification reads the same rows.
-    let row = app.db.population_by_resident_id(CHEN).await.unwrap().unwrap();
+    let row = app
+        .db
+        .population_by_resident_id(CHEN)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.name, "陈志明");
 }
 
@@ -80,7 +92,13 @@ async fn json_lines_and_arrays_report_their_lines() {
         r#"{"id":"J3", "oops"#,
         r#"{"id":"J4","husband_resident_id":"330105197811050315","wife_resident_id":"330102199007220264","registered_on":"2001-01-01","divorced_on":"2003-03-03","division_code":"330105"}"#,
     );
-    let r = import(&app, RegistryKind::Marriages, ImportFormat::JsonLines, &jsonl).await;
+    let r = import(
+        &app,
+        RegistryKind::Marriages,
+        ImportFormat::JsonLines,
+        &jsonl,
+    )
+    .await;
     assert_eq!((r.rows, r.imported, r.rejected), (4, 2, 2));
     assert_eq!(
         problems(&r),
@@ -103,13 +121,31 @@ async fn json_lines_and_arrays_report_their_lines() {
    "legal_representative_resident_id": "330102198503140138", "legal_representative_name": "陈志明",
    "address": "x", "established_on": "2030-01-01"}
 ]"#;
-    let r = import(&app, RegistryKind::Organisations, ImportFormat::JsonArray, array).await;
+    let r = import(
+        &app,
+        RegistryKind::Organisations,
+        ImportFormat::JsonArray,
+        array,
+    )
+    .await;
     assert_eq!((r.rows, r.imported, r.rejected), (3, 1, 2));
     assert_eq!(
         problems(&r),
-        vec![(5, "", "unreadable_row"), (8, "established_on", "date_in_future")]
+        vec![
+            (5, "", "unreadable_row"),
+            (8, "established_on", "date_in_future")
+        ]
     );
-    assert_eq!(app.db.legal_person(ORG).await.unwrap().unwrap().kind.as_str(), "enterprise");
+    assert_eq!(
+        app.db
+            .legal_person(ORG)
+            .await
+            .unwrap()
+            .unwrap()
+            .kind
+            .as_str(),
+        "enterprise"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,7 +154,11 @@ async fn csv_with_an_unknown_column_reports_every_row() {
     let csv = "resident_id,death_date,place,cause\n330105197811050315,2025-01-02,家中,x\n";
     let r = import(&app, RegistryKind::Deaths, ImportFormat::Csv, csv).await;
     assert_eq!(problems(&r), vec![(2, "", "unreadable_row")]);
-    assert!(r.problems[0].message_en.contains("cause"), "{}", r.problems[0].message_en);
+    assert!(
+        r.problems[0].message_en.contains("cause"),
+        "{}",
+        r.problems[0].message_en
+    );
     // A well-formed death also marks the person deceased.
     import(
         &app,
@@ -135,8 +175,16 @@ async fn csv_with_an_unknown_column_reports_every_row() {
     )
     .await;
     assert_eq!(r.imported, 1);
-    let p = app.db.registry_person("330105197811050315").await.unwrap().unwrap();
-    assert_eq!((p.status, p.death_date), (PersonStatus::Deceased, Some(date(2025, 1, 2))));
+    let p = app
+        .db
+        .registry_person("330105197811050315")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (p.status, p.death_date),
+        (PersonStatus::Deceased, Some(date(2025, 1, 2)))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -218,7 +266,10 @@ async fn organisation_registration_is_checked_against_the_legal_person_registry(
     match &e {
         onetrip_app::AppError::Rejected(p) => {
             assert_eq!(p.len(), 1);
-            assert_eq!((p[0].path.as_str(), p[0].code), ("name", "organisation_name_mismatch"));
+            assert_eq!(
+                (p[0].path.as_str(), p[0].code),
+                ("name", "organisation_name_mismatch")
+            );
             assert!(p[0].message_zh.contains("杭州西湖示例科技有限公司"));
         }
         other => panic!("{other:?}"),
@@ -226,7 +277,13 @@ async fn organisation_registration_is_checked_against_the_legal_person_registry(
     assert!(app.db.organisation(ORG).await.unwrap().is_none());
     // The registered name and representative: accepted and recorded as matched.
     let view = app
-        .register_organisation(&chen, ORG, " 杭州西湖示例科技有限公司 ", "enterprise", now())
+        .register_organisation(
+            &chen,
+            ORG,
+            " 杭州西湖示例科技有限公司 ",
+            "enterprise",
+            now(),
+        )
         .await
         .unwrap();
     assert_eq!(view.credit_code, ORG);
@@ -238,17 +295,34 @@ async fn organisation_registration_is_checked_against_the_legal_person_registry(
         .into_iter()
         .find(|e| e.kind == "organisation_registered")
         .unwrap();
-    assert!(event.detail.unwrap().contains("\"registry_check\":\"matched\""));
+    assert!(
+        event
+            .detail
+            .unwrap()
+            .contains("\"registry_check\":\"matched\"")
+    );
 
     // A revoked organisation cannot be registered.
     let revoked = r#"[{"credit_code": "91330100716105852F", "name": "杭州吊销示例有限公司",
         "legal_representative_resident_id": "330105197811050315",
         "legal_representative_name": "王建国", "status": "revoked",
         "address": "浙江省杭州市", "established_on": "2001-01-01"}]"#;
-    let r = import(&app, RegistryKind::Organisations, ImportFormat::JsonArray, revoked).await;
+    let r = import(
+        &app,
+        RegistryKind::Organisations,
+        ImportFormat::JsonArray,
+        revoked,
+    )
+    .await;
     assert_eq!(r.imported, 1);
     let e = app
-        .register_organisation(&wang, "91330100716105852F", "杭州吊销示例有限公司", "enterprise", now())
+        .register_organisation(
+            &wang,
+            "91330100716105852F",
+            "杭州吊销示例有限公司",
+            "enterprise",
+            now(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), "organisation_not_active");
@@ -274,10 +348,17 @@ async fn generation_writes_the_same_registry_on_any_number_of_threads() {
         assert_eq!(r.counts.legal_persons, 200);
         assert!(r.counts.households > 0 && r.counts.marriages > 0 && r.counts.births > 0);
         assert!(calls.len() >= 3);
-        assert!(calls.windows(2).all(|w| w[0].persons_done < w[1].persons_done));
+        assert!(
+            calls
+                .windows(2)
+                .all(|w| w[0].persons_done < w[1].persons_done)
+        );
         assert_eq!(calls.last().unwrap().persons_done, 25_000);
         let mut out = Vec::new();
-        assert_eq!(app.export_persons_jsonl(&mut out, today()).await.unwrap(), 25_000);
+        assert_eq!(
+            app.export_persons_jsonl(&mut out, today()).await.unwrap(),
+            25_000
+        );
         let text = String::from_utf8(out).unwrap();
         for line in text.lines().step_by(101) {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();

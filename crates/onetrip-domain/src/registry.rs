@@ -26,8 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Localized;
 use crate::identifiers::{
-    CreditCode, CreditCodeError, DivisionCode, DivisionCodeError, ResidentId, ResidentIdError,
-    Sex,
+    CreditCode, CreditCodeError, DivisionCode, DivisionCodeError, ResidentId, ResidentIdError, Sex,
 };
 
 pub use tables::{County, counties};
@@ -880,7 +879,9 @@ pub fn parse_person(input: &PersonInput, today: Date) -> Result<RegistryPerson, 
         c.push("birth_date", Problem::BirthDateMismatch);
     }
     match (status, death) {
-        (Some(PersonStatus::Deceased), Some(None)) => c.push("death_date", Problem::DeathDateMissing),
+        (Some(PersonStatus::Deceased), Some(None)) => {
+            c.push("death_date", Problem::DeathDateMissing)
+        }
         (Some(PersonStatus::Active | PersonStatus::Cancelled), Some(Some(_))) => {
             c.push("death_date", Problem::DeathDateUnexpected)
         }

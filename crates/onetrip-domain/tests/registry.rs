@@ -9,8 +9,8 @@ use onetrip_domain::Localized;
 use onetrip_domain::identifiers::{CreditCode, ResidentId, Sex};
 use onetrip_domain::registry::generator::{Chunk, Generator, GeneratorConfig, MAX_CHUNKS};
 use onetrip_domain::registry::{
-    BirthInput, LegalPersonInput, MarriageInput, PersonInput, PersonStatus, RegistryPerson,
-    age_on, counties, parse_birth, parse_legal_person, parse_marriage, parse_person, sex_str,
+    BirthInput, LegalPersonInput, MarriageInput, PersonInput, PersonStatus, RegistryPerson, age_on,
+    counties, parse_birth, parse_legal_person, parse_marriage, parse_person, sex_str,
 };
 use proptest::prelude::*;
 
@@ -111,7 +111,10 @@ fn check_all(chunks: &[Chunk], people: u64, organisations: u64, as_of: Date) {
             division_code: s(m.division_code.as_str()),
         };
         assert_eq!(&parse_marriage(&input, as_of).unwrap(), m);
-        married_on.insert((h.resident_id.as_str(), w.resident_id.as_str()), m.registered_on);
+        married_on.insert(
+            (h.resident_id.as_str(), w.resident_id.as_str()),
+            m.registered_on,
+        );
     }
     // Births: to adult parents, after their marriage; children live with a parent.
     let mut numbers = HashSet::new();
@@ -287,7 +290,10 @@ fn populations_shape_the_spread_and_realistic_shares() {
         .count();
     assert!(deceased > 0 && deceased < persons.len() / 20, "{deceased}");
     let births: Vec<_> = chunks.iter().flat_map(|c| &c.births).collect();
-    assert!(births.iter().any(|b| b.child_resident_id.is_none()), "some newborns");
+    assert!(
+        births.iter().any(|b| b.child_resident_id.is_none()),
+        "some newborns"
+    );
     let males = persons.iter().filter(|p| p.sex == Sex::Male).count();
     assert!((persons.len() * 45 / 100..persons.len() * 55 / 100).contains(&males));
 }
@@ -327,7 +333,10 @@ fn person_rows_must_agree_with_the_id_number() {
     };
     assert_eq!(
         codes(&parse_person(&bad, today()).unwrap_err()),
-        vec![("sex", "sex_mismatch"), ("birth_date", "birth_date_mismatch")]
+        vec![
+            ("sex", "sex_mismatch"),
+            ("birth_date", "birth_date_mismatch")
+        ]
     );
     let bad = PersonInput {
         resident_id: s("330102198503140139"),
@@ -419,6 +428,9 @@ fn organisation_rows_check_the_credit_code_and_default_the_kind() {
     };
     assert_eq!(
         codes(&parse_legal_person(&bad, today()).unwrap_err()),
-        vec![("credit_code", "credit_code_checksum"), ("kind", "unknown_value")]
+        vec![
+            ("credit_code", "credit_code_checksum"),
+            ("kind", "unknown_value")
+        ]
     );
 }

@@ -317,7 +317,11 @@ async fn registry_command(config_file: Option<&Path>, cmd: RegistryCommand) -> a
                 .await
                 .map_err(report)?;
             for p in &r.problems {
-                let field = if p.field.is_empty() { "-" } else { p.field.as_str() };
+                let field = if p.field.is_empty() {
+                    "-"
+                } else {
+                    p.field.as_str()
+                };
                 println!(
                     "line {}: {field}: [{}] {} / {}",
                     p.line, p.code, p.message_zh, p.message_en
@@ -343,7 +347,9 @@ async fn registry_command(config_file: Option<&Path>, cmd: RegistryCommand) -> a
             let config = load_config(config_file, &storage_only(&storage))?;
             init_logging(&config);
             if people.is_none() && organisations.is_none() {
-                anyhow::bail!("nothing to export: give --people FILE.jsonl and/or --organisations FILE.jsonl");
+                anyhow::bail!(
+                    "nothing to export: give --people FILE.jsonl and/or --organisations FILE.jsonl"
+                );
             }
             let app = open_app(&config).await?;
             let today = onetrip_app::registry::china_today(jiff::Timestamp::now());

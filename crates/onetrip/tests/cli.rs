@@ -270,13 +270,25 @@ fn generate_then_export_gives_valid_people_whose_ages_agree() {
     let dir = tempfile::tempdir().unwrap();
     let o = onetrip(
         dir.path(),
-        &["generate", "--people", "20000", "--organisations", "300", "--seed", "42"],
+        &[
+            "generate",
+            "--people",
+            "20000",
+            "--organisations",
+            "300",
+            "--seed",
+            "42",
+        ],
     );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(out.contains("generated 20000 persons"), "{out}");
     // Not a terminal: plain progress lines instead of a bar.
-    assert!(text(&o.stderr).contains("persons (100%)"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("persons (100%)"),
+        "{}",
+        text(&o.stderr)
+    );
 
     let people = dir.path().join("people.jsonl");
     let orgs = dir.path().join("orgs.jsonl");
@@ -318,15 +330,22 @@ fn generate_then_export_gives_valid_people_whose_ages_agree() {
     assert_eq!(orgs.lines().count(), 300);
     for line in orgs.lines().take(20) {
         let o: serde_json::Value = serde_json::from_str(line).unwrap();
-        onetrip_domain::identifiers::CreditCode::parse(o["credit_code"].as_str().unwrap())
-            .unwrap();
+        onetrip_domain::identifiers::CreditCode::parse(o["credit_code"].as_str().unwrap()).unwrap();
     }
 
     // The same seed again, elsewhere, gives the same registry.
     let again = tempfile::tempdir().unwrap();
     let o = onetrip(
         again.path(),
-        &["generate", "--people", "20000", "--organisations", "300", "--seed", "42"],
+        &[
+            "generate",
+            "--people",
+            "20000",
+            "--organisations",
+            "300",
+            "--seed",
+            "42",
+        ],
     );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let people2 = again.path().join("people.jsonl");
@@ -356,7 +375,13 @@ fn registry_import_reports_bad_lines_and_keeps_the_others() {
     .unwrap();
     let o = onetrip(
         dir.path(),
-        &["registry", "import", "--kind", "persons", csv.to_str().unwrap()],
+        &[
+            "registry",
+            "import",
+            "--kind",
+            "persons",
+            csv.to_str().unwrap(),
+        ],
     );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);

@@ -168,7 +168,10 @@ impl Generator {
     /// Persons in chunk `index`.
     pub fn chunk_persons(&self, index: u64) -> u64 {
         let start = index * self.chunk_size;
-        self.config.people.saturating_sub(start).min(self.chunk_size)
+        self.config
+            .people
+            .saturating_sub(start)
+            .min(self.chunk_size)
     }
 
     /// Organisations in chunk `index`.
@@ -248,7 +251,11 @@ fn civil_from_days(z: i32) -> (i32, i32, i32) {
 }
 
 fn day_of(d: Date) -> i32 {
-    days_from_civil(i32::from(d.year()), i32::from(d.month()), i32::from(d.day()))
+    days_from_civil(
+        i32::from(d.year()),
+        i32::from(d.month()),
+        i32::from(d.day()),
+    )
 }
 
 fn date_of(z: i32) -> Date {
@@ -332,14 +339,57 @@ const ETHNICITIES: [&str; 8] = [
 ];
 
 const BRANDS: [&str; 32] = [
-    "恒达", "鑫源", "华瑞", "永盛", "宏发", "新世纪", "天成", "金鼎", "瑞丰", "博远", "中泰",
-    "锦程", "汇通", "正大", "和美", "嘉禾", "东方", "明珠", "信诚", "远航", "星辰", "一品",
-    "万家", "盛世", "云帆", "绿源", "同创", "安康", "富春", "西子", "之江", "钱塘",
+    "恒达",
+    "鑫源",
+    "华瑞",
+    "永盛",
+    "宏发",
+    "新世纪",
+    "天成",
+    "金鼎",
+    "瑞丰",
+    "博远",
+    "中泰",
+    "锦程",
+    "汇通",
+    "正大",
+    "和美",
+    "嘉禾",
+    "东方",
+    "明珠",
+    "信诚",
+    "远航",
+    "星辰",
+    "一品",
+    "万家",
+    "盛世",
+    "云帆",
+    "绿源",
+    "同创",
+    "安康",
+    "富春",
+    "西子",
+    "之江",
+    "钱塘",
 ];
 
 const INDUSTRIES: [&str; 16] = [
-    "科技", "贸易", "建设", "食品", "服装", "机械", "电子", "网络", "物流", "文化传媒",
-    "餐饮管理", "建材", "五金", "纺织", "医疗器械", "信息技术",
+    "科技",
+    "贸易",
+    "建设",
+    "食品",
+    "服装",
+    "机械",
+    "电子",
+    "网络",
+    "物流",
+    "文化传媒",
+    "餐饮管理",
+    "建材",
+    "五金",
+    "纺织",
+    "医疗器械",
+    "信息技术",
 ];
 
 const SHOPS: [&str; 8] = [
@@ -463,7 +513,13 @@ impl ChunkGen<'_> {
     /// day of birth. When this chunk's slots of a day are used up, other days are tried, first
     /// in `lo..=hi`, then further and further around it but within `hard_lo..=hard_hi` (the
     /// bounds the family rules allow).
-    fn resident_id(&mut self, county: usize, range: (i32, i32), hard: (i32, i32), sex: Sex) -> (String, i32) {
+    fn resident_id(
+        &mut self,
+        county: usize,
+        range: (i32, i32),
+        hard: (i32, i32),
+        sex: Sex,
+    ) -> (String, i32) {
         // Resident ID numbers start in 1900.
         let lo = range.0.max(EARLIEST_BIRTH);
         let hi = range.1.max(lo);
@@ -612,7 +668,15 @@ impl ChunkGen<'_> {
         let hi = plus_years(as_of, -age);
         let lo = plus_years(as_of, -age - 1) + 1;
         let surname = self.surname();
-        let i = self.person(county, (lo, hi), (lo - 3 * 365, hi), sex, surname, household, None);
+        let i = self.person(
+            county,
+            (lo, hi),
+            (lo - 3 * 365, hi),
+            sex,
+            surname,
+            household,
+            None,
+        );
         let birth = self.birth_day(i);
         if self.chance(3) {
             self.out.persons[i].status = PersonStatus::Cancelled;
@@ -915,7 +979,10 @@ mod tests {
             assert_eq!(day_of(date_of(z)), z);
         }
         assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(date_of(days_from_civil(2024, 2, 29)), Date::constant(2024, 2, 29));
+        assert_eq!(
+            date_of(days_from_civil(2024, 2, 29)),
+            Date::constant(2024, 2, 29)
+        );
         assert_eq!(
             date_of(plus_years(days_from_civil(2024, 2, 29), 1)),
             Date::constant(2025, 3, 1)

@@ -113,7 +113,14 @@ pub async fn registry_reads_follow_the_contract(db: &Db) {
     db.upsert_registry(batch.clone()).await.unwrap();
     let counts = db.registry_counts().await.unwrap();
     assert_eq!(
-        (counts.persons, counts.households, counts.marriages, counts.births, counts.deaths, counts.legal_persons),
+        (
+            counts.persons,
+            counts.households,
+            counts.marriages,
+            counts.births,
+            counts.deaths,
+            counts.legal_persons
+        ),
         (4, 1, 2, 2, 1, 1)
     );
     let husband = db.registry_person(HUSBAND).await.unwrap().unwrap();
@@ -123,7 +130,10 @@ pub async fn registry_reads_follow_the_contract(db: &Db) {
     assert_eq!(old.status, PersonStatus::Deceased);
     assert_eq!(old.death_date, Some(date(2024, 2, 29)));
     assert_eq!(old.ethnicity, None);
-    assert_eq!(db.registry_person("330102198503140139").await.unwrap(), None);
+    assert_eq!(
+        db.registry_person("330102198503140139").await.unwrap(),
+        None
+    );
 
     let h = db.registry_household("H1").await.unwrap().unwrap();
     assert_eq!(h.members, vec![HUSBAND, WIFE, CHILD]);
@@ -132,7 +142,10 @@ pub async fn registry_reads_follow_the_contract(db: &Db) {
     assert_eq!(db.registry_household("H2").await.unwrap(), None);
 
     let m = db.registry_marriages_of(HUSBAND).await.unwrap();
-    assert_eq!(m.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["J1", "J2"]);
+    assert_eq!(
+        m.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        ["J1", "J2"]
+    );
     assert_eq!(m[1], batch.marriages[0]);
     assert_eq!(m[0].divorced_on, Some(date(2012, 2, 2)));
     let m = db.registry_marriages_of(WIFE).await.unwrap();
@@ -145,21 +158,43 @@ pub async fn registry_reads_follow_the_contract(db: &Db) {
     }
     assert_eq!(b_of(db, CHILD).await, 0);
 
-    assert_eq!(db.registry_death(OLD).await.unwrap(), Some(batch.deaths[0].clone()));
+    assert_eq!(
+        db.registry_death(OLD).await.unwrap(),
+        Some(batch.deaths[0].clone())
+    );
     assert_eq!(db.registry_death(HUSBAND).await.unwrap(), None);
 
-    let lp = db.legal_person("913301061234567887").await.unwrap().unwrap();
+    let lp = db
+        .legal_person("913301061234567887")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(lp, batch.legal_persons[0]);
     assert_eq!(db.legal_person("913301061234567888").await.unwrap(), None);
 
     // Pages in resident ID order.
     let page = db.registry_persons_page(None, 2).await.unwrap();
-    assert_eq!(page.iter().map(|p| p.resident_id.as_str()).collect::<Vec<_>>(), [HUSBAND, WIFE]);
+    assert_eq!(
+        page.iter()
+            .map(|p| p.resident_id.as_str())
+            .collect::<Vec<_>>(),
+        [HUSBAND, WIFE]
+    );
     let page = db.registry_persons_page(Some(WIFE), 10).await.unwrap();
-    assert_eq!(page.iter().map(|p| p.resident_id.as_str()).collect::<Vec<_>>(), [OLD, CHILD]);
+    assert_eq!(
+        page.iter()
+            .map(|p| p.resident_id.as_str())
+            .collect::<Vec<_>>(),
+        [OLD, CHILD]
+    );
     let orgs = db.legal_persons_page(None, 10).await.unwrap();
     assert_eq!(orgs.len(), 1);
-    assert!(db.legal_persons_page(Some("913301061234567887"), 10).await.unwrap().is_empty());
+    assert!(
+        db.legal_persons_page(Some("913301061234567887"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn b_of(db: &Db, id: &str) -> usize {
@@ -209,19 +244,41 @@ pub async fn registry_bulk_insert_of_generated_chunks(db: &Db) {
     assert_eq!(counts.deaths as usize, expected.deaths.len());
     assert_eq!(counts.legal_persons, 50);
     for p in expected.persons.iter().step_by(97) {
-        assert_eq!(&db.registry_person(&p.resident_id).await.unwrap().unwrap(), p);
+        assert_eq!(
+            &db.registry_person(&p.resident_id).await.unwrap().unwrap(),
+            p
+        );
     }
     for m in expected.marriages.iter().step_by(53) {
-        assert!(db.registry_marriages_of(&m.wife_resident_id).await.unwrap().contains(m));
+        assert!(
+            db.registry_marriages_of(&m.wife_resident_id)
+                .await
+                .unwrap()
+                .contains(m)
+        );
     }
     for b in expected.births.iter().step_by(41) {
-        assert!(db.registry_births_of_parent(&b.mother_resident_id).await.unwrap().contains(b));
+        assert!(
+            db.registry_births_of_parent(&b.mother_resident_id)
+                .await
+                .unwrap()
+                .contains(b)
+        );
     }
     for d in &expected.deaths {
-        assert_eq!(&db.registry_death(&d.resident_id).await.unwrap().unwrap(), d);
+        assert_eq!(
+            &db.registry_death(&d.resident_id).await.unwrap().unwrap(),
+            d
+        );
     }
     for l in &expected.legal_persons {
-        assert_eq!(&db.legal_person(l.credit_code.as_str()).await.unwrap().unwrap(), l);
+        assert_eq!(
+            &db.legal_person(l.credit_code.as_str())
+                .await
+                .unwrap()
+                .unwrap(),
+            l
+        );
     }
     let h = &expected.households[5];
     let members: Vec<&str> = expected
@@ -237,7 +294,10 @@ pub async fn registry_bulk_insert_of_generated_chunks(db: &Db) {
     let mut after: Option<String> = None;
     let mut seen = 0;
     loop {
-        let page = db.registry_persons_page(after.as_deref(), 1_000).await.unwrap();
+        let page = db
+            .registry_persons_page(after.as_deref(), 1_000)
+            .await
+            .unwrap();
         let Some(last) = page.last() else { break };
         assert!(page.windows(2).all(|w| w[0].resident_id < w[1].resident_id));
         after = Some(last.resident_id.clone());
