@@ -5,12 +5,20 @@
 //!
 //! Decisions:
 //! - **Who may register an organisation:** a person at assurance level L2 or above (real-name
-//!   verified), who becomes its legal representative. The check against the legal-person
-//!   registry (法人库: is this person really the legal representative of this credit code?)
-//!   arrives with the data-platform issue; until then the L2 legal representative's claim is
-//!   trusted, and recorded in the audit log (`organisation_registered`, with
-//!   `registry_check: "pending"`) so that every such claim can be re-checked once the registry
-//!   is connected.
+//!   verified), who becomes its legal representative.
+//! - **The legal-person registry (法人库) is consulted** when the credit code is in it: the
+//!   registered organisation must be active (else `organisation_not_active`), its legal
+//!   representative must be this person, by resident ID number and name (else
+//!   `organisation_registry_not_representative`), and the name given must be the registered
+//!   name (else a problem at `name`, `organisation_name_mismatch`, saying the registered name:
+//!   the registry's names are public, as on the national enterprise credit information
+//!   publicity system). Names are compared after trimming, with full-width and half-width
+//!   brackets treated alike.
+//! - **A credit code the registry does not know is accepted**, on the L2 legal
+//!   representative's claim: registries lag behind registration (an enterprise registered
+//!   today reaches the 法人库 later), and refusing would block new enterprises on their first
+//!   day. The audit event (`organisation_registered`) records `registry_check: "matched"` or
+//!   `"not_in_registry"`, so every unchecked claim can be found and re-checked later.
 //! - **Only the legal representative** grants, revokes and lists an organisation's
 //!   delegations. Anyone else gets one refusal, `delegation_not_representative`, whether the
 //!   organisation (or the delegation) exists or not, so the answer reveals nothing.
@@ -43,10 +51,12 @@ use onetrip_domain::identity::{
     DelegationDraft, DelegationId, DelegationProblem, DelegationScope, OrganisationParty,
     Revocation, RevokeError, act_for,
 };
+use onetrip_domain::registry::LegalPersonStatus;
 use onetrip_store::{AuthEvent, DelegationRow, OrganisationRow, StoreError};
 use serde::Serialize;
 
 use crate::accounts::{AccountProblem, MAX_NAME_CHARS};
+use crate::realname::normalize_name;
 use crate::{App, AppError, FieldProblem, Result};
 
 /// Longest accepted organisation name, in characters.
@@ -91,6 +101,18 @@ pub enum OrganisationProblem {
     /// The organisation's kind is too long.
     #[error("organisation kind too long")]
     KindTooLong,
+    /// The legal-person registry names someone else as the legal representative.
+    #[error("the legal-person registry names another legal representative")]
+    RegistryNotRepresentative,
+    /// The legal-person registry has the organisation as revoked or cancelled.
+    #[error("the organisation is not active in the legal-person registry")]
+    RegistryNotActive,
+    /// The name differs from the one in the legal-person registry.
+    #[error("the name differs from the legal-person registry")]
+    RegistryNameMismatch {
+        /// The registered name.
+        registered: String,
+    },
 }
 
 impl Localized for OrganisationProblem {
@@ -105,6 +127,9 @@ impl Localized for OrganisationProblem {
             Self::NameRequired | Self::KindRequired => "required",
             Self::NameTooLong => "organisation_name_too_long",
             Self::KindTooLong => "organisation_kind_too_long",
+            Self::RegistryNotRepresentative => "organisation_registry_not_representative",
+            Self::RegistryNotActive => "organisation_not_active",
+            Self::RegistryNameMismatch { .. } => "organisation_name_mismatch",
         }
     }
 
@@ -138,6 +163,15 @@ impl Localized for OrganisationProblem {
             Self::KindRequired => "请选择单位类型".to_owned(),
             Self::KindTooLong => {
                 format!("单位类型太长：请不要超过{MAX_ORGANISATION_KIND_CHARS}个字符")
+            }
+            Self::RegistryNotRepresentative => "法人库登记的法定代表人不是您：只有登记的法定代表人\
+                                                可以注册该单位。如登记信息有误，请先办理变更登记"
+                .to_owned(),
+            Self::RegistryNotActive => {
+                "该单位在法人库中的登记状态为吊销或注销，不能注册法人账户".to_owned()
+            }
+            Self::RegistryNameMismatch { registered } => {
+                format!("单位名称与法人库登记的名称“{registered}”不一致：请按登记名称填写")
             }
         }
     }
@@ -175,6 +209,20 @@ impl Localized for OrganisationProblem {
             Self::KindTooLong => format!(
                 "The kind of organisation is too long: use at most \
                  {MAX_ORGANISATION_KIND_CHARS} characters"
+            ),
+            Self::RegistryNotRepresentative => "The legal-person registry names someone else as \
+                                                the legal representative: only the registered \
+                                                legal representative can register this \
+                                                organisation. If the registration is wrong, \
+                                                have it changed first"
+                .to_owned(),
+            Self::RegistryNotActive => "The organisation's licence is revoked or it is \
+                                        deregistered in the legal-person registry: it cannot be \
+                                        registered"
+                .to_owned(),
+            Self::RegistryNameMismatch { registered } => format!(
+                "The name differs from the registered name \"{registered}\" in the legal-person \
+                 registry: enter the registered name"
             ),
         }
     }
@@ -343,6 +391,19 @@ fn view(
     }
 }
 
+/// An organisation name as compared with the legal-person registry: trimmed, with half-width
+/// brackets as full-width ones (registrations use `（）`, people type `()`).
+fn organisation_name_key(name: &str) -> String {
+    name.trim()
+        .chars()
+        .map(|c| match c {
+            '(' => '（',
+            ')' => '）',
+            c => c,
+        })
+        .collect()
+}
+
 fn not_representative() -> AppError {
     AppError::refused(&OrganisationProblem::NotRepresentative)
 }
@@ -352,8 +413,9 @@ impl App {
     /// it. The person must be at assurance level L2 or above (else refused with
     /// `organisation_needs_l2`). The credit code is checked with [`CreditCode::parse`]
     /// (problems at `credit_code`, `credit_code_taken` when registered already); `name` and
-    /// `kind` are required. The legal-person registry is not consulted yet: see the module
-    /// documentation.
+    /// `kind` are required. When the legal-person registry knows the credit code, the
+    /// organisation must be active there and its registered legal representative and name must
+    /// match: see the module documentation.
     pub async fn register_organisation(
         &self,
         person: &AccountId,
@@ -408,6 +470,31 @@ impl App {
         let (Some(code), true) = (code, problems.is_empty()) else {
             return Err(AppError::Rejected(problems));
         };
+        let registry_check = match self.db.legal_person(code.as_str()).await? {
+            None => "not_in_registry",
+            Some(registered) => {
+                if registered.status != LegalPersonStatus::Active {
+                    return Err(AppError::refused(&OrganisationProblem::RegistryNotActive));
+                }
+                if registered.legal_representative_resident_id != row.resident_id
+                    || normalize_name(&registered.legal_representative_name)
+                        != normalize_name(&row.name)
+                {
+                    return Err(AppError::refused(
+                        &OrganisationProblem::RegistryNotRepresentative,
+                    ));
+                }
+                if organisation_name_key(&registered.name) != organisation_name_key(name) {
+                    return Err(AppError::Rejected(vec![FieldProblem::new(
+                        "name",
+                        &OrganisationProblem::RegistryNameMismatch {
+                            registered: registered.name,
+                        },
+                    )]));
+                }
+                "matched"
+            }
+        };
         let org = OrganisationRow {
             credit_code: code.as_str().to_owned(),
             name: name.to_owned(),
@@ -436,7 +523,7 @@ impl App {
             serde_json::json!({
                 "organisation": org.credit_code,
                 "kind": org.kind,
-                "registry_check": "pending",
+                "registry_check": registry_check,
             })
             .to_string(),
         );

@@ -13,6 +13,7 @@ pub mod format;
 pub mod otp;
 pub mod partner;
 pub mod realname;
+pub mod registry;
 pub mod sms;
 pub mod sso;
 pub mod staff;
@@ -410,10 +411,13 @@ impl App {
     }
 
     /// Loads the demo data where it is missing: the demo population registry (demo-only, see
-    /// [`realname`]) when the registry is empty, and the demo catalog when the catalog is
+    /// [`realname`]) when the registry is empty, the demo registry story (households,
+    /// marriages, births, organisations, see [`registry`]) when it is not there yet, and the demo catalog when the catalog is
     /// empty. Returns whether it loaded the catalog.
     pub async fn load_demo_if_empty(&self, now: jiff::Timestamp) -> Result<bool> {
         self.load_demo_population_if_empty().await?;
+        self.load_demo_registry_if_empty(accounts::china_date(now))
+            .await?;
         if self.db.item_count().await? > 0 {
             self.load_demo_certificates_if_empty(now).await?;
             return Ok(false);

@@ -104,7 +104,7 @@ async fn representative_authorises_an_agent_then_revokes() {
     let rep = verified(&app, REP_RID, "王建国", "13800138000").await;
     let agent_rid = rid("33010619900101123");
     let agent = person(&app, &agent_rid, "李娜", "13900139000").await;
-    let org = credit_code("12345678");
+    let org = credit_code("23456789");
 
     let registered = app
         .register_organisation(
@@ -259,7 +259,7 @@ async fn only_the_representative_grants_revokes_and_lists() {
     let agent_rid = rid("33010619900101123");
     let agent = person(&app, &agent_rid, "李娜", "13900139000").await;
     let other = verified(&app, &rid("33010619850505201"), "赵强", "13700137000").await;
-    let org = credit_code("12345678");
+    let org = credit_code("23456789");
     let missing = credit_code("87654321");
     app.register_organisation(&rep, &org, "杭州西湖茶叶有限公司", "enterprise", now())
         .await
@@ -372,7 +372,7 @@ async fn the_agent_lookup_reveals_nothing_and_items_must_exist() {
     let rep = verified(&app, REP_RID, "王建国", "13800138000").await;
     let agent_rid = rid("33010619900101123");
     person(&app, &agent_rid, "李娜", "13900139000").await;
-    let org = credit_code("12345678");
+    let org = credit_code("23456789");
     app.register_organisation(&rep, &org, "杭州西湖茶叶有限公司", "enterprise", now())
         .await
         .unwrap();
@@ -473,7 +473,7 @@ async fn the_agent_lookup_reveals_nothing_and_items_must_exist() {
 async fn registering_an_organisation_needs_l2_and_a_free_valid_credit_code() {
     let (_dir, app) = app().await;
     let l1 = person(&app, REP_RID, "王建国", "13800138000").await;
-    let org = credit_code("12345678");
+    let org = credit_code("23456789");
     let e = app
         .register_organisation(&l1, &org, "杭州西湖茶叶有限公司", "enterprise", now())
         .await
@@ -528,6 +528,6 @@ async fn registering_an_organisation_needs_l2_and_a_free_valid_credit_code() {
         event
             .detail
             .unwrap()
-            .contains("\"registry_check\":\"pending\"")
+            .contains("\"registry_check\":\"not_in_registry\"")
     );
 }

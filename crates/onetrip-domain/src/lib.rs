@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod certificate;
 pub mod identifiers;
 pub mod identity;
+pub mod registry;
 pub mod resolution;
 pub mod sso;
 

@@ -15,6 +15,7 @@ mod delegations;
 mod oidc;
 mod otp;
 mod population;
+mod registry;
 mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -33,6 +34,9 @@ pub use delegations::DelegationRow;
 pub use oidc::{ClientRow, CodeRow, GrantFacts, RefreshRow, SigningKeyRow};
 pub use otp::{OtpChallengeRow, SmsMessageRow};
 pub use population::{PopulationRow, PopulationStatus};
+pub use registry::{
+    PG_ROWS_PER_STATEMENT, RegistryBatch, RegistryCounts, SQLITE_ROWS_PER_STATEMENT,
+};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$db`, so that one piece of SQL code
 /// serves both backends.

@@ -7,40 +7,16 @@
 
 use std::fmt;
 
+use jiff::civil::Date;
+use onetrip_domain::identifiers::ResidentId;
+use onetrip_domain::registry::sex_str;
 use sqlx::Row;
 
 use crate::accounts::mask;
 use crate::{BeginWrite, Db, Result, StoreError, on_pool};
 
-/// The status of a registry record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PopulationStatus {
-    /// A living resident with a valid registration.
-    Active,
-    /// The resident has died.
-    Deceased,
-    /// The registration was cancelled (注销), e.g. after emigration or a duplicate.
-    Cancelled,
-}
-
-impl PopulationStatus {
-    /// Every status.
-    pub const ALL: [PopulationStatus; 3] = [Self::Active, Self::Deceased, Self::Cancelled];
-
-    /// The stored text (`active`, `deceased`, `cancelled`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Deceased => "deceased",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    /// The status stored as `s`, if any.
-    pub fn parse(s: &str) -> Option<PopulationStatus> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-}
+/// The status of a registry record (the population registry's [`PersonStatus`]).
+pub use onetrip_domain::registry::PersonStatus as PopulationStatus;
 
 /// One registry record.
 #[derive(Clone, PartialEq, Eq)]
@@ -67,16 +43,24 @@ impl Db {
     /// Inserts or replaces registry records, all in one write transaction: either every row
     /// lands or none does.
     pub async fn upsert_population(&self, rows: &[PopulationRow]) -> Result<()> {
-        const SQL: &str = "INSERT INTO population_registry (resident_id, name, status) \
-             VALUES ($1, $2, $3) ON CONFLICT (resident_id) DO UPDATE SET \
-             name = excluded.name, status = excluded.status";
+        // The sex, date of birth and division come from the ID number (the other fields of
+        // the full registry are left as they are, see `crate::registry`).
+        const SQL: &str = "INSERT INTO population_registry (resident_id, name, status, sex, \
+             birth_date, division_code) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (resident_id) DO UPDATE SET name = excluded.name, \
+             status = excluded.status, sex = excluded.sex, birth_date = excluded.birth_date, \
+             division_code = COALESCE(population_registry.division_code, excluded.division_code)";
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             for row in rows {
+                let id = ResidentId::parse(&row.resident_id, Date::MAX).ok();
                 sqlx::query(SQL)
                     .bind(&row.resident_id)
                     .bind(&row.name)
                     .bind(row.status.as_str())
+                    .bind(id.map(|id| sex_str(id.sex())))
+                    .bind(id.map(|id| id.birth_date().to_string()))
+                    .bind(id.map(|id| id.division().as_str().to_owned()))
                     .execute(&mut *tx)
                     .await?;
             }

@@ -23,6 +23,10 @@ use onetrip_store::{
     OtpChallengeRow, PopulationRow, PopulationStatus, SaveReport, SmsMessageRow, StoreError,
 };
 
+#[path = "contract/registry.rs"]
+mod registry;
+use registry::*;
+
 // ---------------------------------------------------------------------------------------------
 // The harness: one `#[tokio::test]` per backend for every contract test.
 // ---------------------------------------------------------------------------------------------
@@ -115,6 +119,10 @@ contract!(
     population_round_trip,
     population_upsert_replaces,
     population_unknown_is_none,
+    registry_reads_follow_the_contract,
+    registry_upserts_replace_and_keep_the_last_duplicate,
+    registry_bulk_insert_of_generated_chunks,
+    registry_keeps_real_name_rows_working,
     staff_roles_totp_and_disable,
     auth_events_count_failures_per_login_and_ip,
     auth_events_by_method_include_those_without_account,

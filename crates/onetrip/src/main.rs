@@ -1,5 +1,6 @@
 //! The `onetrip` command: serve the platform, try it with demo data, migrate the database, import
-//! and export the catalog, load calendar years, and print the effective configuration.
+//! and export the catalog, load calendar years, generate, import and export the base registries,
+//! and print the effective configuration.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
@@ -88,6 +89,11 @@ enum Command {
     /// Manage departments' electronic seals (SM2 keys that sign certificates).
     #[command(subcommand)]
     Seal(SealCommand),
+    /// Generate a realistic population and legal-person registry (deterministic for a seed).
+    Generate(GenerateArgs),
+    /// Import and export the base registries (人口综合库, 法人综合库).
+    #[command(subcommand)]
+    Registry(RegistryCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +107,291 @@ enum SealCommand {
         #[command(flatten)]
         storage: StorageArgs,
     },
+}
+
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// Persons to generate.
+    #[arg(long)]
+    people: u64,
+    /// Organisations to generate (their legal representatives are generated persons).
+    #[arg(long, default_value_t = 0)]
+    organisations: u64,
+    /// Seed: the same seed (with the same counts and as-of date) gives the same registry.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The day the registry describes, YYYY-MM-DD (default: today in China).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<jiff::civil::Date>,
+    /// Generator threads (default: the number of cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Only generate, write nothing (measures the generator alone).
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RegistryKindArg {
+    Persons,
+    Households,
+    Marriages,
+    Births,
+    Deaths,
+    Organisations,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RegistryFormatArg {
+    Csv,
+    Jsonl,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum RegistryCommand {
+    /// Import registry rows from CSV, JSON Lines or a JSON array. Rows that fail validation
+    /// are reported with their line number; the valid rows are kept.
+    Import {
+        /// What the file holds.
+        #[arg(long, value_enum)]
+        kind: RegistryKindArg,
+        /// The file.
+        file: PathBuf,
+        /// Format (default: from the file name: .csv, .jsonl, .json).
+        #[arg(long, value_enum)]
+        format: Option<RegistryFormatArg>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Export the registries as JSON Lines (one object per person / organisation).
+    Export {
+        /// Output file for persons.
+        #[arg(long, value_name = "FILE.jsonl")]
+        people: Option<PathBuf>,
+        /// Output file for organisations.
+        #[arg(long, value_name = "FILE.jsonl")]
+        organisations: Option<PathBuf>,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+/// Reports generation progress: a progress bar on a terminal, a line per tenth otherwise.
+struct GenerateBar {
+    bar: Option<indicatif::ProgressBar>,
+    last_tenth: std::sync::atomic::AtomicU64,
+}
+
+impl GenerateBar {
+    fn new(total: u64) -> Self {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} persons \
+                 ({per_sec}, eta {eta})",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        GenerateBar {
+            bar,
+            last_tenth: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn update(&self, p: onetrip_app::registry::GenerateProgress) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(p.persons_done);
+            return;
+        }
+        let tenth = if p.persons_total == 0 {
+            10
+        } else {
+            p.persons_done * 10 / p.persons_total
+        };
+        let last = self
+            .last_tenth
+            .fetch_max(tenth, std::sync::atomic::Ordering::Relaxed);
+        if tenth > last {
+            eprintln!(
+                "generated {}/{} persons ({}%)",
+                p.persons_done,
+                p.persons_total,
+                tenth * 10
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+}
+
+async fn generate(config_file: Option<&Path>, args: GenerateArgs) -> anyhow::Result<()> {
+    let config = load_config(config_file, &storage_only(&args.storage))?;
+    init_logging(&config);
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| onetrip_app::registry::china_today(jiff::Timestamp::now()));
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    let gen_config = onetrip_domain::registry::generator::GeneratorConfig {
+        people: args.people,
+        organisations: args.organisations,
+        seed: args.seed,
+        as_of,
+    };
+    let bar = GenerateBar::new(args.people);
+    if args.dry_run {
+        let started = std::time::Instant::now();
+        let counts =
+            onetrip_app::registry::generate_dry_run(gen_config, threads, &|p| bar.update(p))
+                .map_err(report)?;
+        bar.finish();
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "generated (not written) {} persons, {} households, {} marriages, {} births, {} deaths, {} organisations in {secs:.2} s: {:.0} persons/s",
+            counts.persons,
+            counts.households,
+            counts.marriages,
+            counts.births,
+            counts.deaths,
+            counts.legal_persons,
+            counts.persons as f64 / secs.max(1e-9)
+        );
+        return Ok(());
+    }
+    let app = open_app(&config).await?;
+    let r = app
+        .generate_registry(gen_config, threads, |p| bar.update(p))
+        .await
+        .map_err(report)?;
+    bar.finish();
+    let c = r.counts;
+    println!(
+        "generated {} persons, {} households, {} marriages, {} births, {} deaths, {} organisations in {:.2} s: {:.0} persons/s (generating {:.2} s on {threads} threads, writing {:.2} s)",
+        c.persons,
+        c.households,
+        c.marriages,
+        c.births,
+        c.deaths,
+        c.legal_persons,
+        r.elapsed.as_secs_f64(),
+        r.persons_per_second(),
+        r.generating.as_secs_f64(),
+        r.writing.as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn registry_command(config_file: Option<&Path>, cmd: RegistryCommand) -> anyhow::Result<()> {
+    use onetrip_app::registry::{ImportFormat, RegistryKind};
+    match cmd {
+        RegistryCommand::Import {
+            kind,
+            file,
+            format,
+            storage,
+        } => {
+            let config = load_config(config_file, &storage_only(&storage))?;
+            init_logging(&config);
+            let kind = match kind {
+                RegistryKindArg::Persons => RegistryKind::Persons,
+                RegistryKindArg::Households => RegistryKind::Households,
+                RegistryKindArg::Marriages => RegistryKind::Marriages,
+                RegistryKindArg::Births => RegistryKind::Births,
+                RegistryKindArg::Deaths => RegistryKind::Deaths,
+                RegistryKindArg::Organisations => RegistryKind::Organisations,
+            };
+            let format = match format {
+                Some(RegistryFormatArg::Csv) => ImportFormat::Csv,
+                Some(RegistryFormatArg::Jsonl) => ImportFormat::JsonLines,
+                Some(RegistryFormatArg::Json) => ImportFormat::JsonArray,
+                None => ImportFormat::from_path(&file).with_context(|| {
+                    format!(
+                        "cannot tell the format of {} from its name: give --format csv|jsonl|json",
+                        file.display()
+                    )
+                })?,
+            };
+            let reader = std::io::BufReader::new(
+                std::fs::File::open(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?,
+            );
+            let app = open_app(&config).await?;
+            let today = onetrip_app::registry::china_today(jiff::Timestamp::now());
+            let r = app
+                .import_registry(kind, format, Box::new(reader), today)
+                .await
+                .map_err(report)?;
+            for p in &r.problems {
+                let field = if p.field.is_empty() {
+                    "-"
+                } else {
+                    p.field.as_str()
+                };
+                println!(
+                    "line {}: {field}: [{}] {} / {}",
+                    p.line, p.code, p.message_zh, p.message_en
+                );
+            }
+            if (r.problems.len() as u64) < r.rejected {
+                println!("(only the first {} problems are listed)", r.problems.len());
+            }
+            println!(
+                "{}: {} rows read, {} imported, {} rejected",
+                kind.as_str(),
+                r.rows,
+                r.imported,
+                r.rejected
+            );
+            Ok(())
+        }
+        RegistryCommand::Export {
+            people,
+            organisations,
+            storage,
+        } => {
+            let config = load_config(config_file, &storage_only(&storage))?;
+            init_logging(&config);
+            if people.is_none() && organisations.is_none() {
+                anyhow::bail!(
+                    "nothing to export: give --people FILE.jsonl and/or --organisations FILE.jsonl"
+                );
+            }
+            let app = open_app(&config).await?;
+            let today = onetrip_app::registry::china_today(jiff::Timestamp::now());
+            if let Some(path) = people {
+                let file = std::fs::File::create(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+                let n = app
+                    .export_persons_jsonl(&mut out, today)
+                    .await
+                    .map_err(report)?;
+                println!("exported {n} persons to {}", path.display());
+            }
+            if let Some(path) = organisations {
+                let file = std::fs::File::create(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+                let n = app
+                    .export_organisations_jsonl(&mut out)
+                    .await
+                    .map_err(report)?;
+                println!("exported {n} organisations to {}", path.display());
+            }
+            Ok(())
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -572,6 +863,8 @@ async fn main() -> anyhow::Result<()> {
             println!("seal of {department} rotated; new key: {key}");
             Ok(())
         }
+        Command::Generate(args) => generate(config_file, args).await,
+        Command::Registry(cmd) => registry_command(config_file, cmd).await,
         Command::Calendar(CalendarCommand::Deadline {
             start,
             working_days,

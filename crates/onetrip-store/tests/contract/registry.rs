@@ -1,0 +1,326 @@
+//! Contract of the base registries: bulk upserts and every read, on both backends.
+
+use jiff::civil::{Date, date};
+use onetrip_domain::identifiers::{CreditCode, DivisionCode, Sex};
+use onetrip_domain::registry::generator::{Generator, GeneratorConfig};
+use onetrip_domain::registry::{
+    Birth, Death, Household, LegalPerson, LegalPersonKind, LegalPersonStatus, Marriage,
+    PersonStatus, RegistryPerson,
+};
+use onetrip_store::{Db, PopulationRow, RegistryBatch, SQLITE_ROWS_PER_STATEMENT};
+
+fn div(s: &str) -> DivisionCode {
+    DivisionCode::parse(s).unwrap()
+}
+
+fn person(id: &str, name: &str, sex: Sex, birth: Date, household: Option<&str>) -> RegistryPerson {
+    RegistryPerson {
+        resident_id: id.to_owned(),
+        name: name.to_owned(),
+        sex,
+        birth_date: birth,
+        ethnicity: Some("汉族".to_owned()),
+        division_code: div("330106"),
+        household_id: household.map(str::to_owned),
+        status: PersonStatus::Active,
+        death_date: None,
+    }
+}
+
+const HUSBAND: &str = "330102198503140138";
+const WIFE: &str = "330102199007220264";
+const CHILD: &str = "330106201801010411";
+const OLD: &str = "330105193404122934";
+
+fn story() -> RegistryBatch {
+    let mut old = person(OLD, "王老先生", Sex::Male, date(1934, 4, 12), None);
+    old.ethnicity = None;
+    RegistryBatch {
+        persons: vec![
+            person(HUSBAND, "陈志明", Sex::Male, date(1985, 3, 14), Some("H1")),
+            person(WIFE, "林晓燕", Sex::Female, date(1990, 7, 22), Some("H1")),
+            person(CHILD, "陈一一", Sex::Male, date(2018, 1, 1), Some("H1")),
+            old,
+        ],
+        households: vec![Household {
+            id: "H1".to_owned(),
+            division_code: div("330106"),
+            address: "浙江省杭州市西湖区文三路90号".to_owned(),
+            head_resident_id: Some(HUSBAND.to_owned()),
+            members: vec![],
+        }],
+        marriages: vec![
+            Marriage {
+                id: "J2".to_owned(),
+                husband_resident_id: HUSBAND.to_owned(),
+                wife_resident_id: WIFE.to_owned(),
+                registered_on: date(2016, 5, 20),
+                divorced_on: None,
+                division_code: div("330106"),
+            },
+            Marriage {
+                id: "J1".to_owned(),
+                husband_resident_id: HUSBAND.to_owned(),
+                wife_resident_id: "330102199101010028".to_owned(),
+                registered_on: date(2010, 1, 1),
+                divorced_on: Some(date(2012, 2, 2)),
+                division_code: div("330102"),
+            },
+        ],
+        births: vec![
+            Birth {
+                medical_certificate_number: "R2".to_owned(),
+                child_name: "陈思远".to_owned(),
+                child_sex: Sex::Male,
+                child_resident_id: None,
+                mother_resident_id: WIFE.to_owned(),
+                father_resident_id: Some(HUSBAND.to_owned()),
+                birth_date: date(2026, 11, 10),
+                hospital: "浙江大学医学院附属妇产科医院".to_owned(),
+            },
+            Birth {
+                medical_certificate_number: "R1".to_owned(),
+                child_name: "陈一一".to_owned(),
+                child_sex: Sex::Male,
+                child_resident_id: Some(CHILD.to_owned()),
+                mother_resident_id: WIFE.to_owned(),
+                father_resident_id: Some(HUSBAND.to_owned()),
+                birth_date: date(2018, 1, 1),
+                hospital: "杭州市妇产科医院".to_owned(),
+            },
+        ],
+        deaths: vec![Death {
+            resident_id: OLD.to_owned(),
+            death_date: date(2024, 2, 29),
+            place: "家中".to_owned(),
+        }],
+        legal_persons: vec![LegalPerson {
+            credit_code: CreditCode::parse("913301061234567887").unwrap(),
+            name: "杭州西湖示例科技有限公司".to_owned(),
+            kind: LegalPersonKind::Enterprise,
+            legal_representative_resident_id: HUSBAND.to_owned(),
+            legal_representative_name: "陈志明".to_owned(),
+            status: LegalPersonStatus::Active,
+            address: "浙江省杭州市西湖区文三路90号".to_owned(),
+            division_code: div("330106"),
+            established_on: date(2019, 3, 18),
+        }],
+    }
+}
+
+pub async fn registry_reads_follow_the_contract(db: &Db) {
+    let batch = story();
+    db.upsert_registry(batch.clone()).await.unwrap();
+    let counts = db.registry_counts().await.unwrap();
+    assert_eq!(
+        (
+            counts.persons,
+            counts.households,
+            counts.marriages,
+            counts.births,
+            counts.deaths,
+            counts.legal_persons
+        ),
+        (4, 1, 2, 2, 1, 1)
+    );
+    let husband = db.registry_person(HUSBAND).await.unwrap().unwrap();
+    assert_eq!(husband, batch.persons[0]);
+    // The death marked the person deceased.
+    let old = db.registry_person(OLD).await.unwrap().unwrap();
+    assert_eq!(old.status, PersonStatus::Deceased);
+    assert_eq!(old.death_date, Some(date(2024, 2, 29)));
+    assert_eq!(old.ethnicity, None);
+    assert_eq!(
+        db.registry_person("330102198503140139").await.unwrap(),
+        None
+    );
+
+    let h = db.registry_household("H1").await.unwrap().unwrap();
+    assert_eq!(h.members, vec![HUSBAND, WIFE, CHILD]);
+    assert_eq!(h.head_resident_id.as_deref(), Some(HUSBAND));
+    assert_eq!(h.address, batch.households[0].address);
+    assert_eq!(db.registry_household("H2").await.unwrap(), None);
+
+    let m = db.registry_marriages_of(HUSBAND).await.unwrap();
+    assert_eq!(
+        m.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        ["J1", "J2"]
+    );
+    assert_eq!(m[1], batch.marriages[0]);
+    assert_eq!(m[0].divorced_on, Some(date(2012, 2, 2)));
+    let m = db.registry_marriages_of(WIFE).await.unwrap();
+    assert_eq!(m, vec![batch.marriages[0].clone()]);
+    assert!(db.registry_marriages_of(CHILD).await.unwrap().is_empty());
+
+    for parent in [HUSBAND, WIFE] {
+        let b = db.registry_births_of_parent(parent).await.unwrap();
+        assert_eq!(b, vec![batch.births[1].clone(), batch.births[0].clone()]);
+    }
+    assert_eq!(b_of(db, CHILD).await, 0);
+
+    assert_eq!(
+        db.registry_death(OLD).await.unwrap(),
+        Some(batch.deaths[0].clone())
+    );
+    assert_eq!(db.registry_death(HUSBAND).await.unwrap(), None);
+
+    let lp = db
+        .legal_person("913301061234567887")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lp, batch.legal_persons[0]);
+    assert_eq!(db.legal_person("913301061234567888").await.unwrap(), None);
+
+    // Pages in resident ID order.
+    let page = db.registry_persons_page(None, 2).await.unwrap();
+    assert_eq!(
+        page.iter()
+            .map(|p| p.resident_id.as_str())
+            .collect::<Vec<_>>(),
+        [HUSBAND, WIFE]
+    );
+    let page = db.registry_persons_page(Some(WIFE), 10).await.unwrap();
+    assert_eq!(
+        page.iter()
+            .map(|p| p.resident_id.as_str())
+            .collect::<Vec<_>>(),
+        [OLD, CHILD]
+    );
+    let orgs = db.legal_persons_page(None, 10).await.unwrap();
+    assert_eq!(orgs.len(), 1);
+    assert!(
+        db.legal_persons_page(Some("913301061234567887"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn b_of(db: &Db, id: &str) -> usize {
+    db.registry_births_of_parent(id).await.unwrap().len()
+}
+
+pub async fn registry_upserts_replace_and_keep_the_last_duplicate(db: &Db) {
+    db.upsert_registry(story()).await.unwrap();
+    let mut renamed = story();
+    renamed.persons.truncate(1);
+    renamed.persons[0].name = "陈志鸣".to_owned();
+    let mut again = renamed.persons[0].clone();
+    again.name = "陈志明".to_owned();
+    again.household_id = None;
+    renamed.persons.push(again.clone());
+    renamed.marriages.truncate(1);
+    renamed.marriages[0].divorced_on = Some(date(2025, 1, 1));
+    db.upsert_registry(renamed).await.unwrap();
+    assert_eq!(db.registry_person(HUSBAND).await.unwrap().unwrap(), again);
+    assert_eq!(db.registry_counts().await.unwrap().persons, 4);
+    let h = db.registry_household("H1").await.unwrap().unwrap();
+    assert_eq!(h.members, vec![WIFE, CHILD]);
+    assert_eq!(
+        db.registry_marriages_of(WIFE).await.unwrap()[0].divorced_on,
+        Some(date(2025, 1, 1))
+    );
+    // An empty batch is fine.
+    db.upsert_registry(RegistryBatch::default()).await.unwrap();
+}
+
+pub async fn registry_bulk_insert_of_generated_chunks(db: &Db) {
+    let g = Generator::new(GeneratorConfig {
+        people: 3 * SQLITE_ROWS_PER_STATEMENT as u64 + 7,
+        organisations: 50,
+        seed: 11,
+        as_of: date(2026, 11, 21),
+    })
+    .unwrap();
+    let chunk = g.chunk(0);
+    let expected = chunk.clone();
+    db.insert_registry_chunk(chunk).await.unwrap();
+    let counts = db.registry_counts().await.unwrap();
+    assert_eq!(counts.persons as usize, expected.persons.len());
+    assert_eq!(counts.households as usize, expected.households.len());
+    assert_eq!(counts.marriages as usize, expected.marriages.len());
+    assert_eq!(counts.births as usize, expected.births.len());
+    assert_eq!(counts.deaths as usize, expected.deaths.len());
+    assert_eq!(counts.legal_persons, 50);
+    for p in expected.persons.iter().step_by(97) {
+        assert_eq!(
+            &db.registry_person(&p.resident_id).await.unwrap().unwrap(),
+            p
+        );
+    }
+    for m in expected.marriages.iter().step_by(53) {
+        assert!(
+            db.registry_marriages_of(&m.wife_resident_id)
+                .await
+                .unwrap()
+                .contains(m)
+        );
+    }
+    for b in expected.births.iter().step_by(41) {
+        assert!(
+            db.registry_births_of_parent(&b.mother_resident_id)
+                .await
+                .unwrap()
+                .contains(b)
+        );
+    }
+    for d in &expected.deaths {
+        assert_eq!(
+            &db.registry_death(&d.resident_id).await.unwrap().unwrap(),
+            d
+        );
+    }
+    for l in &expected.legal_persons {
+        assert_eq!(
+            &db.legal_person(l.credit_code.as_str())
+                .await
+                .unwrap()
+                .unwrap(),
+            l
+        );
+    }
+    let h = &expected.households[5];
+    let members: Vec<&str> = expected
+        .persons
+        .iter()
+        .filter(|p| p.household_id.as_deref() == Some(h.id.as_str()))
+        .map(|p| p.resident_id.as_str())
+        .collect();
+    let read = db.registry_household(&h.id).await.unwrap().unwrap();
+    assert_eq!(read.members.len(), members.len());
+    assert!(read.members.iter().all(|m| members.contains(&m.as_str())));
+    // Paging visits every person once, in order.
+    let mut after: Option<String> = None;
+    let mut seen = 0;
+    loop {
+        let page = db
+            .registry_persons_page(after.as_deref(), 1_000)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        assert!(page.windows(2).all(|w| w[0].resident_id < w[1].resident_id));
+        after = Some(last.resident_id.clone());
+        seen += page.len();
+    }
+    assert_eq!(seen, expected.persons.len());
+}
+
+pub async fn registry_keeps_real_name_rows_working(db: &Db) {
+    // The old writer fills the new columns from the ID number.
+    db.upsert_population(&[PopulationRow {
+        resident_id: HUSBAND.to_owned(),
+        name: "陈志明".to_owned(),
+        status: onetrip_store::PopulationStatus::Active,
+    }])
+    .await
+    .unwrap();
+    let p = db.registry_person(HUSBAND).await.unwrap().unwrap();
+    assert_eq!((p.sex, p.birth_date), (Sex::Male, date(1985, 3, 14)));
+    assert_eq!(p.division_code.as_str(), "330102");
+    // The registry writer is seen by real-name verification.
+    db.upsert_registry(story()).await.unwrap();
+    let row = db.population_by_resident_id(OLD).await.unwrap().unwrap();
+    assert_eq!(row.status, onetrip_store::PopulationStatus::Deceased);
+    assert_eq!(row.name, "王老先生");
+}
