@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod identifiers;
 pub mod identity;
+pub mod sharing;
 pub mod sso;
 
 /// An error or finding that can be shown to a person in Chinese and English.
