@@ -12,6 +12,7 @@ pub mod format;
 pub mod otp;
 pub mod partner;
 pub mod realname;
+pub mod sharing;
 pub mod sms;
 pub mod sso;
 pub mod staff;
@@ -97,6 +98,12 @@ pub enum AppError {
     /// A background task failed (a bug).
     #[error("internal error: {0}")]
     Internal(String),
+    /// A consumer exceeded its rate limit for shared data; retry after this many seconds.
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds until another request is accepted (at least 1).
+        retry_after_secs: u64,
+    },
 }
 
 impl AppError {
@@ -122,6 +129,10 @@ fn kind_zh(kind: &str) -> &'static str {
         "staff" => "工作人员",
         "delegation" => "授权",
         "organisation" => "企业/组织",
+        "data_resource" => "数据资源",
+        "data_record" => "数据记录",
+        "access_request" => "共享申请",
+        "grant" => "共享授权",
         _ => "资源",
     }
 }
@@ -143,6 +154,7 @@ impl Localized for AppError {
             AppError::InvalidToken => "invalid_token",
             AppError::Refused { code, .. } => code,
             AppError::Internal(_) => "internal_error",
+            AppError::RateLimited { .. } => "rate_limited",
         }
     }
 
@@ -166,6 +178,9 @@ impl Localized for AppError {
             AppError::InvalidToken => "访问令牌无效或已过期：请重新获取令牌".to_string(),
             AppError::Refused { zh, .. } => zh.clone(),
             AppError::Internal(_) => "服务内部错误，请稍后重试".to_string(),
+            AppError::RateLimited { retry_after_secs } => {
+                format!("调用过于频繁，已超过限额：请在{retry_after_secs}秒后重试")
+            }
         }
     }
 
@@ -202,6 +217,9 @@ impl Localized for AppError {
             }
             AppError::Refused { en, .. } => en.clone(),
             AppError::Internal(_) => "Internal error; please try again later".to_string(),
+            AppError::RateLimited { retry_after_secs } => format!(
+                "Too many requests: the rate limit is exceeded; retry in {retry_after_secs} s"
+            ),
         }
     }
 }
@@ -264,6 +282,7 @@ pub struct App {
     issuer: Arc<str>,
     sso: Arc<sso::ProviderState>,
     partners: Arc<partner::Partners>,
+    sharing: Arc<sharing::SharingState>,
 }
 
 impl std::fmt::Debug for App {
@@ -296,6 +315,7 @@ impl App {
             issuer: Arc::from(DEFAULT_ISSUER),
             sso: Arc::default(),
             partners: Arc::default(),
+            sharing: Arc::default(),
             db,
             search,
             indexed: Arc::default(),
@@ -407,6 +427,7 @@ impl App {
     /// empty. Returns whether it loaded the catalog.
     pub async fn load_demo_if_empty(&self, now: jiff::Timestamp) -> Result<bool> {
         self.load_demo_population_if_empty().await?;
+        self.load_demo_data_catalog_if_empty(now).await?;
         if self.db.item_count().await? > 0 {
             return Ok(false);
         }

@@ -253,9 +253,6 @@ pub struct DataResource {
     /// Abstract (摘要).
     #[serde(default)]
     pub summary: String,
-    /// `client_id`s of the provider's systems that may push records.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub push_clients: Vec<String>,
 }
 
 impl DataResource {
@@ -658,6 +655,46 @@ impl RequestStatus {
     }
 }
 
+/// An access request (共享申请) and its decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRequest {
+    /// Id (UUID v7).
+    pub id: String,
+    /// Who asks.
+    pub consumer: Consumer,
+    /// Resource code.
+    pub resource: String,
+    /// Provider department's credit code (copied from the resource).
+    pub provider: String,
+    /// Field keys asked for.
+    pub fields: Vec<String>,
+    /// Purpose.
+    pub purpose: String,
+    /// Last day the grant would be valid.
+    pub valid_until: Date,
+    /// State.
+    pub status: RequestStatus,
+    /// Last day for the provider's decision (conditional resources).
+    pub due_on: Option<Date>,
+    /// Who filed it (`client:…`, `staff:…`, `operator`).
+    pub requested_by: String,
+    /// When it was filed.
+    pub requested_at: Timestamp,
+    /// Who decided (`staff:…`, `operator`, `platform` for unconditional resources).
+    pub decided_by: Option<String>,
+    /// When it was decided.
+    pub decided_at: Option<Timestamp>,
+    /// The provider's note (reason of a rejection).
+    pub decision_note: Option<String>,
+}
+
+impl AccessRequest {
+    /// Whether it is still pending after its due day.
+    pub fn is_overdue(&self, today: Date) -> bool {
+        self.status == RequestStatus::Pending && self.due_on.is_some_and(|d| today > d)
+    }
+}
+
 /// A grant (授权): a consumer may read these fields of a resource for this purpose until the
 /// end of `valid_until` (China time).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -956,7 +993,6 @@ mod tests {
             basis: "《婚姻登记条例》".into(),
             update_cycle: UpdateCycle::RealTime,
             summary: String::new(),
-            push_clients: vec![],
         }
     }
 

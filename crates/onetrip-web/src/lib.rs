@@ -93,6 +93,7 @@ impl std::fmt::Debug for AppState {
         (name = "accounts", description = "统一身份认证: registration, sign-in, profile, real-name verification"),
         (name = "staff", description = "工作人员: administration, sign-in with TOTP"),
         (name = "single sign-on", description = "统一登录: OpenID Connect clients (the protocol endpoints are under /oauth2, see /.well-known/openid-configuration)"),
+        (name = "data sharing", description = "公共数据共享: data catalog, access requests, grants, shared-data reads, access log, who used my data"),
         (name = "operations", description = "Health, readiness and metrics")
     ),
     components(schemas(problem::Problem, problem::FieldError)),
@@ -122,6 +123,7 @@ fn api_router() -> OpenApiRouter<Shared> {
         .merge(api::accounts::router())
         .merge(api::organisations::router())
         .merge(api::staff::router())
+        .merge(api::data::router())
         .merge(sso::api_router())
         .merge(ops::router())
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod calendar;
 pub mod catalog;
+pub mod data;
 pub mod identifiers;
 pub mod organisations;
 pub mod staff;

@@ -127,6 +127,17 @@ pub(crate) fn concrete(
         "/api/v1/clients/{client_id}/disabled" => "/api/v1/clients/c-unknown/disabled".into(),
         "/api/v1/clients/{client_id}/secret" => "/api/v1/clients/c-unknown/secret".into(),
         "/sign-in/partner/{name}" => "/sign-in/partner/unknown".into(),
+        "/api/v1/data/resources/{code}" => "/api/v1/data/resources/ZJ_SOCIAL_INSURANCE_RECORD".into(),
+        "/api/v1/data/access-requests/{id}/approval" => {
+            "/api/v1/data/access-requests/unknown/approval".into()
+        }
+        "/api/v1/data/access-requests/{id}/rejection" => {
+            "/api/v1/data/access-requests/unknown/rejection".into()
+        }
+        "/api/v1/data/grants/{id}/revocation" => "/api/v1/data/grants/unknown/revocation".into(),
+        "/api/v1/data/resources/{code}/records/{subject}" => {
+            "/api/v1/data/resources/ZJ_SOCIAL_INSURANCE_RECORD/records/330102198503140138?purpose=audit".into()
+        }
         "/sign-in/partner/{name}/callback" => {
             "/sign-in/partner/unknown/callback?code=x&state=y".into()
         }
@@ -220,7 +231,10 @@ async fn every_route_answers_every_caller_as_the_policy_says() {
                 (Permission::CatalogWrite, Caller::Admin) => {
                     assert!(r.status.is_success(), "{what}: {} {}", r.status, r.text());
                 }
-                (Permission::SystemAdmin, Caller::Admin) => {
+                (
+                    Permission::SystemAdmin | Permission::DataAdmin | Permission::DataAccess,
+                    Caller::Admin,
+                ) => {
                     assert!(!refused, "{what}: {} {}", r.status, r.text());
                 }
                 // The token and userinfo endpoints authenticate their callers themselves (401),
@@ -233,7 +247,10 @@ async fn every_route_answers_every_caller_as_the_policy_says() {
                         r.text()
                     );
                 }
-                (Permission::Citizen | Permission::Staff, Caller::Admin) => {
+                (
+                    Permission::Citizen | Permission::Staff | Permission::DataConsumer,
+                    Caller::Admin,
+                ) => {
                     r.problem(StatusCode::FORBIDDEN, "forbidden");
                 }
                 (_, _) => {
@@ -265,7 +282,7 @@ async fn without_a_configured_token_writes_are_disabled() {
             let (uri, body) = concrete(method, template, &fixtures, false);
             let r = t.send(request(method, &uri, body, caller)).await;
             match permission {
-                Permission::CatalogWrite | Permission::SystemAdmin => {
+                Permission::CatalogWrite | Permission::SystemAdmin | Permission::DataAdmin => {
                     let p = r.problem(StatusCode::FORBIDDEN, "writes_disabled");
                     assert!(
                         p["message_en"]
@@ -281,7 +298,10 @@ async fn without_a_configured_token_writes_are_disabled() {
                     r.status,
                     r.text()
                 ),
-                Permission::Citizen | Permission::Staff => {
+                Permission::Citizen
+                | Permission::Staff
+                | Permission::DataAccess
+                | Permission::DataConsumer => {
                     r.problem(StatusCode::UNAUTHORIZED, "unauthenticated");
                 }
             }

@@ -7,6 +7,7 @@ mod authz;
 mod calendar;
 mod catalog;
 mod common;
+mod data;
 mod guide_versions;
 mod identifiers;
 mod ops;

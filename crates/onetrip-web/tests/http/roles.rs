@@ -60,6 +60,7 @@ enum Who {
     SystemAdmin,
     SystemAdminWithoutTotp,
     Machine,
+    DataAdmin,
 }
 
 /// How the test expects the policy to answer.
@@ -81,6 +82,10 @@ fn expect(p: Permission, who: Who) -> Expect {
         (Permission::Staff, Clerk | CatalogAdmin | SystemAdmin | SystemAdminWithoutTotp) => Allow,
         (Permission::CatalogWrite, Operator | CatalogAdmin) => Allow,
         (Permission::SystemAdmin, Operator | SystemAdmin) => Allow,
+        (Permission::Staff, DataAdmin) => Allow,
+        (Permission::DataAdmin, Operator | DataAdmin) => Allow,
+        (Permission::DataAccess, Operator | DataAdmin | Machine) => Allow,
+        (Permission::DataConsumer, Machine) => Allow,
         _ => Forbidden,
     }
 }
@@ -297,6 +302,10 @@ async fn callers(t: &TestApp) -> Vec<Caller> {
             csrf: None,
             bearer: Some(machine),
         },
+        with(
+            Who::DataAdmin,
+            staff(t, "data.sun", StaffRole::DataAdministrator, true).await,
+        ),
     ]
 }
 
