@@ -581,9 +581,10 @@ pub fn check_request(
     }
     if input.valid_until <= today {
         p.push(SharingProblem::new("valid_until", ProblemKind::ExpiryInPast));
-    } else if (input.valid_until - today)
-        .total(jiff::Unit::Day)
-        .is_ok_and(|d| d > MAX_GRANT_DAYS as f64)
+    } else if input
+        .valid_until
+        .since(today)
+        .map_or(true, |span| i64::from(span.get_days()) > MAX_GRANT_DAYS)
     {
         p.push(SharingProblem::new("valid_until", ProblemKind::ExpiryTooFar));
     }
@@ -980,7 +981,7 @@ mod tests {
             code: "ZJ_MARRIAGE_RECORD".into(),
             name: "婚姻登记信息".into(),
             name_en: "Marriage registrations".into(),
-            provider: "11330000002482061C".into(),
+            provider: "113300000024820668".into(),
             provider_name: "浙江省民政厅".into(),
             subject: SubjectKind::Person,
             fields: vec![

@@ -260,17 +260,21 @@ impl Db {
     /// Data resources matching `filter`, by code.
     pub async fn data_resources(&self, filter: &ResourceFilter) -> Result<Vec<DataResource>> {
         const SQL: &str = "SELECT doc FROM data_resources WHERE \
-             ($1 = '' OR LOWER(code) LIKE $1 OR LOWER(name) LIKE $1 OR LOWER(name_en) LIKE $1 \
-              OR LOWER(provider) LIKE $1 OR LOWER(provider_name) LIKE $1) \
+             ($1 = '' OR LOWER(code) LIKE $1 ESCAPE '\\' OR LOWER(name) LIKE $1 ESCAPE '\\' \
+              OR LOWER(name_en) LIKE $1 ESCAPE '\\' OR LOWER(provider) LIKE $1 ESCAPE '\\' \
+              OR LOWER(provider_name) LIKE $1 ESCAPE '\\') \
              AND ($2 = '' OR provider = $2) AND ($3 = '' OR sharing = $3) ORDER BY code";
         let q = filter.q.trim().to_lowercase();
         let pattern = if q.is_empty() {
             String::new()
         } else {
-            let escaped: String = q
-                .chars()
-                .filter(|c| *c != '%' && *c != '_' && *c != '\\')
-                .collect();
+            let mut escaped = String::with_capacity(q.len());
+            for c in q.chars() {
+                if matches!(c, '%' | '_' | '\\') {
+                    escaped.push('\\');
+                }
+                escaped.push(c);
+            }
             format!("%{escaped}%")
         };
         on_pool!(self, pool => {

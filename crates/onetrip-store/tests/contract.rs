@@ -2675,7 +2675,7 @@ async fn data_resources_round_trip_and_search(db: &Db) {
         vec!["ZJ_MARRIAGE_RECORD"]
     );
     assert_eq!(
-        codes(db.data_resources(&search(&MCA[..8], "", "")).await.unwrap()),
+        codes(db.data_resources(&search(&MCA[..12], "", "")).await.unwrap()),
         vec!["ZJ_MARRIAGE_RECORD", "ZJ_OPEN_DATA"]
     );
     // Replacing keeps one row and the new content.
