@@ -72,9 +72,10 @@ pub enum FieldType {
     Binary,
 }
 
-/// How a field outside the grant is shown.
+/// How a field outside the grant is shown. Written `resident_id`, `phone`, `name`, `omit` or
+/// `{"keep": {"head": H, "tail": T}}` (the same in JSON and YAML).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
+#[serde(from = "MaskRepr", into = "MaskRepr")]
 pub enum MaskRule {
     /// Resident ID: first 6 and last 4 characters.
     ResidentId,
@@ -92,6 +93,59 @@ pub enum MaskRule {
     /// Left out entirely (the default).
     #[default]
     Omit,
+}
+
+/// The written form of a [`MaskRule`] (untagged, so that YAML needs no tags).
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(untagged)]
+enum MaskRepr {
+    Named(NamedMask),
+    Keep { keep: KeepRepr },
+}
+
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum NamedMask {
+    ResidentId,
+    Phone,
+    Name,
+    Omit,
+}
+
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeepRepr {
+    head: u8,
+    tail: u8,
+}
+
+impl From<MaskRepr> for MaskRule {
+    fn from(r: MaskRepr) -> Self {
+        match r {
+            MaskRepr::Named(NamedMask::ResidentId) => MaskRule::ResidentId,
+            MaskRepr::Named(NamedMask::Phone) => MaskRule::Phone,
+            MaskRepr::Named(NamedMask::Name) => MaskRule::Name,
+            MaskRepr::Named(NamedMask::Omit) => MaskRule::Omit,
+            MaskRepr::Keep { keep } => MaskRule::Keep {
+                head: keep.head,
+                tail: keep.tail,
+            },
+        }
+    }
+}
+
+impl From<MaskRule> for MaskRepr {
+    fn from(r: MaskRule) -> Self {
+        match r {
+            MaskRule::ResidentId => MaskRepr::Named(NamedMask::ResidentId),
+            MaskRule::Phone => MaskRepr::Named(NamedMask::Phone),
+            MaskRule::Name => MaskRepr::Named(NamedMask::Name),
+            MaskRule::Omit => MaskRepr::Named(NamedMask::Omit),
+            MaskRule::Keep { head, tail } => MaskRepr::Keep {
+                keep: KeepRepr { head, tail },
+            },
+        }
+    }
 }
 
 impl MaskRule {
@@ -1184,6 +1238,22 @@ mod tests {
             MaskRule::Keep { head: 2, tail: 1 }.apply("浙江省杭州市"),
             Some("浙江***市".into())
         );
+    }
+
+    #[test]
+    fn mask_rules_are_written_without_tags() {
+        for (rule, json) in [
+            (MaskRule::ResidentId, serde_json::json!("resident_id")),
+            (MaskRule::Omit, serde_json::json!("omit")),
+            (
+                MaskRule::Keep { head: 2, tail: 1 },
+                serde_json::json!({"keep": {"head": 2, "tail": 1}}),
+            ),
+        ] {
+            assert_eq!(serde_json::to_value(rule).unwrap(), json);
+            assert_eq!(serde_json::from_value::<MaskRule>(json).unwrap(), rule);
+        }
+        assert!(serde_json::from_value::<MaskRule>(serde_json::json!("blur")).is_err());
     }
 
     #[test]
