@@ -746,7 +746,11 @@ impl App {
             self.db.insert_access_log(&entry).await?;
             return Err(AppError::NotFound {
                 kind: "data_record",
-                key: format!("{}/{}", resource.code, onetrip_domain::sharing::mask_resident_id(subject)),
+                key: format!(
+                    "{}/{}",
+                    resource.code,
+                    onetrip_domain::sharing::mask_resident_id(subject)
+                ),
             });
         };
         let shaped = shape_record(&resource, &record, &grant.fields);
@@ -779,11 +783,9 @@ impl App {
     ) -> Result<()> {
         let resource = self.data_resource(resource).await?;
         let allowed = match actor {
-            DataActor::Client(id) => self
-                .db
-                .client(id)
-                .await?
-                .is_some_and(|c| !c.disabled && c.department_code.as_deref() == Some(&resource.provider)),
+            DataActor::Client(id) => self.db.client(id).await?.is_some_and(|c| {
+                !c.disabled && c.department_code.as_deref() == Some(&resource.provider)
+            }),
             other => self.administers(other, &resource.provider).await?,
         };
         if !allowed {
@@ -879,20 +881,14 @@ impl App {
                 consumers.insert(entry.consumer.clone(), name);
             }
             if !resources.contains_key(&entry.resource) {
-                let names = self
-                    .db
-                    .data_resource(&entry.resource)
-                    .await?
-                    .map_or_else(
-                        || (entry.resource.clone(), entry.provider.clone()),
-                        |r| (r.name, r.provider_name),
-                    );
+                let names = self.db.data_resource(&entry.resource).await?.map_or_else(
+                    || (entry.resource.clone(), entry.provider.clone()),
+                    |r| (r.name, r.provider_name),
+                );
                 resources.insert(entry.resource.clone(), names);
             }
-            let (resource_name, provider_name) = resources
-                .get(&entry.resource)
-                .cloned()
-                .unwrap_or_default();
+            let (resource_name, provider_name) =
+                resources.get(&entry.resource).cloned().unwrap_or_default();
             out.push(AccessLogView {
                 consumer_name: consumers.get(&entry.consumer).cloned().unwrap_or_default(),
                 resource_name,
@@ -919,11 +915,9 @@ impl App {
                 .put_data_record(&r.resource, &r.subject, &r.fields, now)
                 .await?;
         }
-        let catalog = crate::format::parse_catalog(
-            crate::DEMO_CATALOG,
-            crate::format::DocumentFormat::Yaml,
-        )
-        .map_err(AppError::Invalid)?;
+        let catalog =
+            crate::format::parse_catalog(crate::DEMO_CATALOG, crate::format::DocumentFormat::Yaml)
+                .map_err(AppError::Invalid)?;
         let by_code: HashMap<&str, &DataResource> =
             doc.resources.iter().map(|r| (r.code.as_str(), r)).collect();
         let valid_until = china_today(now)

@@ -394,7 +394,8 @@ impl Localized for SharingProblem {
         match &self.kind {
             ProblemKind::Required => "此项为必填项".into(),
             ProblemKind::CodeFormat => {
-                "资源编码须为2至64位大写字母、数字和下划线，以字母开头（如 ZJ_MARRIAGE_RECORD）".into()
+                "资源编码须为2至64位大写字母、数字和下划线，以字母开头（如 ZJ_MARRIAGE_RECORD）"
+                    .into()
             }
             ProblemKind::InvalidProvider => "提供部门须为有效的统一社会信用代码".into(),
             ProblemKind::FieldKeyFormat => {
@@ -495,7 +496,10 @@ pub fn validate_resource(r: &DataResource) -> Result<(), Vec<SharingProblem>> {
         p.push(SharingProblem::new("provider_name", ProblemKind::Required));
     }
     if CreditCode::parse(&r.provider).is_err() {
-        p.push(SharingProblem::new("provider", ProblemKind::InvalidProvider));
+        p.push(SharingProblem::new(
+            "provider",
+            ProblemKind::InvalidProvider,
+        ));
     }
     if r.fields.is_empty() {
         p.push(SharingProblem::new("fields", ProblemKind::Required));
@@ -634,13 +638,19 @@ pub fn check_request(
         p.push(SharingProblem::new("purpose", ProblemKind::PurposeFormat));
     }
     if input.valid_until <= today {
-        p.push(SharingProblem::new("valid_until", ProblemKind::ExpiryInPast));
+        p.push(SharingProblem::new(
+            "valid_until",
+            ProblemKind::ExpiryInPast,
+        ));
     } else if input
         .valid_until
         .since(today)
         .map_or(true, |span| i64::from(span.get_days()) > MAX_GRANT_DAYS)
     {
-        p.push(SharingProblem::new("valid_until", ProblemKind::ExpiryTooFar));
+        p.push(SharingProblem::new(
+            "valid_until",
+            ProblemKind::ExpiryTooFar,
+        ));
     }
     if p.is_empty() { Ok(()) } else { Err(p) }
 }
@@ -1258,7 +1268,10 @@ mod tests {
 
     #[test]
     fn consumers_round_trip() {
-        for c in [Consumer::Client("c-1".into()), Consumer::Item("1233".into())] {
+        for c in [
+            Consumer::Client("c-1".into()),
+            Consumer::Item("1233".into()),
+        ] {
             assert_eq!(Consumer::parse(&c.to_string()), Some(c.clone()));
             let json = serde_json::to_value(&c).unwrap();
             assert_eq!(serde_json::from_value::<Consumer>(json).unwrap(), c);

@@ -63,7 +63,8 @@ fn parse_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
 }
 
 fn date(s: &str) -> Result<Date> {
-    s.parse().map_err(|e| corrupt(format!("bad date {s:?}: {e}")))
+    s.parse()
+        .map_err(|e| corrupt(format!("bad date {s:?}: {e}")))
 }
 
 fn consumer(kind: &str, id: &str) -> Result<Consumer> {
@@ -83,8 +84,6 @@ fn consumer_parts(c: Option<&Consumer>) -> (String, String) {
         (c.kind().to_owned(), c.id().to_owned())
     })
 }
-
-
 
 macro_rules! select_requests {
     ($rest:literal) => {
@@ -223,7 +222,11 @@ const INSERT_GRANT: &str = "INSERT INTO data_grants (id, consumer_kind, consumer
 
 impl Db {
     /// Inserts or replaces data resources, all in one transaction.
-    pub async fn put_data_resources(&self, resources: &[DataResource], at: Timestamp) -> Result<()> {
+    pub async fn put_data_resources(
+        &self,
+        resources: &[DataResource],
+        at: Timestamp,
+    ) -> Result<()> {
         let mut rows = Vec::with_capacity(resources.len());
         for r in resources {
             rows.push((r, sharing_str(r)?, json(r)?));
@@ -561,4 +564,3 @@ impl Db {
         })
     }
 }
-

@@ -2590,8 +2590,7 @@ async fn signing_keys_round_trip(db: &Db) {
 
 mod sharing_fixtures {
     use onetrip_domain::sharing::{
-        DataField, DataResource, FieldType, Grade, MaskRule, SharingType, SubjectKind,
-        UpdateCycle,
+        DataField, DataResource, FieldType, Grade, MaskRule, SharingType, SubjectKind, UpdateCycle,
     };
 
     pub const HRSS: &str = "11330000045628651N";
@@ -2636,8 +2635,18 @@ async fn data_resources_round_trip_and_search(db: &Db) {
     use onetrip_store::ResourceFilter;
     use sharing_fixtures::*;
     assert_eq!(db.data_resource_count().await.unwrap(), 0);
-    let social = resource("ZJ_SOCIAL_INSURANCE_RECORD", "社会保险参保信息", HRSS, SharingType::Conditional);
-    let marriage = resource("ZJ_MARRIAGE_RECORD", "婚姻登记信息", MCA, SharingType::Conditional);
+    let social = resource(
+        "ZJ_SOCIAL_INSURANCE_RECORD",
+        "社会保险参保信息",
+        HRSS,
+        SharingType::Conditional,
+    );
+    let marriage = resource(
+        "ZJ_MARRIAGE_RECORD",
+        "婚姻登记信息",
+        MCA,
+        SharingType::Conditional,
+    );
     let open = resource("ZJ_OPEN_DATA", "公开信息", MCA, SharingType::Unconditional);
     db.put_data_resources(&[social.clone(), marriage.clone(), open.clone()], at(1))
         .await
@@ -2658,7 +2667,11 @@ async fn data_resources_round_trip_and_search(db: &Db) {
     };
     assert_eq!(
         codes(db.data_resources(&search("", "", "")).await.unwrap()),
-        vec!["ZJ_MARRIAGE_RECORD", "ZJ_OPEN_DATA", "ZJ_SOCIAL_INSURANCE_RECORD"]
+        vec![
+            "ZJ_MARRIAGE_RECORD",
+            "ZJ_OPEN_DATA",
+            "ZJ_SOCIAL_INSURANCE_RECORD"
+        ]
     );
     assert_eq!(
         codes(db.data_resources(&search("婚姻", "", "")).await.unwrap()),
@@ -2669,24 +2682,46 @@ async fn data_resources_round_trip_and_search(db: &Db) {
         codes(db.data_resources(&search("social", "", "")).await.unwrap()),
         vec!["ZJ_SOCIAL_INSURANCE_RECORD"]
     );
-    assert!(db.data_resources(&search("%", "", "")).await.unwrap().is_empty());
+    assert!(
+        db.data_resources(&search("%", "", ""))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
-        codes(db.data_resources(&search("", MCA, "conditional")).await.unwrap()),
+        codes(
+            db.data_resources(&search("", MCA, "conditional"))
+                .await
+                .unwrap()
+        ),
         vec!["ZJ_MARRIAGE_RECORD"]
     );
     assert_eq!(
-        codes(db.data_resources(&search(&MCA[..12], "", "")).await.unwrap()),
+        codes(
+            db.data_resources(&search(&MCA[..12], "", ""))
+                .await
+                .unwrap()
+        ),
         vec!["ZJ_MARRIAGE_RECORD", "ZJ_OPEN_DATA"]
     );
     // Replacing keeps one row and the new content.
     let mut changed = marriage.clone();
     changed.sharing = SharingType::NotShared;
     changed.name = "婚姻登记（新）".into();
-    db.put_data_resources(&[changed.clone()], at(2)).await.unwrap();
+    db.put_data_resources(&[changed.clone()], at(2))
+        .await
+        .unwrap();
     assert_eq!(db.data_resource_count().await.unwrap(), 3);
-    assert_eq!(db.data_resource("ZJ_MARRIAGE_RECORD").await.unwrap(), Some(changed));
     assert_eq!(
-        codes(db.data_resources(&search("", "", "not_shared")).await.unwrap()),
+        db.data_resource("ZJ_MARRIAGE_RECORD").await.unwrap(),
+        Some(changed)
+    );
+    assert_eq!(
+        codes(
+            db.data_resources(&search("", "", "not_shared"))
+                .await
+                .unwrap()
+        ),
         vec!["ZJ_MARRIAGE_RECORD"]
     );
 }
@@ -2739,9 +2774,21 @@ async fn access_requests_and_grants(db: &Db) {
     use onetrip_domain::sharing::{Consumer, RequestStatus, SharingType};
     use onetrip_store::RequestFilter;
     use sharing_fixtures::*;
-    let social = resource("ZJ_SOCIAL_INSURANCE_RECORD", "社保", HRSS, SharingType::Conditional);
-    let marriage = resource("ZJ_MARRIAGE_RECORD", "婚姻", MCA, SharingType::Unconditional);
-    db.put_data_resources(&[social, marriage], at(0)).await.unwrap();
+    let social = resource(
+        "ZJ_SOCIAL_INSURANCE_RECORD",
+        "社保",
+        HRSS,
+        SharingType::Conditional,
+    );
+    let marriage = resource(
+        "ZJ_MARRIAGE_RECORD",
+        "婚姻",
+        MCA,
+        SharingType::Unconditional,
+    );
+    db.put_data_resources(&[social, marriage], at(0))
+        .await
+        .unwrap();
     let client = Consumer::Client("c-1".into());
     let item = Consumer::Item("123301000597435545200050001001".into());
     let r1 = access_request("r1", client.clone(), "ZJ_SOCIAL_INSURANCE_RECORD", HRSS, 1);
@@ -2767,7 +2814,10 @@ async fn access_requests_and_grants(db: &Db) {
     let ids = |v: Vec<onetrip_domain::sharing::AccessRequest>| {
         v.into_iter().map(|r| r.id).collect::<Vec<_>>()
     };
-    assert_eq!(ids(db.access_requests(&RequestFilter::default()).await.unwrap()), vec!["r2", "r1"]);
+    assert_eq!(
+        ids(db.access_requests(&RequestFilter::default()).await.unwrap()),
+        vec!["r2", "r1"]
+    );
     assert_eq!(
         ids(db
             .access_requests(&RequestFilter {
@@ -2791,15 +2841,31 @@ async fn access_requests_and_grants(db: &Db) {
     );
     // Deciding applies once, with the grant in the same transaction.
     let g1 = grant_of("g1", &r1, 5);
-    assert!(db
-        .decide_access_request("r1", RequestStatus::Approved, "staff:s", Some("ok"), at(5), Some(&g1))
+    assert!(
+        db.decide_access_request(
+            "r1",
+            RequestStatus::Approved,
+            "staff:s",
+            Some("ok"),
+            at(5),
+            Some(&g1)
+        )
         .await
-        .unwrap());
+        .unwrap()
+    );
     let g1b = grant_of("g1b", &r1, 6);
-    assert!(!db
-        .decide_access_request("r1", RequestStatus::Rejected, "staff:s", Some("no"), at(6), Some(&g1b))
+    assert!(
+        !db.decide_access_request(
+            "r1",
+            RequestStatus::Rejected,
+            "staff:s",
+            Some("no"),
+            at(6),
+            Some(&g1b)
+        )
         .await
-        .unwrap());
+        .unwrap()
+    );
     assert_eq!(db.grant("g1b").await.unwrap(), None);
     let decided = db.access_request("r1").await.unwrap().unwrap();
     assert_eq!(decided.status, RequestStatus::Approved);
@@ -2807,18 +2873,38 @@ async fn access_requests_and_grants(db: &Db) {
     assert_eq!(decided.decided_at, Some(at(5)));
     assert_eq!(decided.decision_note.as_deref(), Some("ok"));
     // Grants by consumer and resource; revocation once.
-    assert_eq!(db.grants(Some(&client), None).await.unwrap(), vec![g1.clone()]);
     assert_eq!(
-        db.grants(Some(&item), Some("ZJ_MARRIAGE_RECORD")).await.unwrap(),
+        db.grants(Some(&client), None).await.unwrap(),
+        vec![g1.clone()]
+    );
+    assert_eq!(
+        db.grants(Some(&item), Some("ZJ_MARRIAGE_RECORD"))
+            .await
+            .unwrap(),
         vec![g2.clone()]
     );
-    assert!(db.grants(Some(&item), Some("ZJ_SOCIAL_INSURANCE_RECORD")).await.unwrap().is_empty());
+    assert!(
+        db.grants(Some(&item), Some("ZJ_SOCIAL_INSURANCE_RECORD"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(db.grants(None, None).await.unwrap().len(), 2);
     assert!(db.revoke_grant("g1", at(7)).await.unwrap());
     assert!(!db.revoke_grant("g1", at(8)).await.unwrap());
-    assert_eq!(db.grant("g1").await.unwrap().unwrap().revoked_at, Some(at(7)));
-    assert!(db.set_grant_valid_until("g2", date(2026, 1, 1)).await.unwrap());
-    assert_eq!(db.grant("g2").await.unwrap().unwrap().valid_until, date(2026, 1, 1));
+    assert_eq!(
+        db.grant("g1").await.unwrap().unwrap().revoked_at,
+        Some(at(7))
+    );
+    assert!(
+        db.set_grant_valid_until("g2", date(2026, 1, 1))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        db.grant("g2").await.unwrap().unwrap().valid_until,
+        date(2026, 1, 1)
+    );
     // A direct grant (demo grants for items).
     let mut g3 = grant_of("g3", &r2, 9);
     g3.request_id = None;
@@ -2830,25 +2916,45 @@ async fn data_records_upsert(db: &Db) {
     use onetrip_domain::sharing::SharingType;
     use sharing_fixtures::*;
     db.put_data_resources(
-        &[resource("ZJ_SOCIAL_INSURANCE_RECORD", "社保", HRSS, SharingType::Conditional)],
+        &[resource(
+            "ZJ_SOCIAL_INSURANCE_RECORD",
+            "社保",
+            HRSS,
+            SharingType::Conditional,
+        )],
         at(0),
     )
     .await
     .unwrap();
     let rid = "330102198503140138";
-    assert_eq!(db.data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid).await.unwrap(), None);
-    let first: onetrip_store::Record =
-        serde_json::from_value(serde_json::json!({"name": "陈志明", "status": "正常参保", "months": 220})).unwrap();
-    db.put_data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid, &first, at(1)).await.unwrap();
     assert_eq!(
-        db.data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid).await.unwrap(),
+        db.data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid)
+            .await
+            .unwrap(),
+        None
+    );
+    let first: onetrip_store::Record = serde_json::from_value(
+        serde_json::json!({"name": "陈志明", "status": "正常参保", "months": 220}),
+    )
+    .unwrap();
+    db.put_data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid, &first, at(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid)
+            .await
+            .unwrap(),
         Some((first, at(1)))
     );
     let second: onetrip_store::Record =
         serde_json::from_value(serde_json::json!({"name": "陈志明", "status": "暂停"})).unwrap();
-    db.put_data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid, &second, at(2)).await.unwrap();
+    db.put_data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid, &second, at(2))
+        .await
+        .unwrap();
     assert_eq!(
-        db.data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid).await.unwrap(),
+        db.data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid)
+            .await
+            .unwrap(),
         Some((second.clone(), at(2)))
     );
     assert!(matches!(
@@ -2905,15 +3011,27 @@ async fn access_log_queries_by_provider_consumer_and_subject(db: &Db) {
     };
     assert_eq!(ids(all.clone()).await, vec!["l5", "l4", "l3", "l2", "l1"]);
     assert_eq!(
-        ids(AccessLogFilter { provider: Some(HRSS.into()), ..all.clone() }).await,
+        ids(AccessLogFilter {
+            provider: Some(HRSS.into()),
+            ..all.clone()
+        })
+        .await,
         vec!["l4", "l2", "l1"]
     );
     assert_eq!(
-        ids(AccessLogFilter { consumer: Some(client.clone()), ..all.clone() }).await,
+        ids(AccessLogFilter {
+            consumer: Some(client.clone()),
+            ..all.clone()
+        })
+        .await,
         vec!["l5", "l2", "l1"]
     );
     assert_eq!(
-        ids(AccessLogFilter { subject: Some(a.into()), ..all.clone() }).await,
+        ids(AccessLogFilter {
+            subject: Some(a.into()),
+            ..all.clone()
+        })
+        .await,
         vec!["l3", "l2", "l1"]
     );
     assert_eq!(
@@ -2926,8 +3044,18 @@ async fn access_log_queries_by_provider_consumer_and_subject(db: &Db) {
         .await,
         vec!["l3"]
     );
-    assert_eq!(ids(AccessLogFilter { limit: 2, ..all.clone() }).await, vec!["l5", "l4"]);
+    assert_eq!(
+        ids(AccessLogFilter {
+            limit: 2,
+            ..all.clone()
+        })
+        .await,
+        vec!["l5", "l4"]
+    );
     // Rows read back equal what was written.
     let back = db.access_log(&all).await.unwrap();
-    assert_eq!(back.iter().rev().cloned().collect::<Vec<_>>(), rows.to_vec());
+    assert_eq!(
+        back.iter().rev().cloned().collect::<Vec<_>>(),
+        rows.to_vec()
+    );
 }

@@ -415,7 +415,11 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         "/api/v1/data/resources/{code}/records/{subject}",
         Permission::DataAccess,
     ),
-    (Method::GET, "/api/v1/data/access-log", Permission::DataAdmin),
+    (
+        Method::GET,
+        "/api/v1/data/access-log",
+        Permission::DataAdmin,
+    ),
     (Method::GET, "/api/v1/me/data-access", Permission::Citizen),
 ];
 

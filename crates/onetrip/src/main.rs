@@ -312,7 +312,9 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
         Some(_) => config.server.effective_public_url(),
         None => format!("http://{addr}"),
     };
-    let app = app.with_issuer(&public_url).with_sharing_config(config.sharing);
+    let app = app
+        .with_issuer(&public_url)
+        .with_sharing_config(config.sharing);
     // Partner platforms of other provinces (跨省通办), reached over HTTPS.
     let app = if config.partners.is_empty() {
         app

@@ -114,10 +114,7 @@ pub async fn list_resources(
     let filter = ResourceFilter {
         q: p.q.unwrap_or_default(),
         provider: p.provider.unwrap_or_default(),
-        sharing: p
-            .sharing
-            .filter(|_| sharing.is_some())
-            .unwrap_or_default(),
+        sharing: p.sharing.filter(|_| sharing.is_some()).unwrap_or_default(),
     };
     Ok(Json(state.app.data_resources(&filter).await?))
 }
@@ -245,12 +242,7 @@ pub async fn list_requests(
     Ok(Json(
         state
             .app
-            .data_access_requests(
-                &actor,
-                filter,
-                p.overdue.unwrap_or(false),
-                Timestamp::now(),
-            )
+            .data_access_requests(&actor, filter, p.overdue.unwrap_or(false), Timestamp::now())
             .await?,
     ))
 }

@@ -39,10 +39,8 @@ pub async fn machine(t: &TestApp, name: &str) -> (String, String) {
     let id = v["client_id"].as_str().unwrap().to_string();
     let basic = {
         use base64::Engine;
-        base64::engine::general_purpose::STANDARD.encode(format!(
-            "{id}:{}",
-            v["client_secret"].as_str().unwrap()
-        ))
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{id}:{}", v["client_secret"].as_str().unwrap()))
     };
     let r = t
         .send(
@@ -120,7 +118,13 @@ async fn data_admin(t: &TestApp, username: &str, division: &str) -> (String, Str
     (b.cookie.clone().unwrap(), csrf)
 }
 
-async fn as_staff(t: &TestApp, who: &(String, String), method: Method, uri: &str, body: Value) -> Resp {
+async fn as_staff(
+    t: &TestApp,
+    who: &(String, String),
+    method: Method,
+    uri: &str,
+    body: Value,
+) -> Resp {
     t.send(
         req(method, uri)
             .header(header::COOKIE, format!("onetrip_sid={}", who.0))
@@ -177,11 +181,15 @@ async fn the_data_catalog_is_published_and_searchable() {
             }
         }
     }
-    let found = t.get_json(&format!("/api/v1/data/resources?q={}", enc("婚姻"))).await;
+    let found = t
+        .get_json(&format!("/api/v1/data/resources?q={}", enc("婚姻")))
+        .await;
     assert_eq!(found[0]["code"], "ZJ_MARRIAGE_RECORD", "{found}");
     assert_eq!(found[0]["sharing"], "conditional");
     let by_provider = t
-        .get_json(&format!("/api/v1/data/resources?provider={HRSS}&sharing=conditional"))
+        .get_json(&format!(
+            "/api/v1/data/resources?provider={HRSS}&sharing=conditional"
+        ))
         .await;
     assert!(
         by_provider
@@ -190,7 +198,9 @@ async fn the_data_catalog_is_published_and_searchable() {
             .iter()
             .all(|r| r["provider"] == HRSS && r["sharing"] == "conditional")
     );
-    let one = t.get_json(&format!("/api/v1/data/resources/{CREDIT}")).await;
+    let one = t
+        .get_json(&format!("/api/v1/data/resources/{CREDIT}"))
+        .await;
     assert_eq!(one["sharing"], "not_shared");
     assert!(one["basis"].as_str().unwrap().contains("征信业管理条例"));
     t.get("/api/v1/data/resources/NO_SUCH")
@@ -211,7 +221,10 @@ async fn conditional_access_is_refused_then_approved_logged_and_shown_to_the_cit
     // 1. Refused before any grant, with a clear problem.
     let r = bearer(&t, &token, Method::GET, &uri, None).await;
     let p = r.problem(StatusCode::FORBIDDEN, "data_grant_required");
-    assert!(p["message_en"].as_str().unwrap().contains("request access"), "{p}");
+    assert!(
+        p["message_en"].as_str().unwrap().contains("request access"),
+        "{p}"
+    );
 
     // 2. The client requests access to three fields.
     let r = bearer(
@@ -233,7 +246,14 @@ async fn conditional_access_is_refused_then_approved_logged_and_shown_to_the_cit
         .await
         .problem(StatusCode::FORBIDDEN, "data_grant_required");
     // The client sees its request; the provider's administrator sees it pending.
-    let mine = bearer(&t, &token, Method::GET, "/api/v1/data/access-requests", None).await;
+    let mine = bearer(
+        &t,
+        &token,
+        Method::GET,
+        "/api/v1/data/access-requests",
+        None,
+    )
+    .await;
     assert_eq!(mine.json().as_array().unwrap().len(), 1, "{}", mine.text());
     // A client cannot approve.
     bearer(
@@ -309,7 +329,10 @@ async fn conditional_access_is_refused_then_approved_logged_and_shown_to_the_cit
         }),
         "{data}"
     );
-    assert_eq!(data["full_fields"], json!(["name", "status", "months_paid"]));
+    assert_eq!(
+        data["full_fields"],
+        json!(["name", "status", "months_paid"])
+    );
     assert_eq!(
         data["masked_fields"],
         json!(["resident_id", "insured_unit", "phone"])
@@ -384,7 +407,12 @@ async fn conditional_access_is_refused_then_approved_logged_and_shown_to_the_cit
         .await
         .problem(StatusCode::FORBIDDEN, "assurance_step_up_required");
     let r = b
-        .json(Method::POST, "/api/v1/me/real-name", &json!({}), Some(&csrf))
+        .json(
+            Method::POST,
+            "/api/v1/me/real-name",
+            &json!({}),
+            Some(&csrf),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = b.get("/api/v1/me/data-access").await;
@@ -599,7 +627,10 @@ async fn demo_items_hold_service_application_grants_and_providers_push_records()
         .await
         .unwrap();
     assert_eq!(data.fields["contract_no"], "YS2026-0106-018233");
-    assert_eq!(data.fields["property_address"], "杭州市西湖区文三路 328 号 3 幢 1502 室");
+    assert_eq!(
+        data.fields["property_address"],
+        "杭州市西湖区文三路 328 号 3 幢 1502 室"
+    );
     // No item holds a grant for the not-shared credit report.
     let credit = t
         .admin_json(
@@ -622,9 +653,7 @@ async fn demo_items_hold_service_application_grants_and_providers_push_records()
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
-    let r = t
-        .admin_json(Method::PUT, &uri, &json!({"salary": 1}))
-        .await;
+    let r = t.admin_json(Method::PUT, &uri, &json!({"salary": 1})).await;
     r.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_has(&r.field_errors(), "fields.salary", "data_field_unknown");
     let (_, token) = machine(&t, "不相干的系统").await;
@@ -644,7 +673,9 @@ async fn demo_items_hold_service_application_grants_and_providers_push_records()
 #[tokio::test]
 async fn resources_are_validated_and_written_by_data_administrators() {
     let t = TestApp::new().await;
-    let mut doc = t.get_json(&format!("/api/v1/data/resources/{SOCIAL}")).await;
+    let mut doc = t
+        .get_json(&format!("/api/v1/data/resources/{SOCIAL}"))
+        .await;
     doc["summary"] = Value::from("更新后的摘要");
     let uri = format!("/api/v1/data/resources/{SOCIAL}");
     let r = t.admin_json(Method::PUT, &uri, &doc).await;
@@ -660,7 +691,10 @@ async fn resources_are_validated_and_written_by_data_administrators() {
     bad["sharing"] = Value::from("unconditional");
     bad["fields"][0]["grade"] = Value::from("L4");
     bad["basis"] = Value::from("");
-    bad["fields"].as_array_mut().unwrap().push(json!({"key": "name", "label": "x", "type": "string", "grade": "L1"}));
+    bad["fields"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"key": "name", "label": "x", "type": "string", "grade": "L1"}));
     let r = t.admin_json(Method::PUT, &uri, &bad).await;
     r.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     let errors = r.field_errors();
