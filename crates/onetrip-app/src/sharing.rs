@@ -899,6 +899,64 @@ impl App {
         Ok(out)
     }
 
+    /// Imports a data catalog document as the operator: inserts or replaces its resources, then
+    /// stores its records (each must name a resource and only its fields). Every problem of
+    /// the resources is listed and nothing is written then. Returns the counts of resources
+    /// and records.
+    pub async fn import_data_catalog(
+        &self,
+        doc: &DataCatalogDocument,
+        now: Timestamp,
+    ) -> Result<(usize, usize)> {
+        let mut known: HashMap<&str, &DataResource> =
+            doc.resources.iter().map(|r| (r.code.as_str(), r)).collect();
+        let mut stored = Vec::new();
+        for r in &doc.records {
+            if !known.contains_key(r.resource.as_str()) {
+                stored.push(r.resource.clone());
+            }
+        }
+        let mut from_db = Vec::new();
+        for code in stored {
+            if let Some(r) = self.db.data_resource(&code).await? {
+                from_db.push(r);
+            }
+        }
+        known.extend(from_db.iter().map(|r| (r.code.as_str(), r)));
+        let mut problems = Vec::new();
+        for (i, r) in doc.records.iter().enumerate() {
+            match known.get(r.resource.as_str()) {
+                None => problems.push(FieldProblem::new(
+                    format!("records[{i}].resource"),
+                    &Simple(
+                        "unknown_reference",
+                        "记录所属的数据资源不存在",
+                        "The record's resource does not exist",
+                    ),
+                )),
+                Some(res) => {
+                    for k in r.fields.keys().filter(|k| res.field(k).is_none()) {
+                        let p = SharingProblem {
+                            path: k.clone(),
+                            kind: onetrip_domain::sharing::ProblemKind::UnknownField(k.clone()),
+                        };
+                        problems.push(FieldProblem::new(format!("records[{i}].fields.{k}"), &p));
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Rejected(problems));
+        }
+        let resources = self.replace_data_resources(&doc.resources, now).await?;
+        for r in &doc.records {
+            self.db
+                .put_data_record(&r.resource, &r.subject, &r.fields, now)
+                .await?;
+        }
+        Ok((resources, doc.records.len()))
+    }
+
     /// Loads the demo data catalog when the data catalog is empty: its resources, the records
     /// it carries, and a grant with purpose `service-application` for every demo item whose
     /// materials use a shared resource (its fields up to L3; not-shared resources get none).
@@ -907,14 +965,8 @@ impl App {
         if self.db.data_resource_count().await? > 0 {
             return Ok(false);
         }
-        let doc: DataCatalogDocument = serde_norway::from_str(DEMO_DATA_CATALOG)
-            .map_err(|e| AppError::Unreadable(format!("YAML {e}")))?;
-        self.replace_data_resources(&doc.resources, now).await?;
-        for r in &doc.records {
-            self.db
-                .put_data_record(&r.resource, &r.subject, &r.fields, now)
-                .await?;
-        }
+        let doc = parse_data_catalog(DEMO_DATA_CATALOG)?;
+        self.import_data_catalog(&doc, now).await?;
         let catalog =
             crate::format::parse_catalog(crate::DEMO_CATALOG, crate::format::DocumentFormat::Yaml)
                 .map_err(AppError::Invalid)?;
@@ -953,6 +1005,11 @@ impl App {
         }
         Ok(true)
     }
+}
+
+/// Parses a data catalog document (YAML or JSON).
+pub fn parse_data_catalog(text: &str) -> Result<DataCatalogDocument> {
+    serde_norway::from_str(text).map_err(|e| AppError::Unreadable(format!("YAML {e}")))
 }
 
 /// The grant answering an approved request.

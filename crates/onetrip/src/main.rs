@@ -85,6 +85,22 @@ enum Command {
     /// Manage the single sign-on signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage the data catalog (数据目录) of shared data.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DataCommand {
+    /// Import a data catalog document (YAML or JSON, as data/demo/data_catalog.yaml): inserts
+    /// or replaces its resources and stores its records. Every problem is listed; an invalid
+    /// file changes nothing.
+    Import {
+        /// The document.
+        file: PathBuf,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -523,6 +539,20 @@ async fn main() -> anyhow::Result<()> {
                     "this role needs TOTP: sign in, then enrol an authenticator at POST /api/v1/staff/me/totp"
                 );
             }
+            Ok(())
+        }
+        Command::Data(DataCommand::Import { file, storage }) => {
+            let config = load_config(config_file, &storage_only(&storage))?;
+            init_logging(&config);
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let doc = onetrip_app::sharing::parse_data_catalog(&text).map_err(report)?;
+            let app = open_app(&config).await?;
+            let (resources, records) = app
+                .import_data_catalog(&doc, jiff::Timestamp::now())
+                .await
+                .map_err(report)?;
+            println!("imported: {resources} data resources, {records} records");
             Ok(())
         }
         Command::Keys(KeysCommand::Rotate { storage }) => {

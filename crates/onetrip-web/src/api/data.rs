@@ -256,6 +256,22 @@ pub struct DecisionDoc {
     pub note: Option<String>,
 }
 
+/// Records the provider's decision on request `id`.
+async fn decide(
+    state: &Shared,
+    actor: &Actor,
+    id: &str,
+    approve: bool,
+    note: Option<String>,
+) -> Result<Json<AccessRequest>, ApiError> {
+    let actor = data_actor(actor)?;
+    let request = state
+        .app
+        .decide_data_access(&actor, id, approve, note, Timestamp::now())
+        .await?;
+    Ok(Json(request))
+}
+
 /// Approves a pending request (the provider's data administrator or the operator); the grant
 /// takes effect at once.
 #[utoipa::path(post, path = "/api/v1/data/access-requests/{id}/approval", tag = "data sharing",
@@ -268,13 +284,7 @@ pub async fn approve_request(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<DecisionDoc>,
 ) -> Result<Json<AccessRequest>, ApiError> {
-    let actor = data_actor(&actor)?;
-    Ok(Json(
-        state
-            .app
-            .decide_data_access(&actor, &id, true, body.note, Timestamp::now())
-            .await?,
-    ))
+    decide(&state, &actor, &id, true, body.note).await
 }
 
 /// Rejects a pending request with a reason (the provider's data administrator or the operator).
@@ -288,13 +298,7 @@ pub async fn reject_request(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<DecisionDoc>,
 ) -> Result<Json<AccessRequest>, ApiError> {
-    let actor = data_actor(&actor)?;
-    Ok(Json(
-        state
-            .app
-            .decide_data_access(&actor, &id, false, body.note, Timestamp::now())
-            .await?,
-    ))
+    decide(&state, &actor, &id, false, body.note).await
 }
 
 /// Query parameters of the grant list.
