@@ -54,6 +54,9 @@ pub struct Config {
     /// [`crate::partner::PartnerConfig`]); none by default.
     #[serde(default)]
     pub partners: Vec<crate::partner::PartnerConfig>,
+    /// Data sharing: approval deadline and per-consumer rate limits (`[sharing]`).
+    #[serde(default)]
+    pub sharing: crate::sharing::SharingConfig,
 }
 
 /// The HTTP server.
@@ -274,6 +277,7 @@ impl Config {
             log: LogView<'a>,
             #[serde(skip_serializing_if = "Vec::is_empty")]
             partners: Vec<crate::partner::PartnerView<'a>>,
+            sharing: crate::sharing::SharingConfig,
         }
         #[derive(Serialize)]
         struct ServerView {
@@ -319,6 +323,7 @@ impl Config {
                 .iter()
                 .map(crate::partner::PartnerConfig::display_view)
                 .collect(),
+            sharing: self.sharing,
         };
         toml::to_string(&view).unwrap_or_else(|e| format!("# cannot render configuration: {e}\n"))
     }

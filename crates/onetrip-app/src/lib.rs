@@ -14,6 +14,8 @@ pub mod otp;
 pub mod partner;
 pub mod realname;
 pub mod registry;
+pub mod resolution;
+pub mod sharing;
 pub mod sms;
 pub mod sso;
 pub mod staff;
@@ -99,6 +101,12 @@ pub enum AppError {
     /// A background task failed (a bug).
     #[error("internal error: {0}")]
     Internal(String),
+    /// A consumer exceeded its rate limit for shared data; retry after this many seconds.
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds until another request is accepted (at least 1).
+        retry_after_secs: u64,
+    },
 }
 
 impl AppError {
@@ -126,6 +134,10 @@ fn kind_zh(kind: &str) -> &'static str {
         "organisation" => "企业/组织",
         "certificate" => "电子证照",
         "certificate_type" => "证照类型",
+        "data_resource" => "数据资源",
+        "data_record" => "数据记录",
+        "access_request" => "共享申请",
+        "grant" => "共享授权",
         _ => "资源",
     }
 }
@@ -147,6 +159,7 @@ impl Localized for AppError {
             AppError::InvalidToken => "invalid_token",
             AppError::Refused { code, .. } => code,
             AppError::Internal(_) => "internal_error",
+            AppError::RateLimited { .. } => "rate_limited",
         }
     }
 
@@ -170,6 +183,9 @@ impl Localized for AppError {
             AppError::InvalidToken => "访问令牌无效或已过期：请重新获取令牌".to_string(),
             AppError::Refused { zh, .. } => zh.clone(),
             AppError::Internal(_) => "服务内部错误，请稍后重试".to_string(),
+            AppError::RateLimited { retry_after_secs } => {
+                format!("调用过于频繁，已超过限额：请在{retry_after_secs}秒后重试")
+            }
         }
     }
 
@@ -206,6 +222,9 @@ impl Localized for AppError {
             }
             AppError::Refused { en, .. } => en.clone(),
             AppError::Internal(_) => "Internal error; please try again later".to_string(),
+            AppError::RateLimited { retry_after_secs } => format!(
+                "Too many requests: the rate limit is exceeded; retry in {retry_after_secs} s"
+            ),
         }
     }
 }
@@ -269,6 +288,7 @@ pub struct App {
     sso: Arc<sso::ProviderState>,
     partners: Arc<partner::Partners>,
     certs: Arc<certificates::CertificateState>,
+    sharing: Arc<sharing::SharingState>,
 }
 
 impl std::fmt::Debug for App {
@@ -304,6 +324,7 @@ impl App {
             certs: Arc::new(certificates::CertificateState::new(Arc::new(
                 certificates::SoftwareSigner::new(db.clone()),
             ))),
+            sharing: Arc::default(),
             db,
             search,
             indexed: Arc::default(),
@@ -418,6 +439,7 @@ impl App {
         self.load_demo_population_if_empty().await?;
         self.load_demo_registry_if_empty(accounts::china_date(now))
             .await?;
+        self.load_demo_data_catalog_if_empty(now).await?;
         if self.db.item_count().await? > 0 {
             self.load_demo_certificates_if_empty(now).await?;
             return Ok(false);

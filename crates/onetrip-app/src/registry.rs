@@ -758,3 +758,158 @@ pub fn generate_dry_run(
         .into_inner()
         .map_err(|_| AppError::Internal("generator thread panicked".to_owned()))
 }
+
+/// The base-registry records behind the registry-backed data resources
+/// ([`crate::sharing::REGISTRY_BACKED`]), shaped as the resources' fields in the data catalog.
+/// Fields the registries do not hold are left out.
+impl App {
+    /// The record of `subject` in the registry-backed resource `resource`, or `None` when the
+    /// registry knows nothing of the subject (or `resource` is not registry-backed).
+    pub(crate) async fn registry_record(
+        &self,
+        resource: &str,
+        subject: &str,
+    ) -> Result<Option<onetrip_store::Record>> {
+        use serde_json::Value;
+        let mut r = onetrip_store::Record::new();
+        let mut put = |k: &str, v: Value| {
+            r.insert(k.to_owned(), v);
+        };
+        let s = |v: &str| Value::String(v.to_owned());
+        let d = |v: Date| Value::String(v.to_string());
+        match resource {
+            "ZJ_PERSON_BASIC" => {
+                let Some(p) = self.db.registry_person(subject).await? else {
+                    return Ok(None);
+                };
+                let address = match &p.household_id {
+                    Some(h) => self.db.registry_household(h).await?.map(|h| h.address),
+                    None => None,
+                };
+                put("resident_id", s(&p.resident_id));
+                put("name", s(&p.name));
+                put("sex", s(p.sex.name_zh()));
+                put("birth_date", d(p.birth_date));
+                if let Some(e) = &p.ethnicity {
+                    put("ethnicity", s(e));
+                }
+                put("division_code", s(p.division_code.as_str()));
+                if let Some(a) = address {
+                    put("address", s(&a));
+                }
+                put("status", s(p.status.as_str()));
+            }
+            "ZJ_HOUSEHOLD_RECORD" => {
+                let Some(p) = self.db.registry_person(subject).await? else {
+                    return Ok(None);
+                };
+                let Some(household) = (match &p.household_id {
+                    Some(h) => self.db.registry_household(h).await?,
+                    None => None,
+                }) else {
+                    return Ok(None);
+                };
+                let head = household.head_resident_id.as_deref();
+                let head_name = match head {
+                    Some(h) if h == p.resident_id => Some(p.name.clone()),
+                    Some(h) => self.db.registry_person(h).await?.map(|h| h.name),
+                    None => None,
+                };
+                put("resident_id", s(&p.resident_id));
+                put("name", s(&p.name));
+                put("household_id", s(&household.id));
+                if let Some(n) = head_name {
+                    put("head_name", s(&n));
+                }
+                let relation = if head == Some(p.resident_id.as_str()) {
+                    "户主"
+                } else {
+                    "家庭成员"
+                };
+                put("relation_to_head", s(relation));
+                put("address", s(&household.address));
+            }
+            "ZJ_MARRIAGE_RECORD" => {
+                let marriages = self.db.registry_marriages_of(subject).await?;
+                let Some(m) = marriages.iter().max_by_key(|m| m.registered_on) else {
+                    return Ok(None);
+                };
+                let spouse = if m.husband_resident_id == subject {
+                    &m.wife_resident_id
+                } else {
+                    &m.husband_resident_id
+                };
+                let name = self.db.registry_person(subject).await?.map(|p| p.name);
+                let spouse_name = self.db.registry_person(spouse).await?.map(|p| p.name);
+                put("resident_id", s(subject));
+                if let Some(n) = name {
+                    put("name", s(&n));
+                }
+                put("spouse_resident_id", s(spouse));
+                if let Some(n) = spouse_name {
+                    put("spouse_name", s(&n));
+                }
+                match m.divorced_on {
+                    Some(on) => {
+                        put("kind", s("离婚"));
+                        put("registered_on", d(on));
+                    }
+                    None => {
+                        put("kind", s("结婚"));
+                        put("registered_on", d(m.registered_on));
+                    }
+                }
+                put("registry_office", s(m.division_code.as_str()));
+                put("certificate_no", s(&m.id));
+            }
+            "ZJ_BIRTH_RECORD" => {
+                let births = self.db.registry_births_of_parent(subject).await?;
+                let Some(b) = births.iter().max_by_key(|b| b.birth_date) else {
+                    return Ok(None);
+                };
+                let mother = self.db.registry_person(&b.mother_resident_id).await?;
+                put("mother_resident_id", s(&b.mother_resident_id));
+                if let Some(m) = mother {
+                    put("mother_name", s(&m.name));
+                }
+                if let Some(f) = &b.father_resident_id {
+                    put("father_resident_id", s(f));
+                    if let Some(f) = self.db.registry_person(f).await? {
+                        put("father_name", s(&f.name));
+                    }
+                }
+                put("child_name", s(&b.child_name));
+                put("child_sex", s(b.child_sex.name_zh()));
+                put("birth_date", d(b.birth_date));
+                put("hospital", s(&b.hospital));
+                put("certificate_no", s(&b.medical_certificate_number));
+            }
+            "ZJ_DEATH_RECORD" => {
+                let Some(death) = self.db.registry_death(subject).await? else {
+                    return Ok(None);
+                };
+                let name = self.db.registry_person(subject).await?.map(|p| p.name);
+                put("resident_id", s(&death.resident_id));
+                if let Some(n) = name {
+                    put("name", s(&n));
+                }
+                put("death_date", d(death.death_date));
+            }
+            "ZJ_LEGAL_PERSON_BASIC" => {
+                let Some(o) = self.db.legal_person(subject).await? else {
+                    return Ok(None);
+                };
+                put("credit_code", s(o.credit_code.as_str()));
+                put("name", s(&o.name));
+                put("kind", s(o.kind.as_str()));
+                put("legal_representative", s(&o.legal_representative_name));
+                put("legal_representative_id", s(&o.legal_representative_resident_id));
+                put("status", s(o.status.as_str()));
+                put("registered_address", s(&o.address));
+                put("established_on", d(o.established_on));
+            }
+            _ => return Ok(None),
+        }
+        Ok(Some(r))
+    }
+}

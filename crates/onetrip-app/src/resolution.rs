@@ -5,7 +5,7 @@
 //! answers *resolved* (with its source), *missing* (upload needed) or *stale* (an expired or
 //! revoked certificate), using, in this order: the results of earlier items of the same
 //! application, the applicant's valid electronic certificates, and the shared data resources the
-//! item may read through its grant with the purpose [`APPLICATION_PURPOSE`]. Every data read is
+//! item may read through its grant with the purpose [`SERVICE_APPLICATION_PURPOSE`]. Every data read is
 //! one access-log entry, made by the data-sharing use case with the item as the consumer; a
 //! resource is read at most once per item, and only when a material needs it.
 //!
@@ -13,10 +13,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use jiff::Timestamp;
 use jiff::civil::Date;
+use onetrip_domain::Localized;
 use onetrip_domain::catalog::ServiceItem;
+use onetrip_domain::certificate::HolderKind;
+use onetrip_domain::sharing::{Consumer, SERVICE_APPLICATION_PURPOSE};
 use onetrip_domain::resolution::{
-    self, APPLICATION_PURPOSE, Capabilities, DataOutcome, Facts, HeldCertificate,
+    self, Capabilities, DataOutcome, Facts, HeldCertificate,
     MaterialResolution, MaterialStatus, OneIdRate, PriorOutput,
 };
 use serde::Serialize;
@@ -103,8 +107,9 @@ impl App {
         applicant: &Applicant,
         items: &[RequestedItem],
         case_ref: Option<&str>,
-        today: Date,
+        now: Timestamp,
     ) -> Result<ApplicationResolution> {
+        let today = crate::accounts::china_date(now);
         if items.is_empty() || items.len() > MAX_ITEMS {
             return Err(AppError::Refused {
                 code: "resolution_items_count",
@@ -117,13 +122,14 @@ impl App {
         let mut out = Vec::with_capacity(items.len());
         for requested in items {
             let stored = self.item(&requested.item).await?;
-            let item: &ServiceItem = &stored.item;
+            let item = stored.item()?;
+            let item: &ServiceItem = &item;
             let situation = resolution::pick_situation(item, requested.situation.as_deref())
                 .map_err(|e| AppError::refused(&e))?;
             let mut data = BTreeMap::new();
             for resource in resolution::resources_to_read(item, &situation) {
                 let outcome = self
-                    .read_for_resolution(item, &resource, applicant, case_ref)
+                    .read_for_resolution(item, &resource, applicant, case_ref, now)
                     .await?;
                 data.insert(resource, outcome);
             }
@@ -166,16 +172,109 @@ impl App {
     }
 
     /// The one-ID completion rate (一证通办率) of the current catalog.
-    pub async fn one_id_rate(&self) -> Result<OneIdRate> {
+    pub async fn one_id_rate(&self, now: Timestamp) -> Result<OneIdRate> {
+        let today = crate::accounts::china_date(now);
         let items = self.db.current_items().await?;
         let caps = Capabilities {
             certificate_types: self.known_certificate_types().await?,
-            item_grants: self.live_item_grants(APPLICATION_PURPOSE).await?,
+            item_grants: self.live_item_grants(SERVICE_APPLICATION_PURPOSE, today).await?,
             items: items
                 .iter()
                 .map(|i| i.implementation_code.clone())
                 .collect::<BTreeSet<_>>(),
         };
         Ok(resolution::one_id_rate(items.iter(), &caps))
+    }
+}
+
+impl App {
+    /// The applicant's certificates with their status on `today` (one indexed query).
+    async fn held_certificates(
+        &self,
+        applicant: &Applicant,
+        today: Date,
+    ) -> Result<Vec<HeldCertificate>> {
+        let kind = match applicant {
+            Applicant::Person(_) => HolderKind::Person,
+            Applicant::Organisation(_) => HolderKind::Organisation,
+        };
+        let rows = self
+            .db
+            .certificates_of_holder(kind, applicant.subject())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| HeldCertificate {
+                status: row.status_on(today),
+                certificate_type: row.type_code,
+                identifier: row.id,
+                valid_until: row.valid_until,
+            })
+            .collect())
+    }
+
+    /// Certificate types the certificate library issues.
+    async fn known_certificate_types(&self) -> Result<BTreeSet<String>> {
+        Ok(self
+            .db
+            .certificate_types()
+            .await?
+            .into_iter()
+            .map(|t| t.code)
+            .collect())
+    }
+}
+
+impl App {
+    /// Reads one shared data resource about the applicant for `item`, through the item's grant
+    /// with the application purpose (one access-log entry, made by the read). Refusals and
+    /// missing records are outcomes, not errors: the material is then to be uploaded.
+    async fn read_for_resolution(
+        &self,
+        item: &ServiceItem,
+        resource: &str,
+        applicant: &Applicant,
+        case_ref: Option<&str>,
+        now: Timestamp,
+    ) -> Result<DataOutcome> {
+        let consumer = Consumer::Item(item.implementation_code.clone());
+        match self
+            .read_shared_data(
+                &consumer,
+                resource,
+                applicant.subject(),
+                SERVICE_APPLICATION_PURPOSE,
+                case_ref,
+                now,
+            )
+            .await
+        {
+            Ok(_) => Ok(DataOutcome::Found),
+            Err(AppError::NotFound { kind: "data_record", .. }) => Ok(DataOutcome::NoRecord),
+            Err(AppError::NotFound { .. }) => Ok(DataOutcome::Refused {
+                code: "not_found".into(),
+            }),
+            Err(e @ (AppError::Refused { .. } | AppError::Rejected(_) | AppError::RateLimited { .. })) => {
+                Ok(DataOutcome::Refused {
+                    code: e.code().into(),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `(item, resource)` pairs for which the item holds a live grant with `purpose`.
+    async fn live_item_grants(&self, purpose: &str, today: Date) -> Result<BTreeSet<(String, String)>> {
+        Ok(self
+            .db
+            .grants(None, None)
+            .await?
+            .into_iter()
+            .filter(|g| g.purpose == purpose && g.is_live(today))
+            .filter_map(|g| match g.consumer {
+                Consumer::Item(item) => Some((item, g.resource)),
+                Consumer::Client(_) => None,
+            })
+            .collect())
     }
 }

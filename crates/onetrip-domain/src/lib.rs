@@ -12,6 +12,7 @@ pub mod identifiers;
 pub mod identity;
 pub mod registry;
 pub mod resolution;
+pub mod sharing;
 pub mod sso;
 
 /// An error or finding that can be shown to a person in Chinese and English.

@@ -6,7 +6,8 @@
 //!    certificate, or the item a `BundleOutput` material names), so that, say, the birth medical
 //!    certificate issued by the first member of the birth bundle feeds household registration;
 //! 2. **the applicant's valid electronic certificate** of the material's type;
-//! 3. **a shared data resource** read through the item's grant whose purpose is the application.
+//! 3. **a shared data resource** read through the item's grant whose purpose is the application
+//!    ([`crate::sharing::SERVICE_APPLICATION_PURPOSE`]).
 //!
 //! Anything else is *missing* (the applicant uploads it) or *stale* (the applicant holds a
 //! certificate of that type, but it expired or was revoked). The rules here are pure: the use case
@@ -26,9 +27,6 @@ use serde::Serialize;
 use crate::Localized;
 use crate::catalog::{Material, MaterialSource, ServiceItem, Situation};
 use crate::certificate::CertificateStatus;
-
-/// The purpose every grant used for resolving an application's materials must state.
-pub const APPLICATION_PURPOSE: &str = "service-application";
 
 /// A certificate the applicant holds, as far as resolution needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]

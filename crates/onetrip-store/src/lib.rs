@@ -17,6 +17,7 @@ mod otp;
 mod population;
 mod registry;
 mod sessions;
+mod sharing;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -37,6 +38,7 @@ pub use population::{PopulationRow, PopulationStatus};
 pub use registry::{
     PG_ROWS_PER_STATEMENT, RegistryBatch, RegistryCounts, SQLITE_ROWS_PER_STATEMENT,
 };
+pub use sharing::{AccessLogFilter, Record, RequestFilter, ResourceFilter};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$db`, so that one piece of SQL code
 /// serves both backends.

@@ -136,6 +136,10 @@ contract!(
     seal_keys_rotate_with_one_active_key,
     certificate_serials_never_repeat,
     certificates_round_trip_list_and_revoke_once,
+    data_resources_round_trip_and_search,
+    access_requests_and_grants,
+    data_records_upsert,
+    access_log_queries_by_provider_consumer_and_subject,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -2789,4 +2793,479 @@ async fn certificates_round_trip_list_and_revoke_once(db: &Db) {
     assert_eq!(b.revocation_reason.as_deref(), Some("遗失"));
     assert_eq!(b.status_on(date(2026, 11, 21)), CertificateStatus::Revoked);
     assert_eq!(db.certificate_count().await.unwrap(), 3);
+}
+
+// Data sharing.
+// ---------------------------------------------------------------------------------------------
+
+mod sharing_fixtures {
+    use onetrip_domain::sharing::{
+        DataField, DataResource, FieldType, Grade, MaskRule, SharingType, SubjectKind, UpdateCycle,
+    };
+
+    pub const HRSS: &str = "11330000045628651N";
+    pub const MCA: &str = "113300000024820668";
+
+    pub fn resource(code: &str, name: &str, provider: &str, sharing: SharingType) -> DataResource {
+        DataResource {
+            code: code.into(),
+            name: name.into(),
+            name_en: format!("{code} in English"),
+            provider: provider.into(),
+            provider_name: "提供部门".into(),
+            subject: SubjectKind::Person,
+            fields: vec![
+                DataField {
+                    key: "name".into(),
+                    label: "姓名".into(),
+                    label_en: Some("Name".into()),
+                    field_type: FieldType::String,
+                    grade: Grade::L2,
+                    mask: MaskRule::Name,
+                },
+                DataField {
+                    key: "status".into(),
+                    label: "状态".into(),
+                    label_en: None,
+                    field_type: FieldType::String,
+                    grade: Grade::L1,
+                    mask: MaskRule::Keep { head: 1, tail: 0 },
+                },
+            ],
+            sharing,
+            basis: "依据".into(),
+            update_cycle: UpdateCycle::Monthly,
+            summary: "摘要 ✓".into(),
+        }
+    }
+}
+
+async fn data_resources_round_trip_and_search(db: &Db) {
+    use onetrip_domain::sharing::SharingType;
+    use onetrip_store::ResourceFilter;
+    use sharing_fixtures::*;
+    assert_eq!(db.data_resource_count().await.unwrap(), 0);
+    let social = resource(
+        "ZJ_SOCIAL_INSURANCE_RECORD",
+        "社会保险参保信息",
+        HRSS,
+        SharingType::Conditional,
+    );
+    let marriage = resource(
+        "ZJ_MARRIAGE_RECORD",
+        "婚姻登记信息",
+        MCA,
+        SharingType::Conditional,
+    );
+    let open = resource("ZJ_OPEN_DATA", "公开信息", MCA, SharingType::Unconditional);
+    db.put_data_resources(&[social.clone(), marriage.clone(), open.clone()], at(1))
+        .await
+        .unwrap();
+    assert_eq!(db.data_resource_count().await.unwrap(), 3);
+    assert_eq!(
+        db.data_resource("ZJ_MARRIAGE_RECORD").await.unwrap(),
+        Some(marriage.clone())
+    );
+    assert_eq!(db.data_resource("NONE").await.unwrap(), None);
+    let codes = |v: Vec<onetrip_domain::sharing::DataResource>| {
+        v.into_iter().map(|r| r.code).collect::<Vec<_>>()
+    };
+    let search = |q: &str, provider: &str, sharing: &str| ResourceFilter {
+        q: q.into(),
+        provider: provider.into(),
+        sharing: sharing.into(),
+    };
+    assert_eq!(
+        codes(db.data_resources(&search("", "", "")).await.unwrap()),
+        vec![
+            "ZJ_MARRIAGE_RECORD",
+            "ZJ_OPEN_DATA",
+            "ZJ_SOCIAL_INSURANCE_RECORD"
+        ]
+    );
+    assert_eq!(
+        codes(db.data_resources(&search("婚姻", "", "")).await.unwrap()),
+        vec!["ZJ_MARRIAGE_RECORD"]
+    );
+    // Codes and English names match case-insensitively; LIKE wildcards are literal.
+    assert_eq!(
+        codes(db.data_resources(&search("social", "", "")).await.unwrap()),
+        vec!["ZJ_SOCIAL_INSURANCE_RECORD"]
+    );
+    assert!(
+        db.data_resources(&search("%", "", ""))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        codes(
+            db.data_resources(&search("", MCA, "conditional"))
+                .await
+                .unwrap()
+        ),
+        vec!["ZJ_MARRIAGE_RECORD"]
+    );
+    assert_eq!(
+        codes(
+            db.data_resources(&search(&MCA[..12], "", ""))
+                .await
+                .unwrap()
+        ),
+        vec!["ZJ_MARRIAGE_RECORD", "ZJ_OPEN_DATA"]
+    );
+    // Replacing keeps one row and the new content.
+    let mut changed = marriage.clone();
+    changed.sharing = SharingType::NotShared;
+    changed.name = "婚姻登记（新）".into();
+    db.put_data_resources(&[changed.clone()], at(2))
+        .await
+        .unwrap();
+    assert_eq!(db.data_resource_count().await.unwrap(), 3);
+    assert_eq!(
+        db.data_resource("ZJ_MARRIAGE_RECORD").await.unwrap(),
+        Some(changed)
+    );
+    assert_eq!(
+        codes(
+            db.data_resources(&search("", "", "not_shared"))
+                .await
+                .unwrap()
+        ),
+        vec!["ZJ_MARRIAGE_RECORD"]
+    );
+}
+
+fn access_request(
+    id: &str,
+    consumer: onetrip_domain::sharing::Consumer,
+    resource: &str,
+    provider: &str,
+    n: i64,
+) -> onetrip_domain::sharing::AccessRequest {
+    use onetrip_domain::sharing::{AccessRequest, RequestStatus};
+    AccessRequest {
+        id: id.into(),
+        consumer,
+        resource: resource.into(),
+        provider: provider.into(),
+        fields: vec!["name".into()],
+        purpose: "service-application".into(),
+        valid_until: date(2027, 12, 31),
+        status: RequestStatus::Pending,
+        due_on: Some(date(2026, 11, 27)),
+        requested_by: "operator".into(),
+        requested_at: at(n),
+        decided_by: None,
+        decided_at: None,
+        decision_note: None,
+    }
+}
+
+fn grant_of(
+    id: &str,
+    r: &onetrip_domain::sharing::AccessRequest,
+    n: i64,
+) -> onetrip_domain::sharing::Grant {
+    onetrip_domain::sharing::Grant {
+        id: id.into(),
+        consumer: r.consumer.clone(),
+        resource: r.resource.clone(),
+        fields: r.fields.clone(),
+        purpose: r.purpose.clone(),
+        valid_until: r.valid_until,
+        request_id: Some(r.id.clone()),
+        granted_at: at(n),
+        revoked_at: None,
+    }
+}
+
+async fn access_requests_and_grants(db: &Db) {
+    use onetrip_domain::sharing::{Consumer, RequestStatus, SharingType};
+    use onetrip_store::RequestFilter;
+    use sharing_fixtures::*;
+    let social = resource(
+        "ZJ_SOCIAL_INSURANCE_RECORD",
+        "社保",
+        HRSS,
+        SharingType::Conditional,
+    );
+    let marriage = resource(
+        "ZJ_MARRIAGE_RECORD",
+        "婚姻",
+        MCA,
+        SharingType::Unconditional,
+    );
+    db.put_data_resources(&[social, marriage], at(0))
+        .await
+        .unwrap();
+    let client = Consumer::Client("c-1".into());
+    let item = Consumer::Item("123301000597435545200050001001".into());
+    let r1 = access_request("r1", client.clone(), "ZJ_SOCIAL_INSURANCE_RECORD", HRSS, 1);
+    db.insert_access_request(&r1, None).await.unwrap();
+    // Granted at once: the request and its grant together.
+    let mut r2 = access_request("r2", item.clone(), "ZJ_MARRIAGE_RECORD", MCA, 2);
+    r2.status = RequestStatus::Approved;
+    r2.due_on = None;
+    r2.decided_by = Some("platform".into());
+    r2.decided_at = Some(at(2));
+    let g2 = grant_of("g2", &r2, 2);
+    db.insert_access_request(&r2, Some(&g2)).await.unwrap();
+    assert_eq!(db.access_request("r1").await.unwrap(), Some(r1.clone()));
+    assert_eq!(db.access_request("r2").await.unwrap(), Some(r2.clone()));
+    // An unknown resource is refused and leaves nothing.
+    let bad = access_request("r3", client.clone(), "NONE", HRSS, 3);
+    assert!(matches!(
+        db.insert_access_request(&bad, None).await,
+        Err(StoreError::UnknownReference(_))
+    ));
+    assert_eq!(db.access_request("r3").await.unwrap(), None);
+    // Filters.
+    let ids = |v: Vec<onetrip_domain::sharing::AccessRequest>| {
+        v.into_iter().map(|r| r.id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(db.access_requests(&RequestFilter::default()).await.unwrap()),
+        vec!["r2", "r1"]
+    );
+    assert_eq!(
+        ids(db
+            .access_requests(&RequestFilter {
+                provider: Some(HRSS.into()),
+                status: Some(RequestStatus::Pending),
+                ..RequestFilter::default()
+            })
+            .await
+            .unwrap()),
+        vec!["r1"]
+    );
+    assert_eq!(
+        ids(db
+            .access_requests(&RequestFilter {
+                consumer: Some(item.clone()),
+                ..RequestFilter::default()
+            })
+            .await
+            .unwrap()),
+        vec!["r2"]
+    );
+    // Deciding applies once, with the grant in the same transaction.
+    let g1 = grant_of("g1", &r1, 5);
+    assert!(
+        db.decide_access_request(
+            "r1",
+            RequestStatus::Approved,
+            "staff:s",
+            Some("ok"),
+            at(5),
+            Some(&g1)
+        )
+        .await
+        .unwrap()
+    );
+    let g1b = grant_of("g1b", &r1, 6);
+    assert!(
+        !db.decide_access_request(
+            "r1",
+            RequestStatus::Rejected,
+            "staff:s",
+            Some("no"),
+            at(6),
+            Some(&g1b)
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(db.grant("g1b").await.unwrap(), None);
+    let decided = db.access_request("r1").await.unwrap().unwrap();
+    assert_eq!(decided.status, RequestStatus::Approved);
+    assert_eq!(decided.decided_by.as_deref(), Some("staff:s"));
+    assert_eq!(decided.decided_at, Some(at(5)));
+    assert_eq!(decided.decision_note.as_deref(), Some("ok"));
+    // Grants by consumer and resource; revocation once.
+    assert_eq!(
+        db.grants(Some(&client), None).await.unwrap(),
+        vec![g1.clone()]
+    );
+    assert_eq!(
+        db.grants(Some(&item), Some("ZJ_MARRIAGE_RECORD"))
+            .await
+            .unwrap(),
+        vec![g2.clone()]
+    );
+    assert!(
+        db.grants(Some(&item), Some("ZJ_SOCIAL_INSURANCE_RECORD"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(db.grants(None, None).await.unwrap().len(), 2);
+    assert!(db.revoke_grant("g1", at(7)).await.unwrap());
+    assert!(!db.revoke_grant("g1", at(8)).await.unwrap());
+    assert_eq!(
+        db.grant("g1").await.unwrap().unwrap().revoked_at,
+        Some(at(7))
+    );
+    assert!(
+        db.set_grant_valid_until("g2", date(2026, 1, 1))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        db.grant("g2").await.unwrap().unwrap().valid_until,
+        date(2026, 1, 1)
+    );
+    // A direct grant (demo grants for items).
+    let mut g3 = grant_of("g3", &r2, 9);
+    g3.request_id = None;
+    db.insert_grant(&g3).await.unwrap();
+    assert_eq!(db.grant("g3").await.unwrap(), Some(g3));
+}
+
+async fn data_records_upsert(db: &Db) {
+    use onetrip_domain::sharing::SharingType;
+    use sharing_fixtures::*;
+    db.put_data_resources(
+        &[resource(
+            "ZJ_SOCIAL_INSURANCE_RECORD",
+            "社保",
+            HRSS,
+            SharingType::Conditional,
+        )],
+        at(0),
+    )
+    .await
+    .unwrap();
+    let rid = "330102198503140138";
+    assert_eq!(
+        db.data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid)
+            .await
+            .unwrap(),
+        None
+    );
+    let first: onetrip_store::Record = serde_json::from_value(
+        serde_json::json!({"name": "陈志明", "status": "正常参保", "months": 220}),
+    )
+    .unwrap();
+    db.put_data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid, &first, at(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid)
+            .await
+            .unwrap(),
+        Some((first, at(1)))
+    );
+    let second: onetrip_store::Record =
+        serde_json::from_value(serde_json::json!({"name": "陈志明", "status": "暂停"})).unwrap();
+    db.put_data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid, &second, at(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid)
+            .await
+            .unwrap(),
+        Some((second.clone(), at(2)))
+    );
+    assert!(matches!(
+        db.put_data_record("NONE", rid, &second, at(3)).await,
+        Err(StoreError::UnknownReference(_))
+    ));
+}
+
+async fn access_log_queries_by_provider_consumer_and_subject(db: &Db) {
+    use onetrip_domain::sharing::{AccessLogEntry, AccessOutcome, Consumer};
+    use onetrip_store::AccessLogFilter;
+    use sharing_fixtures::*;
+    let a = "330102198503140138";
+    let b = "330102199007220264";
+    let client = Consumer::Client("c-1".into());
+    let item = Consumer::Item("123301000597435545200050001001".into());
+    let entry = |id: &str, n: i64, consumer: &Consumer, provider: &str, subject: &str, outcome| {
+        AccessLogEntry {
+            id: id.into(),
+            at: at(n),
+            consumer: consumer.clone(),
+            resource: "R".into(),
+            provider: provider.into(),
+            subject: subject.into(),
+            fields: vec!["name".into()],
+            masked_fields: vec!["status".into()],
+            purpose: "service-application".into(),
+            case_ref: Some(format!("case-{n}")),
+            outcome,
+            refusal: (outcome == AccessOutcome::Refused).then(|| "data_grant_required".into()),
+        }
+    };
+    let rows = [
+        entry("l1", 1, &client, HRSS, a, AccessOutcome::Refused),
+        entry("l2", 2, &client, HRSS, a, AccessOutcome::Allowed),
+        entry("l3", 3, &item, MCA, a, AccessOutcome::Allowed),
+        entry("l4", 4, &item, HRSS, b, AccessOutcome::RateLimited),
+        entry("l5", 5, &client, MCA, b, AccessOutcome::NotFound),
+    ];
+    for r in &rows {
+        db.insert_access_log(r).await.unwrap();
+    }
+    let ids = |f: AccessLogFilter| async move {
+        db.access_log(&f)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect::<Vec<_>>()
+    };
+    let all = AccessLogFilter {
+        limit: 100,
+        ..AccessLogFilter::default()
+    };
+    assert_eq!(ids(all.clone()).await, vec!["l5", "l4", "l3", "l2", "l1"]);
+    assert_eq!(
+        ids(AccessLogFilter {
+            provider: Some(HRSS.into()),
+            ..all.clone()
+        })
+        .await,
+        vec!["l4", "l2", "l1"]
+    );
+    assert_eq!(
+        ids(AccessLogFilter {
+            consumer: Some(client.clone()),
+            ..all.clone()
+        })
+        .await,
+        vec!["l5", "l2", "l1"]
+    );
+    assert_eq!(
+        ids(AccessLogFilter {
+            subject: Some(a.into()),
+            ..all.clone()
+        })
+        .await,
+        vec!["l3", "l2", "l1"]
+    );
+    assert_eq!(
+        ids(AccessLogFilter {
+            subject: Some(a.into()),
+            consumer: Some(item.clone()),
+            provider: Some(MCA.into()),
+            ..all.clone()
+        })
+        .await,
+        vec!["l3"]
+    );
+    assert_eq!(
+        ids(AccessLogFilter {
+            limit: 2,
+            ..all.clone()
+        })
+        .await,
+        vec!["l5", "l4"]
+    );
+    // Rows read back equal what was written.
+    let back = db.access_log(&all).await.unwrap();
+    assert_eq!(
+        back.iter().rev().cloned().collect::<Vec<_>>(),
+        rows.to_vec()
+    );
 }

@@ -94,6 +94,7 @@ impl std::fmt::Debug for AppState {
         (name = "staff", description = "工作人员: administration, sign-in with TOTP"),
         (name = "single sign-on", description = "统一登录: OpenID Connect clients (the protocol endpoints are under /oauth2, see /.well-known/openid-configuration)"),
         (name = "certificates", description = "电子证照: certificate types, issuing, revocation, export, presentation (亮证) and public verification of SM2 seals"),
+        (name = "data sharing", description = "公共数据共享: data catalog, access requests, grants, shared-data reads, access log, who used my data"),
         (name = "operations", description = "Health, readiness and metrics")
     ),
     components(schemas(problem::Problem, problem::FieldError)),
@@ -124,6 +125,8 @@ fn api_router() -> OpenApiRouter<Shared> {
         .merge(api::organisations::router())
         .merge(api::staff::router())
         .merge(api::certificates::router())
+        .merge(api::data::router())
+        .merge(api::resolution::router())
         .merge(sso::api_router())
         .merge(ops::router())
 }

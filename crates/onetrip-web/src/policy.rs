@@ -107,6 +107,9 @@ pub enum Permission {
     Citizen,
     /// A signed-in member of staff.
     Staff,
+    /// A signed-in person or member of staff, or the operator (not machine clients): the use
+    /// case decides what each may do (material resolution).
+    SignedIn,
     /// Change the catalog and the calendar: the operator or a catalog administrator.
     CatalogWrite,
     /// Manage staff and clients: the operator or a system administrator.
@@ -114,6 +117,14 @@ pub enum Permission {
     /// Issue and revoke certificates: the operator or a member of staff; the use case then
     /// requires a department officer or head whose grant covers the issuing department.
     CertificateIssue,
+    /// Administer the data catalog, decide access requests, revoke grants, read the access log:
+    /// the operator or a data administrator (which provider is checked by the use case).
+    DataAdmin,
+    /// File and list access requests and grants, push records: the operator, a data
+    /// administrator, or a machine client with the `api` scope.
+    DataAccess,
+    /// Read shared data: a machine client with the `api` scope (client credentials).
+    DataConsumer,
 }
 
 /// The decision for one request.
@@ -139,6 +150,11 @@ pub fn decide(actor: &Actor, permission: Permission, token_configured: bool) -> 
             _ if unauthenticated => Decision::Unauthenticated,
             _ => Decision::Forbidden,
         },
+        Permission::SignedIn => match actor {
+            Actor::Citizen(_) | Actor::Staff(_) | Actor::Operator => Decision::Allow,
+            _ if unauthenticated => Decision::Unauthenticated,
+            _ => Decision::Forbidden,
+        },
         Permission::Staff => match actor {
             Actor::Staff(_) => Decision::Allow,
             _ if unauthenticated => Decision::Unauthenticated,
@@ -150,11 +166,23 @@ pub fn decide(actor: &Actor, permission: Permission, token_configured: bool) -> 
             _ if unauthenticated => Decision::Unauthenticated,
             _ => Decision::Forbidden,
         },
-        Permission::CatalogWrite | Permission::SystemAdmin => {
-            let role = if permission == Permission::CatalogWrite {
-                StaffRole::CatalogAdministrator
-            } else {
-                StaffRole::SystemAdministrator
+        Permission::DataAccess => match actor {
+            Actor::Operator => Decision::Allow,
+            Actor::Staff(s) if s.holds(StaffRole::DataAdministrator) => Decision::Allow,
+            Actor::Client(c) if c.scopes.contains(Scope::Api) => Decision::Allow,
+            _ if unauthenticated => Decision::Unauthenticated,
+            _ => Decision::Forbidden,
+        },
+        Permission::DataConsumer => match actor {
+            Actor::Client(c) if c.scopes.contains(Scope::Api) => Decision::Allow,
+            _ if unauthenticated => Decision::Unauthenticated,
+            _ => Decision::Forbidden,
+        },
+        Permission::CatalogWrite | Permission::SystemAdmin | Permission::DataAdmin => {
+            let role = match permission {
+                Permission::CatalogWrite => StaffRole::CatalogAdministrator,
+                Permission::DataAdmin => StaffRole::DataAdministrator,
+                _ => StaffRole::SystemAdministrator,
             };
             match actor {
                 Actor::Operator => Decision::Allow,
@@ -394,6 +422,68 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         Permission::Public,
     ),
     (Method::GET, "/verify/{token}", Permission::Public),
+    // Data sharing: the catalog is published; the rest is for data administrators, the
+    // operator and machine clients; "who used my data" for the signed-in citizen.
+    (Method::GET, "/api/v1/data/resources", Permission::Public),
+    (
+        Method::GET,
+        "/api/v1/data/resources/{code}",
+        Permission::Public,
+    ),
+    (
+        Method::PUT,
+        "/api/v1/data/resources/{code}",
+        Permission::DataAdmin,
+    ),
+    (
+        Method::POST,
+        "/api/v1/data/access-requests",
+        Permission::DataAccess,
+    ),
+    (
+        Method::GET,
+        "/api/v1/data/access-requests",
+        Permission::DataAccess,
+    ),
+    (
+        Method::POST,
+        "/api/v1/data/access-requests/{id}/approval",
+        Permission::DataAdmin,
+    ),
+    (
+        Method::POST,
+        "/api/v1/data/access-requests/{id}/rejection",
+        Permission::DataAdmin,
+    ),
+    (Method::GET, "/api/v1/data/grants", Permission::DataAccess),
+    (
+        Method::POST,
+        "/api/v1/data/grants/{id}/revocation",
+        Permission::DataAdmin,
+    ),
+    (
+        Method::GET,
+        "/api/v1/data/resources/{code}/records/{subject}",
+        Permission::DataConsumer,
+    ),
+    (
+        Method::PUT,
+        "/api/v1/data/resources/{code}/records/{subject}",
+        Permission::DataAccess,
+    ),
+    (
+        Method::GET,
+        "/api/v1/data/access-log",
+        Permission::DataAdmin,
+    ),
+    (Method::GET, "/api/v1/me/data-access", Permission::Citizen),
+    // Material auto-resolution (一证通办) and its catalog metric.
+    (Method::POST, "/api/v1/resolutions", Permission::SignedIn),
+    (
+        Method::GET,
+        "/api/v1/metrics/one-id-rate",
+        Permission::Public,
+    ),
 ];
 
 /// The permission a route needs; routes missing from [`ROUTES`] need the strongest one.
@@ -598,6 +688,7 @@ mod tests {
         for (permission, role) in [
             (Permission::CatalogWrite, StaffRole::CatalogAdministrator),
             (Permission::SystemAdmin, StaffRole::SystemAdministrator),
+            (Permission::DataAdmin, StaffRole::DataAdministrator),
         ] {
             assert_eq!(decide(&Actor::Operator, permission, true), Decision::Allow);
             assert_eq!(

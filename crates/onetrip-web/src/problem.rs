@@ -266,6 +266,7 @@ impl From<AppError> for ApiError {
             AppError::InvalidToken => StatusCode::UNAUTHORIZED,
             AppError::Refused { .. } => StatusCode::FORBIDDEN,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         };
         if status.is_server_error() {
             tracing::error!(error = %e, "use case failed");
@@ -283,6 +284,11 @@ impl From<AppError> for ApiError {
                     .iter()
                     .map(|p| FieldError::new(p.path.clone(), p))
                     .collect();
+            }
+            AppError::RateLimited { retry_after_secs } => {
+                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    err.headers.insert(header::RETRY_AFTER, v);
+                }
             }
             AppError::Calendar(CalendarError::InvalidSchedule(problems)) => {
                 err.errors = problems

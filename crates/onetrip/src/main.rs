@@ -94,6 +94,9 @@ enum Command {
     /// Import and export the base registries (人口综合库, 法人综合库).
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Manage the data catalog (数据目录) of shared data.
+    #[command(subcommand)]
+    Data(DataCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -395,6 +398,19 @@ async fn registry_command(config_file: Option<&Path>, cmd: RegistryCommand) -> a
 }
 
 #[derive(Debug, Subcommand)]
+enum DataCommand {
+    /// Import a data catalog document (YAML or JSON, as data/demo/data_catalog.yaml): inserts
+    /// or replaces its resources and stores its records. Every problem is listed; an invalid
+    /// file changes nothing.
+    Import {
+        /// The document.
+        file: PathBuf,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// Make new signing keys; the current ones stay published for a day so that tokens they
     /// signed remain verifiable. Restart (or wait for) the other replicas to pick them up.
@@ -619,7 +635,9 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
         Some(_) => config.server.effective_public_url(),
         None => format!("http://{addr}"),
     };
-    let app = app.with_issuer(&public_url);
+    let app = app
+        .with_issuer(&public_url)
+        .with_sharing_config(config.sharing);
     // Partner platforms of other provinces (跨省通办), reached over HTTPS.
     let app = if config.partners.is_empty() {
         app
@@ -828,6 +846,20 @@ async fn main() -> anyhow::Result<()> {
                     "this role needs TOTP: sign in, then enrol an authenticator at POST /api/v1/staff/me/totp"
                 );
             }
+            Ok(())
+        }
+        Command::Data(DataCommand::Import { file, storage }) => {
+            let config = load_config(config_file, &storage_only(&storage))?;
+            init_logging(&config);
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let doc = onetrip_app::sharing::parse_data_catalog(&text).map_err(report)?;
+            let app = open_app(&config).await?;
+            let (resources, records) = app
+                .import_data_catalog(&doc, jiff::Timestamp::now())
+                .await
+                .map_err(report)?;
+            println!("imported: {resources} data resources, {records} records");
             Ok(())
         }
         Command::Keys(KeysCommand::Rotate { storage }) => {

@@ -4,6 +4,8 @@ pub mod accounts;
 pub mod calendar;
 pub mod catalog;
 pub mod certificates;
+pub mod data;
 pub mod identifiers;
 pub mod organisations;
+pub mod resolution;
 pub mod staff;

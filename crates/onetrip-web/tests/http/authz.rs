@@ -135,6 +135,17 @@ pub(crate) fn concrete(
         "/api/v1/seals/{department}/rotation" => "/api/v1/seals/unknown/rotation".into(),
         "/api/v1/seals/{department}/keys" => "/api/v1/seals/PLATFORM/keys".into(),
         "/verify/{token}" => "/verify/not-a-token".into(),
+        "/api/v1/data/resources/{code}" => "/api/v1/data/resources/ZJ_SOCIAL_INSURANCE_RECORD".into(),
+        "/api/v1/data/access-requests/{id}/approval" => {
+            "/api/v1/data/access-requests/unknown/approval".into()
+        }
+        "/api/v1/data/access-requests/{id}/rejection" => {
+            "/api/v1/data/access-requests/unknown/rejection".into()
+        }
+        "/api/v1/data/grants/{id}/revocation" => "/api/v1/data/grants/unknown/revocation".into(),
+        "/api/v1/data/resources/{code}/records/{subject}" => {
+            "/api/v1/data/resources/ZJ_SOCIAL_INSURANCE_RECORD/records/330102198503140138?purpose=audit".into()
+        }
         "/sign-in/partner/{name}/callback" => {
             "/sign-in/partner/unknown/callback?code=x&state=y".into()
         }
@@ -228,7 +239,14 @@ async fn every_route_answers_every_caller_as_the_policy_says() {
                 (Permission::CatalogWrite, Caller::Admin) => {
                     assert!(r.status.is_success(), "{what}: {} {}", r.status, r.text());
                 }
-                (Permission::SystemAdmin | Permission::CertificateIssue, Caller::Admin) => {
+                (
+                    Permission::SystemAdmin
+                    | Permission::CertificateIssue
+                    | Permission::DataAdmin
+                    | Permission::DataAccess
+                    | Permission::SignedIn,
+                    Caller::Admin,
+                ) => {
                     assert!(!refused, "{what}: {} {}", r.status, r.text());
                 }
                 // The token and userinfo endpoints authenticate their callers themselves (401),
@@ -241,7 +259,10 @@ async fn every_route_answers_every_caller_as_the_policy_says() {
                         r.text()
                     );
                 }
-                (Permission::Citizen | Permission::Staff, Caller::Admin) => {
+                (
+                    Permission::Citizen | Permission::Staff | Permission::DataConsumer,
+                    Caller::Admin,
+                ) => {
                     r.problem(StatusCode::FORBIDDEN, "forbidden");
                 }
                 (_, _) => {
@@ -275,7 +296,8 @@ async fn without_a_configured_token_writes_are_disabled() {
             match permission {
                 Permission::CatalogWrite
                 | Permission::SystemAdmin
-                | Permission::CertificateIssue => {
+                | Permission::CertificateIssue
+                | Permission::DataAdmin => {
                     let p = r.problem(StatusCode::FORBIDDEN, "writes_disabled");
                     assert!(
                         p["message_en"]
@@ -291,7 +313,11 @@ async fn without_a_configured_token_writes_are_disabled() {
                     r.status,
                     r.text()
                 ),
-                Permission::Citizen | Permission::Staff => {
+                Permission::Citizen
+                | Permission::Staff
+                | Permission::SignedIn
+                | Permission::DataAccess
+                | Permission::DataConsumer => {
                     r.problem(StatusCode::UNAUTHORIZED, "unauthenticated");
                 }
             }

@@ -60,6 +60,7 @@ enum Who {
     SystemAdmin,
     SystemAdminWithoutTotp,
     Machine,
+    DataAdmin,
 }
 
 /// How the test expects the policy to answer.
@@ -84,8 +85,14 @@ fn expect(p: Permission, who: Who) -> Expect {
         // Any member of staff passes the policy; the use case then checks the department.
         (
             Permission::CertificateIssue,
-            Operator | Clerk | CatalogAdmin | SystemAdmin | SystemAdminWithoutTotp,
+            Operator | Clerk | CatalogAdmin | DataAdmin | SystemAdmin | SystemAdminWithoutTotp,
         ) => Allow,
+        (Permission::Staff, DataAdmin) => Allow,
+        (Permission::SignedIn, Machine) => Forbidden,
+        (Permission::SignedIn, _) => Allow,
+        (Permission::DataAdmin, Operator | DataAdmin) => Allow,
+        (Permission::DataAccess, Operator | DataAdmin | Machine) => Allow,
+        (Permission::DataConsumer, Machine) => Allow,
         _ => Forbidden,
     }
 }
@@ -302,6 +309,10 @@ async fn callers(t: &TestApp) -> Vec<Caller> {
             csrf: None,
             bearer: Some(machine),
         },
+        with(
+            Who::DataAdmin,
+            staff(t, "data.sun", StaffRole::DataAdministrator, true).await,
+        ),
     ]
 }
 
