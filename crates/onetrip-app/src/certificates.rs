@@ -372,7 +372,7 @@ pub enum PresentationCheck {
         expired_at: Timestamp,
     },
     /// Authentic and current.
-    Verified(PresentedCertificate),
+    Verified(Box<PresentedCertificate>),
 }
 
 /// An authentic, current presentation: only what the holder disclosed, with live status.
@@ -1012,7 +1012,7 @@ impl App {
                 });
             }
         }
-        Ok(PresentationCheck::Verified(PresentedCertificate {
+        Ok(PresentationCheck::Verified(Box::new(PresentedCertificate {
             certificate_id: row.id.clone(),
             certificate_type: ty.code.clone(),
             type_name: ty.name.clone(),
@@ -1027,7 +1027,7 @@ impl App {
             fields,
             predicates,
             expires_at,
-        }))
+        })))
     }
 
     /// The claims of a presentation token if the platform signed it, else `None`.
