@@ -282,16 +282,46 @@ impl SealKey {
 /// An SM2 public key (a seal's verification key), ready to verify: the `Z_A` hash of the
 /// distinguishing ID is computed once, when the key is made.
 ///
-/// Verification is public-data arithmetic, so it runs the variable-time double-base
-/// multiplication `[s]G + [t]P` (wNAF) rather than the constant-time linear combination the
-/// `sm2` crate's verifier uses: about three times faster, same answers (a test compares the
-/// two on valid and invalid signatures).
+/// Verification is public-data arithmetic, so it runs in variable time, and it splits both
+/// scalars of `[s]G + [t]P` in 128-bit halves over precomputed `G`, `[2^128]G`, `P` and
+/// `[2^128]P` (window-6 wNAF tables; the key's are made once per key, the generator's once per
+/// process): one interleaved 4-term multiplication with 128 doublings instead of 256. The
+/// `sm2` crate's own verifier (constant-time, 256 doublings) is about 4× slower; a test
+/// checks both give the same answers on valid and invalid signatures.
 #[derive(Clone)]
 pub struct SealPublicKey {
     key: sm2::dsa::VerifyingKey,
-    point: sm2::ProjectivePoint,
+    tables: std::sync::Arc<[Table; 2]>,
     z: [u8; 32],
     spki_der: Vec<u8>,
+}
+
+/// A wNAF window table of window 6.
+type Table = wnaf::WnafBase<sm2::ProjectivePoint, wnaf::array::typenum::U6>;
+/// A wNAF recoding of window 6.
+type Digits = wnaf::WnafScalar<sm2::Scalar, wnaf::array::typenum::U6>;
+
+/// Tables of `P` and `[2^128]P`.
+fn split_tables(point: sm2::ProjectivePoint) -> [Table; 2] {
+    use sm2::elliptic_curve::Group;
+    let mut high = point;
+    for _ in 0..128 {
+        high = high.double();
+    }
+    [Table::new(&point), Table::new(&high)]
+}
+
+/// Tables of the generator `G` and `[2^128]G`, made once.
+fn generator_tables() -> &'static [Table; 2] {
+    static TABLES: std::sync::OnceLock<[Table; 2]> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| split_tables(sm2::ProjectivePoint::GENERATOR))
+}
+
+/// Little-endian low and high 128-bit halves of a scalar, as wNAF digits.
+fn split_digits(k: &sm2::Scalar) -> [Digits; 2] {
+    let mut le: [u8; 32] = k.to_bytes().into();
+    le.reverse();
+    [Digits::from_le_bytes(&le[..16]), Digits::from_le_bytes(&le[16..])]
 }
 
 /// SM2 curve parameters (GB/T 32918.5) that enter `Z_A`: a, b, x_G, y_G.
@@ -365,12 +395,12 @@ impl SealPublicKey {
             .as_bytes()
             .to_vec();
         let z = z_a(&public)?;
-        let point = public.to_projective();
+        let tables = std::sync::Arc::new(split_tables(public.to_projective()));
         let key = sm2::dsa::VerifyingKey::new(DISTINGUISHING_ID, public)
             .map_err(|e| SealError::Key(e.to_string()))?;
         Ok(SealPublicKey {
             key,
-            point,
+            tables,
             z,
             spki_der,
         })
@@ -424,7 +454,7 @@ impl SealPublicKey {
     /// GB/T 32918.2 verification, steps B1–B7, with variable-time arithmetic.
     fn verify_fast(&self, message: &[u8], sig: &sm2::dsa::Signature) -> Result<()> {
         use sm2::elliptic_curve::Group;
-        use sm2::elliptic_curve::ops::{MulByGeneratorVartime, Reduce};
+        use sm2::elliptic_curve::ops::Reduce;
         use sm2::elliptic_curve::point::AffineCoordinates;
         // B1, B2: r and s are in [1, n-1] (checked when the signature was parsed).
         let (r, s) = sig.split_scalars();
@@ -438,8 +468,15 @@ impl SealPublicKey {
         if bool::from(t.is_zero()) {
             return Err(SealError::BadSignature);
         }
-        // B6: (x1, y1) = [s]G + [t]P_A, not the point at infinity.
-        let point = sm2::ProjectivePoint::mul_by_generator_and_mul_add_vartime(&s, &t, &self.point);
+        // B6: (x1, y1) = [s]G + [t]P_A, not the point at infinity; with s = s0 + 2^128 s1 and
+        // t = t0 + 2^128 t1: [s0]G + [s1]([2^128]G) + [t0]P + [t1]([2^128]P).
+        let [g, g_high] = generator_tables();
+        let [p, p_high] = &*self.tables;
+        let [s0, s1] = split_digits(&s);
+        let [t0, t1] = split_digits(&t);
+        let point = Table::multiscalar_mul(
+            [(g, &s0), (g_high, &s1), (p, &t0), (p_high, &t1)].into_iter(),
+        );
         if bool::from(point.is_identity()) {
             return Err(SealError::BadSignature);
         }
