@@ -411,7 +411,9 @@ impl App {
 
     /// Loads the demo data where it is missing: the demo population registry (demo-only, see
     /// [`realname`]) when the registry is empty, and the demo catalog when the catalog is
-    /// empty. Returns whether it loaded the catalog.
+    /// empty; then the demo certificate types and the demo citizen's certificates where there
+    /// are none ([`App::load_demo_certificates_if_empty`]). Returns whether it loaded the
+    /// catalog.
     pub async fn load_demo_if_empty(&self, now: jiff::Timestamp) -> Result<bool> {
         self.load_demo_population_if_empty().await?;
         if self.db.item_count().await? > 0 {

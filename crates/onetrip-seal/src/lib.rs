@@ -321,7 +321,10 @@ fn generator_tables() -> &'static [Table; 2] {
 fn split_digits(k: &sm2::Scalar) -> [Digits; 2] {
     let mut le: [u8; 32] = k.to_bytes().into();
     le.reverse();
-    [Digits::from_le_bytes(&le[..16]), Digits::from_le_bytes(&le[16..])]
+    [
+        Digits::from_le_bytes(&le[..16]),
+        Digits::from_le_bytes(&le[16..]),
+    ]
 }
 
 /// SM2 curve parameters (GB/T 32918.5) that enter `Z_A`: a, b, x_G, y_G.
@@ -474,9 +477,8 @@ impl SealPublicKey {
         let [p, p_high] = &*self.tables;
         let [s0, s1] = split_digits(&s);
         let [t0, t1] = split_digits(&t);
-        let point = Table::multiscalar_mul(
-            [(g, &s0), (g_high, &s1), (p, &t0), (p_high, &t1)].into_iter(),
-        );
+        let point =
+            Table::multiscalar_mul([(g, &s0), (g_high, &s1), (p, &t0), (p_high, &t1)].into_iter());
         if bool::from(point.is_identity()) {
             return Err(SealError::BadSignature);
         }
@@ -502,6 +504,7 @@ impl SealPublicKey {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use serde_json::json;
