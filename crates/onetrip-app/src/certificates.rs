@@ -372,7 +372,7 @@ pub enum PresentationCheck {
         expired_at: Timestamp,
     },
     /// Authentic and current.
-    Verified(PresentedCertificate),
+    Verified(Box<PresentedCertificate>),
 }
 
 /// An authentic, current presentation: only what the holder disclosed, with live status.
@@ -1012,22 +1012,24 @@ impl App {
                 });
             }
         }
-        Ok(PresentationCheck::Verified(PresentedCertificate {
-            certificate_id: row.id.clone(),
-            certificate_type: ty.code.clone(),
-            type_name: ty.name.clone(),
-            type_name_en: ty.name_en.clone(),
-            issuer: Party {
-                credit_code: row.issuer.clone(),
-                name,
-                name_en,
+        Ok(PresentationCheck::Verified(Box::new(
+            PresentedCertificate {
+                certificate_id: row.id.clone(),
+                certificate_type: ty.code.clone(),
+                type_name: ty.name.clone(),
+                type_name_en: ty.name_en.clone(),
+                issuer: Party {
+                    credit_code: row.issuer.clone(),
+                    name,
+                    name_en,
+                },
+                status: row.status_on(china_date(now)),
+                revocation_reason: row.revocation_reason.clone(),
+                fields,
+                predicates,
+                expires_at,
             },
-            status: row.status_on(china_date(now)),
-            revocation_reason: row.revocation_reason.clone(),
-            fields,
-            predicates,
-            expires_at,
-        }))
+        )))
     }
 
     /// The claims of a presentation token if the platform signed it, else `None`.

@@ -433,8 +433,11 @@ impl App {
 
     /// Loads the demo data where it is missing: the demo population registry (demo-only, see
     /// [`realname`]) when the registry is empty, the demo registry story (households,
-    /// marriages, births, organisations, see [`registry`]) when it is not there yet, and the demo catalog when the catalog is
-    /// empty. Returns whether it loaded the catalog.
+    /// marriages, births, organisations, see [`registry`]) when it is not there yet, the demo
+    /// data catalog with its item grants ([`sharing`]) when there are no data resources, and
+    /// the demo catalog when the catalog is empty; then the demo certificate types and the demo
+    /// citizen's certificates where there are none ([`App::load_demo_certificates_if_empty`]).
+    /// Returns whether it loaded the catalog.
     pub async fn load_demo_if_empty(&self, now: jiff::Timestamp) -> Result<bool> {
         self.load_demo_population_if_empty().await?;
         self.load_demo_registry_if_empty(accounts::china_date(now))

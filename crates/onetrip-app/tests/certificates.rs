@@ -351,3 +351,65 @@ async fn openssl_verifies_an_exported_certificate() {
     std::fs::write(path("tampered.json"), content).unwrap();
     assert!(!run("tampered.json").status.success());
 }
+
+#[tokio::test]
+async fn an_officer_of_the_issuing_department_issues_and_others_may_not() {
+    use onetrip_app::staff::{Granter, NewStaffInput};
+    use onetrip_domain::identifiers::DivisionCode;
+    use onetrip_domain::identity::{RoleGrant, StaffRole};
+    let (app, _dir) = demo_app().await;
+    let staff = |username: &str, role: StaffRole, department: &str| NewStaffInput {
+        username: username.into(),
+        name: "民警".into(),
+        department_code: department.into(),
+        division_code: "330106".into(),
+        roles: vec![RoleGrant {
+            role,
+            division: DivisionCode::parse("330106").unwrap(),
+            department: Some(department.into()),
+        }],
+    };
+    let officer = app
+        .create_staff(
+            &Granter::Bootstrap,
+            staff("officer", StaffRole::DepartmentOfficer, XIHU_POLICE),
+            now(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let clerk = app
+        .create_staff(
+            &Granter::Bootstrap,
+            // An officer of another department (西湖区民政局).
+            staff("clerk", StaffRole::DepartmentOfficer, "11330106086703320Q"),
+            now(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let request = || IssueRequest {
+        certificate_type: "HOUSEHOLD_REGISTRATION_PROOF".into(),
+        holder_kind: HolderKind::Person,
+        holder_id: CHEN.into(),
+        content: json!({"name": "陈志明", "resident_id": CHEN,
+                        "registered_address": "浙江省杭州市西湖区文三路199号"})
+        .as_object()
+        .unwrap()
+        .clone(),
+        issued_on: None,
+    };
+    let issued = app
+        .issue_certificate(&CertificateActor::Staff(officer), request(), now())
+        .await
+        .unwrap();
+    assert_eq!(issued.valid_until, Some(date(2027, 11, 21)));
+    let err = app
+        .issue_certificate(&CertificateActor::Staff(clerk), request(), now())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        onetrip_domain::Localized::code(&err),
+        "certificate_issuer_not_permitted"
+    );
+}

@@ -790,6 +790,7 @@ pub fn check_revocation_reason(reason: &str) -> Result<String, CertificateError>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use jiff::civil::date;
