@@ -154,7 +154,7 @@ pub struct DataCatalogDocument {
 }
 
 /// A record in the data catalog document.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DemoRecord {
     /// Resource code.
@@ -163,6 +163,18 @@ pub struct DemoRecord {
     pub subject: String,
     /// Field → value.
     pub fields: Record,
+}
+
+impl std::fmt::Debug for DemoRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoRecord")
+            .field("resource", &self.resource)
+            .field(
+                "subject",
+                &onetrip_domain::sharing::mask_resident_id(&self.subject),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// A request to file.
