@@ -903,7 +903,10 @@ impl App {
                 put("name", s(&o.name));
                 put("kind", s(o.kind.as_str()));
                 put("legal_representative", s(&o.legal_representative_name));
-                put("legal_representative_id", s(&o.legal_representative_resident_id));
+                put(
+                    "legal_representative_id",
+                    s(&o.legal_representative_resident_id),
+                );
                 put("status", s(o.status.as_str()));
                 put("registered_address", s(&o.address));
                 put("established_on", d(o.established_on));

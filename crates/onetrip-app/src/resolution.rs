@@ -18,14 +18,14 @@ use jiff::civil::Date;
 use onetrip_domain::Localized;
 use onetrip_domain::catalog::ServiceItem;
 use onetrip_domain::certificate::HolderKind;
-use onetrip_domain::sharing::{Consumer, SERVICE_APPLICATION_PURPOSE};
 use onetrip_domain::resolution::{
-    self, Capabilities, DataOutcome, Facts, HeldCertificate,
-    MaterialResolution, MaterialStatus, OneIdRate, PriorOutput,
+    self, Capabilities, DataOutcome, Facts, HeldCertificate, MaterialResolution, MaterialStatus,
+    OneIdRate, PriorOutput, ResolutionError,
 };
+use onetrip_domain::sharing::{Consumer, SERVICE_APPLICATION_PURPOSE};
 use serde::Serialize;
 
-use crate::{App, AppError, Result};
+use crate::{App, AppError, FieldProblem, Result};
 
 /// Longest list of items one resolution request may name.
 pub const MAX_ITEMS: usize = 30;
@@ -111,21 +111,28 @@ impl App {
     ) -> Result<ApplicationResolution> {
         let today = crate::accounts::china_date(now);
         if items.is_empty() || items.len() > MAX_ITEMS {
-            return Err(AppError::Refused {
-                code: "resolution_items_count",
-                zh: format!("请列出 1 至 {MAX_ITEMS} 个事项"),
-                en: format!("List between 1 and {MAX_ITEMS} items."),
-            });
+            let e = ResolutionError::ItemCount { max: MAX_ITEMS };
+            return Err(AppError::Rejected(vec![FieldProblem::new("items", &e)]));
+        }
+        // Every item and situation is checked before anything is read: a refused request
+        // reads no one's data.
+        let mut problems = Vec::new();
+        let mut chosen = Vec::with_capacity(items.len());
+        for (i, requested) in items.iter().enumerate() {
+            let item = self.item(&requested.item).await?.item()?;
+            match resolution::pick_situation(&item, requested.situation.as_deref()) {
+                Ok(situation) => chosen.push((item, situation)),
+                Err(e) => problems.push(FieldProblem::new(format!("items[{i}].situation"), &e)),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Rejected(problems));
         }
         let certificates = self.held_certificates(applicant, today).await?;
         let mut prior: Vec<PriorOutput> = Vec::new();
         let mut out = Vec::with_capacity(items.len());
-        for requested in items {
-            let stored = self.item(&requested.item).await?;
-            let item = stored.item()?;
+        for (item, situation) in chosen {
             let item: &ServiceItem = &item;
-            let situation = resolution::pick_situation(item, requested.situation.as_deref())
-                .map_err(|e| AppError::refused(&e))?;
             let mut data = BTreeMap::new();
             for resource in resolution::resources_to_read(item, &situation) {
                 let outcome = self
@@ -177,7 +184,9 @@ impl App {
         let items = self.db.current_items().await?;
         let caps = Capabilities {
             certificate_types: self.known_certificate_types().await?,
-            item_grants: self.live_item_grants(SERVICE_APPLICATION_PURPOSE, today).await?,
+            item_grants: self
+                .live_item_grants(SERVICE_APPLICATION_PURPOSE, today)
+                .await?,
             items: items
                 .iter()
                 .map(|i| i.implementation_code.clone())
@@ -200,15 +209,15 @@ impl App {
         };
         let rows = self
             .db
-            .certificates_of_holder(kind, applicant.subject())
+            .holder_certificates(kind, applicant.subject(), today)
             .await?;
         Ok(rows
             .into_iter()
-            .map(|row| HeldCertificate {
-                status: row.status_on(today),
-                certificate_type: row.type_code,
-                identifier: row.id,
-                valid_until: row.valid_until,
+            .map(|c| HeldCertificate {
+                status: c.status,
+                certificate_type: c.type_code,
+                identifier: c.id,
+                valid_until: c.valid_until,
             })
             .collect())
     }
@@ -250,21 +259,30 @@ impl App {
             .await
         {
             Ok(_) => Ok(DataOutcome::Found),
-            Err(AppError::NotFound { kind: "data_record", .. }) => Ok(DataOutcome::NoRecord),
+            Err(AppError::NotFound {
+                kind: "data_record",
+                ..
+            }) => Ok(DataOutcome::NoRecord),
             Err(AppError::NotFound { .. }) => Ok(DataOutcome::Refused {
                 code: "not_found".into(),
             }),
-            Err(e @ (AppError::Refused { .. } | AppError::Rejected(_) | AppError::RateLimited { .. })) => {
-                Ok(DataOutcome::Refused {
-                    code: e.code().into(),
-                })
-            }
+            Err(
+                e @ (AppError::Refused { .. }
+                | AppError::Rejected(_)
+                | AppError::RateLimited { .. }),
+            ) => Ok(DataOutcome::Refused {
+                code: e.code().into(),
+            }),
             Err(e) => Err(e),
         }
     }
 
     /// `(item, resource)` pairs for which the item holds a live grant with `purpose`.
-    async fn live_item_grants(&self, purpose: &str, today: Date) -> Result<BTreeSet<(String, String)>> {
+    async fn live_item_grants(
+        &self,
+        purpose: &str,
+        today: Date,
+    ) -> Result<BTreeSet<(String, String)>> {
         Ok(self
             .db
             .grants(None, None)

@@ -242,6 +242,12 @@ pub enum ResolutionError {
         /// Implementation code.
         item: String,
     },
+    /// An application names no items, or more than `max`.
+    #[error("between 1 and {max} items")]
+    ItemCount {
+        /// Most items one application may name.
+        max: usize,
+    },
 }
 
 impl Localized for ResolutionError {
@@ -249,6 +255,7 @@ impl Localized for ResolutionError {
         match self {
             ResolutionError::UnknownSituation { .. } => "situation_unknown",
             ResolutionError::SituationRequired { .. } => "situation_required",
+            ResolutionError::ItemCount { .. } => "resolution_items_count",
         }
     }
 
@@ -260,6 +267,7 @@ impl Localized for ResolutionError {
             ResolutionError::SituationRequired { item } => {
                 format!("事项 {item} 有多种办理情形，请选择一种")
             }
+            ResolutionError::ItemCount { max } => format!("请列出 1 至 {max} 个事项"),
         }
     }
 
@@ -271,6 +279,7 @@ impl Localized for ResolutionError {
             ResolutionError::SituationRequired { item } => {
                 format!("Item {item} has several situations; choose one.")
             }
+            ResolutionError::ItemCount { max } => format!("List between 1 and {max} items."),
         }
     }
 }

@@ -72,6 +72,12 @@ fn refusal(status: StatusCode, code: &'static str, zh: &str, en: &str) -> ApiErr
     ApiError::new(status, code, zh, en)
 }
 
+fn rejected(path: &str, e: &dyn onetrip_domain::Localized) -> ApiError {
+    ApiError::from(onetrip_app::AppError::Rejected(vec![
+        onetrip_app::FieldProblem::new(path, e),
+    ]))
+}
+
 fn named_applicant(a: Option<ApplicantRef>) -> Result<Applicant, ApiError> {
     match a {
         Some(ApplicantRef {
@@ -79,7 +85,7 @@ fn named_applicant(a: Option<ApplicantRef>) -> Result<Applicant, ApiError> {
             credit_code: None,
         }) => {
             let id = onetrip_domain::identifiers::ResidentId::parse(&id, today_in_china())
-                .map_err(|e| ApiError::from(onetrip_app::AppError::refused(&e)))?;
+                .map_err(|e| rejected("applicant.resident_id", &e))?;
             Ok(Applicant::Person(id.expose().to_string()))
         }
         Some(ApplicantRef {
@@ -87,7 +93,7 @@ fn named_applicant(a: Option<ApplicantRef>) -> Result<Applicant, ApiError> {
             credit_code: Some(code),
         }) => {
             let code = onetrip_domain::identifiers::CreditCode::parse(&code)
-                .map_err(|e| ApiError::from(onetrip_app::AppError::refused(&e)))?;
+                .map_err(|e| rejected("applicant.credit_code", &e))?;
             Ok(Applicant::Organisation(code.as_str().to_string()))
         }
         _ => Err(refusal(
@@ -166,7 +172,12 @@ pub async fn resolve(
     Ok(Json(
         state
             .app
-            .resolve_materials(&applicant, &items, body.case.as_deref(), jiff::Timestamp::now())
+            .resolve_materials(
+                &applicant,
+                &items,
+                body.case.as_deref(),
+                jiff::Timestamp::now(),
+            )
             .await?,
     ))
 }

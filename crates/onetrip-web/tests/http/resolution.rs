@@ -52,7 +52,12 @@ async fn the_demo_citizens_birth_bundle_needs_no_uploads_and_every_read_is_logge
         .await
         .problem(StatusCode::FORBIDDEN, "assurance_step_up_required");
     let r = b
-        .json(Method::POST, "/api/v1/me/real-name", &json!({}), Some(&csrf))
+        .json(
+            Method::POST,
+            "/api/v1/me/real-name",
+            &json!({}),
+            Some(&csrf),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = b
@@ -147,21 +152,24 @@ async fn an_expired_certificate_is_stale_and_data_fills_the_real_estate_transfer
         .await
         .unwrap()
         .into_iter()
-        .filter(|c| c.status_on(jiff::civil::date(2026, 11, 21)) == onetrip_domain::certificate::CertificateStatus::Expired)
+        .filter(|c| {
+            c.status_on(jiff::civil::date(2026, 11, 21))
+                == onetrip_domain::certificate::CertificateStatus::Expired
+        })
         .map(|c| json!(c.type_code))
         .collect();
-    assert!(!stale.is_empty(), "the demo citizen holds an expired certificate");
+    assert!(
+        !stale.is_empty(),
+        "the demo citizen holds an expired certificate"
+    );
     let expired_type = stale[0].as_str().unwrap().to_owned();
-    let item = t
-        .export()
-        .await["items"]
+    let item = t.export().await["items"]
         .as_array()
         .unwrap()
         .iter()
         .find(|i| {
             i["materials"].as_array().unwrap().iter().any(|m| {
-                m["source"]["certificate_type"] == expired_type.as_str()
-                    && m["required"] != false
+                m["source"]["certificate_type"] == expired_type.as_str() && m["required"] != false
             })
         })
         .cloned()
@@ -211,24 +219,45 @@ async fn bad_requests_are_problems() {
                 .await
         }
     };
-    post(json!({"items": [{"item": BIRTH_REGISTRATION}], "applicant": {"resident_id": PERSON_RID}}))
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "situation_required");
-    post(json!({"items": [{"item": BIRTH_REGISTRATION, "situation": "S9"}], "applicant": {"resident_id": PERSON_RID}}))
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "situation_unknown");
+    let r = post(
+        json!({"items": [{"item": BIRTH_REGISTRATION}], "applicant": {"resident_id": PERSON_RID}}),
+    )
+    .await;
+    r.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_has(
+        &r.field_errors(),
+        "items[0].situation",
+        "situation_required",
+    );
+    let r = post(json!({"items": [{"item": BIRTH_MEDICAL}, {"item": BIRTH_REGISTRATION, "situation": "S9"}], "applicant": {"resident_id": PERSON_RID}})).await;
+    r.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_has(&r.field_errors(), "items[1].situation", "situation_unknown");
     post(json!({"items": [{"item": "NOPE"}], "applicant": {"resident_id": PERSON_RID}}))
         .await
         .problem(StatusCode::NOT_FOUND, "not_found");
-    post(json!({"items": [], "applicant": {"resident_id": PERSON_RID}}))
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "resolution_items_count");
+    let r = post(json!({"items": [], "applicant": {"resident_id": PERSON_RID}})).await;
+    r.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_has(&r.field_errors(), "items", "resolution_items_count");
     post(json!({"items": [{"item": BIRTH_MEDICAL}]}))
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY, "applicant_required");
-    post(json!({"items": [{"item": BIRTH_MEDICAL}], "applicant": {"resident_id": "330102198503140139"}}))
-        .await
-        .problem(StatusCode::UNPROCESSABLE_ENTITY, "resident_id_checksum");
+    let r = post(json!({"items": [{"item": BIRTH_MEDICAL}], "applicant": {"resident_id": "330102198503140139"}})).await;
+    r.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let errors = r.field_errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0, "applicant.resident_id");
+    // Nothing was read for a refused request.
+    assert!(
+        t.app
+            .db
+            .access_log(&onetrip_store::AccessLogFilter {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -257,7 +286,9 @@ async fn the_one_id_rate_is_published_per_division_and_department() {
         .app
         .db
         .grants(
-            Some(&onetrip_domain::sharing::Consumer::Item(BIRTH_MEDICAL.into())),
+            Some(&onetrip_domain::sharing::Consumer::Item(
+                BIRTH_MEDICAL.into(),
+            )),
             Some("ZJ_BIRTH_RECORD"),
         )
         .await
