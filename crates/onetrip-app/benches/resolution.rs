@@ -84,7 +84,6 @@ fn main() {
         let persons = app.db.registry_counts().await.unwrap().persons;
         println!("backend={:?} registry persons={persons}", app.db.backend());
         let applicants = prepare::applicants(&app, sample, now).await;
-        let today = onetrip_app::sharing::china_today(now);
         let items = [RequestedItem {
             item: RESALE_TRANSFER.into(),
             situation: Some("S01".into()),
@@ -96,7 +95,7 @@ fn main() {
                 &Applicant::Person(applicants[0].clone()),
                 &items,
                 Some("BENCH"),
-                today,
+                now,
             )
             .await
             .unwrap();
@@ -126,7 +125,7 @@ fn main() {
                     &Applicant::Person(rid.clone()),
                     &items,
                     Some("BENCH"),
-                    today,
+                    now,
                 )
                 .await
                 .unwrap();
@@ -156,7 +155,7 @@ fn main() {
                         &Applicant::Person(rid.clone()),
                         &items,
                         Some("BENCH"),
-                        today,
+                        now,
                     )
                     .await
                     .unwrap();
@@ -182,13 +181,120 @@ fn main() {
 }
 
 mod prepare {
+    use onetrip_app::certificates::{CertificateActor, IssueRequest};
+    use onetrip_domain::certificate::HolderKind;
+    use serde_json::{Map, Value, json};
+
     use super::*;
+
+    fn object(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!("object literal"),
+        }
+    }
 
     /// `n` adult, living applicants spread over the registry, each with an ID card and a
     /// real-estate certificate and with contract and tax records at their providers (made once;
     /// a second run finds them).
     pub async fn applicants(app: &App, n: usize, now: Timestamp) -> Vec<String> {
-        let _ = (app, n, now);
-        unimplemented!("filled in when certificates and registries are merged")
+        let today = onetrip_app::sharing::china_today(now);
+        let adult = today.checked_sub(jiff::Span::new().years(18)).unwrap();
+        // Persons from 40 evenly spread points of the ID space (division codes 330000-339999).
+        let per_point = n.div_ceil(40);
+        let mut picked = Vec::with_capacity(n);
+        for k in 0..40u32 {
+            let after = format!("{}", 330_000 + k * 250);
+            let page = app
+                .db
+                .registry_persons_page(Some(&after), (per_point * 4) as u32)
+                .await
+                .unwrap();
+            picked.extend(
+                page.into_iter()
+                    .filter(|p| p.death_date.is_none() && p.birth_date <= adult)
+                    .take(per_point),
+            );
+        }
+        picked.truncate(n);
+        assert!(!picked.is_empty(), "the registry has no adults: run onetrip generate first");
+        let started = Instant::now();
+        let mut made = 0;
+        for p in &picked {
+            let held = app
+                .db
+                .holder_certificates(HolderKind::Person, &p.resident_id, today)
+                .await
+                .unwrap();
+            if !held.is_empty() {
+                continue;
+            }
+            let address = format!("浙江省{}某街道{}号", p.division_code.as_str(), made % 300 + 1);
+            let issue = |certificate_type: &str, content: Value| IssueRequest {
+                certificate_type: certificate_type.into(),
+                holder_kind: HolderKind::Person,
+                holder_id: p.resident_id.clone(),
+                content: object(content),
+                issued_on: None,
+            };
+            app.issue_certificate(
+                &CertificateActor::System,
+                issue(
+                    "ID_CARD",
+                    json!({"name": p.name, "sex": p.sex.name_zh(), "ethnicity": "汉",
+                           "birth_date": p.birth_date.to_string(), "address": address,
+                           "resident_id": p.resident_id}),
+                ),
+                now,
+            )
+            .await
+            .unwrap();
+            app.issue_certificate(
+                &CertificateActor::System,
+                issue(
+                    "REAL_ESTATE_CERT",
+                    json!({"name": p.name, "resident_id": p.resident_id,
+                           "certificate_number": format!("浙(2020)杭州市不动产权第{:07}号", made),
+                           "location": address, "unit_number": format!("330106{:06}GB00001F0001", made),
+                           "area_m2": 89, "usage": "住宅", "ownership": "单独所有"}),
+                ),
+                now,
+            )
+            .await
+            .unwrap();
+            let record = |v: Value| object(v);
+            app.db
+                .put_data_record(
+                    "HZ_RESALE_CONTRACT",
+                    &p.resident_id,
+                    &record(json!({"resident_id": p.resident_id, "name": p.name,
+                                   "contract_no": format!("CL2026-{made:06}"),
+                                   "property_address": address, "floor_area": 89,
+                                   "total_price": 300_000_000, "signed_on": "2026-11-02",
+                                   "seller_name": "王建国"})),
+                    now,
+                )
+                .await
+                .unwrap();
+            app.db
+                .put_data_record(
+                    "HZ_DEED_TAX_RECORD",
+                    &p.resident_id,
+                    &record(json!({"resident_id": p.resident_id, "name": p.name,
+                                   "property_address": address, "tax_amount": 9_000_000,
+                                   "paid_on": "2026-11-16",
+                                   "voucher_no": format!("3330162611{made:08}")})),
+                    now,
+                )
+                .await
+                .unwrap();
+            made += 1;
+        }
+        println!(
+            "prepared {} applicants ({made} new, {:.1} s)",
+            picked.len(),
+            started.elapsed().as_secs_f64()
+        );
+        picked.into_iter().map(|p| p.resident_id).collect()
     }
 }
