@@ -203,10 +203,7 @@ impl Importer<'_> {
     }
 
     /// Checks one row (given as a JSON value of its fields) and keeps it if valid.
-    fn row<T: DeserializeOwned>(&mut self, line: u64, value: std::result::Result<T, String>)
-    where
-        T: RowInput,
-    {
+    fn row<T: RowInput>(&mut self, line: u64, value: std::result::Result<T, String>) {
         self.report.rows += 1;
         match value {
             Err(why) => self.unreadable(line, why),

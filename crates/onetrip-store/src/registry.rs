@@ -120,7 +120,9 @@ impl Table {
             self.columns.join(", ")
         );
         sql.reserve(rows * (n * 6 + 3));
-        let mut p = 1;
+        // Anonymous `?` parameters: sqlx binds named ones (`$N`) by asking SQLite for each
+        // parameter's name, a linear search, which makes a statement of thousands of
+        // parameters quadratic (measured: 4,000 persons/s with `$N`).
         for r in 0..rows {
             if r > 0 {
                 sql.push(',');
@@ -130,9 +132,7 @@ impl Table {
                 if c > 0 {
                     sql.push(',');
                 }
-                sql.push('$');
-                sql.push_str(&p.to_string());
-                p += 1;
+                sql.push('?');
             }
             sql.push(')');
         }

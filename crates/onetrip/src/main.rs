@@ -212,11 +212,9 @@ impl GenerateBar {
             bar.set_position(p.persons_done);
             return;
         }
-        let tenth = if p.persons_total == 0 {
-            10
-        } else {
-            p.persons_done * 10 / p.persons_total
-        };
+        let tenth = (p.persons_done * 10)
+            .checked_div(p.persons_total)
+            .unwrap_or(10);
         let last = self
             .last_tenth
             .fetch_max(tenth, std::sync::atomic::Ordering::Relaxed);
