@@ -121,12 +121,7 @@ fn main() {
         for rid in &applicants {
             let t = Instant::now();
             let r = app
-                .resolve_materials(
-                    &Applicant::Person(rid.clone()),
-                    &items,
-                    Some("BENCH"),
-                    now,
-                )
+                .resolve_materials(&Applicant::Person(rid.clone()), &items, Some("BENCH"), now)
                 .await
                 .unwrap();
             lat.push(t.elapsed());
@@ -198,7 +193,7 @@ mod prepare {
     /// real-estate certificate and with contract and tax records at their providers (made once;
     /// a second run finds them).
     pub async fn applicants(app: &App, n: usize, now: Timestamp) -> Vec<String> {
-        let today = onetrip_app::sharing::china_today(now);
+        let today = onetrip_app::china_today(now);
         let adult = today.checked_sub(jiff::Span::new().years(18)).unwrap();
         // Persons from 40 evenly spread points of the ID space (division codes 330000-339999).
         let per_point = n.div_ceil(40);
@@ -217,7 +212,10 @@ mod prepare {
             );
         }
         picked.truncate(n);
-        assert!(!picked.is_empty(), "the registry has no adults: run onetrip generate first");
+        assert!(
+            !picked.is_empty(),
+            "the registry has no adults: run onetrip generate first"
+        );
         let started = Instant::now();
         let mut made = 0;
         for p in &picked {
@@ -229,7 +227,11 @@ mod prepare {
             if !held.is_empty() {
                 continue;
             }
-            let address = format!("浙江省{}某街道{}号", p.division_code.as_str(), made % 300 + 1);
+            let address = format!(
+                "浙江省{}某街道{}号",
+                p.division_code.as_str(),
+                made % 300 + 1
+            );
             let issue = |certificate_type: &str, content: Value| IssueRequest {
                 certificate_type: certificate_type.into(),
                 holder_kind: HolderKind::Person,

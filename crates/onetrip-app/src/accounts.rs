@@ -173,12 +173,6 @@ pub fn normalize_phone(input: &str) -> Option<String> {
     ok.then(|| digits.to_string())
 }
 
-/// Today's civil date in China (UTC+8; China has no daylight saving time).
-pub(crate) fn china_date(now: Timestamp) -> Date {
-    now.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-        .date()
-}
-
 /// Hashes a password with Argon2id (default parameters, random salt) into a PHC string.
 pub fn hash_password(password: &[u8]) -> Result<String> {
     let hash: PasswordHash = Argon2::default()
@@ -404,7 +398,7 @@ impl App {
         now: Timestamp,
     ) -> Result<SignedIn> {
         let phone = normalize_phone(phone_or_resident_id);
-        let resident_id = ResidentId::parse(phone_or_resident_id, china_date(now)).ok();
+        let resident_id = ResidentId::parse(phone_or_resident_id, crate::china_today(now)).ok();
         let login = match (&phone, &resident_id) {
             (Some(phone), _) => phone.clone(),
             (None, Some(id)) => id.expose().to_string(),

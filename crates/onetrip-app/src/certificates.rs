@@ -36,7 +36,7 @@ use onetrip_store::{CertificateRow, Db, HolderCertificate, SealKeyRow, StoreErro
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::accounts::china_date;
+use crate::china_today;
 use crate::{App, AppError, FieldProblem, Result};
 
 /// The demo certificate types (YAML), one per certificate type used by the demo catalog.
@@ -559,7 +559,7 @@ impl App {
         request: IssueRequest,
         now: Timestamp,
     ) -> Result<CertificateView> {
-        let today = china_date(now);
+        let today = china_today(now);
         let ty = self.require_type(&request.certificate_type).await?;
         self.check_issuer_permission(actor, &ty.issuing_department)
             .await?;
@@ -683,7 +683,7 @@ impl App {
         let row = self.require_certificate(id).await?;
         let ty = self.require_type(&row.type_code).await?;
         let (name, name_en) = self.issuer_names(&row.issuer).await?;
-        Ok(view(&row, &ty, name, name_en, china_date(now)))
+        Ok(view(&row, &ty, name, name_en, china_today(now)))
     }
 
     async fn issuer_names(&self, code: &str) -> Result<(String, Option<String>)> {
@@ -719,7 +719,7 @@ impl App {
             .into_iter()
             .map(|t| (t.code.clone(), t))
             .collect();
-        let today = china_date(now);
+        let today = china_today(now);
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let Some(ty) = types.get(&row.type_code) else {
@@ -817,7 +817,7 @@ impl App {
         export: &CertificateExport,
         now: Timestamp,
     ) -> Result<ExportVerification> {
-        let today = china_date(now);
+        let today = china_today(now);
         let signed = export.signed.as_object();
         let claimed_until = signed
             .and_then(|s| s.get("valid_until"))
@@ -905,7 +905,7 @@ impl App {
         let ty = self.require_type(&row.type_code).await?;
         let disclosure = Disclosure::new(&ty, fields, predicates, lifetime_seconds)
             .map_err(|e| invalid("disclosure", &e))?;
-        let today = china_date(now);
+        let today = china_today(now);
         if row.revoked_at.is_some() {
             return Err(invalid("id", &CertificateError::Revoked));
         }
@@ -1023,7 +1023,7 @@ impl App {
                     name,
                     name_en,
                 },
-                status: row.status_on(china_date(now)),
+                status: row.status_on(china_today(now)),
                 revocation_reason: row.revocation_reason.clone(),
                 fields,
                 predicates,

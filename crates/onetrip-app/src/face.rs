@@ -239,11 +239,11 @@ impl App {
         }) {
             return Err(AppError::refused(&FaceRefusal::NotClerk));
         }
-        let id = onetrip_domain::identifiers::ResidentId::parse(
-            resident_id,
-            crate::accounts::china_date(now),
-        )
-        .map_err(|e| AppError::Rejected(vec![crate::FieldProblem::new("resident_id", &e)]))?;
+        let id =
+            onetrip_domain::identifiers::ResidentId::parse(resident_id, crate::china_today(now))
+                .map_err(|e| {
+                    AppError::Rejected(vec![crate::FieldProblem::new("resident_id", &e)])
+                })?;
         let person = self.db.person_by_resident_id(id.expose()).await?;
         let registry = self.db.population_by_resident_id(id.expose()).await?;
         let matched = registry.is_some_and(|r| {

@@ -34,6 +34,12 @@ pub use config::Config;
 /// The demo catalog shipped with onetrip (YAML).
 pub const DEMO_CATALOG: &str = include_str!("../../../data/demo/catalog.yaml");
 
+/// Today's civil date in China at `now` (UTC+8; China has no daylight saving time).
+pub fn china_today(now: jiff::Timestamp) -> jiff::civil::Date {
+    now.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date()
+}
+
 /// Errors of the use cases.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -440,7 +446,7 @@ impl App {
     /// Returns whether it loaded the catalog.
     pub async fn load_demo_if_empty(&self, now: jiff::Timestamp) -> Result<bool> {
         self.load_demo_population_if_empty().await?;
-        self.load_demo_registry_if_empty(accounts::china_date(now))
+        self.load_demo_registry_if_empty(crate::china_today(now))
             .await?;
         self.load_demo_data_catalog_if_empty(now).await?;
         if self.db.item_count().await? > 0 {

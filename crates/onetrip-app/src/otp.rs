@@ -32,7 +32,8 @@ use onetrip_domain::identity::{AccountId, AccountKind, OtpChallenge, OtpCode, ma
 use onetrip_store::{AuthEvent, OtpChallengeRow};
 use sha2::{Digest, Sha256};
 
-use crate::accounts::{AccountProblem, SignedIn, china_date, login_digest, normalize_phone};
+use crate::accounts::{AccountProblem, SignedIn, login_digest, normalize_phone};
+use crate::china_today;
 use crate::sms::SmsTemplate;
 use crate::{App, AppError, FieldProblem, Result};
 
@@ -131,7 +132,7 @@ impl App {
             .db
             .latest_otp_challenge(&phone, purpose.as_str())
             .await?;
-        let midnight = china_date(now)
+        let midnight = china_today(now)
             .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
             .map_err(|e| AppError::Internal(format!("midnight: {e}")))?
             .timestamp();

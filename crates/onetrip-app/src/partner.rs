@@ -65,7 +65,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::RwLock;
 
-use crate::accounts::{MAX_NAME_CHARS, china_date, normalize_phone};
+use crate::accounts::{MAX_NAME_CHARS, normalize_phone};
+use crate::china_today;
 use crate::sso::{random_secret, with_query};
 use crate::{App, AppError, Result};
 
@@ -1244,7 +1245,7 @@ impl App {
         }
         let resident_id = ResidentId::parse(
             claim("id_number").ok_or_else(|| fail("userinfo", "no id_number"))?,
-            china_date(now),
+            china_today(now),
         )
         .map_err(|e| fail("userinfo", format!("id_number invalid ({})", e.code())))?;
         let level = id

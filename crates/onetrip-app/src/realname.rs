@@ -26,7 +26,7 @@ use onetrip_domain::identity::{AccountId, AssuranceLevel};
 use onetrip_store::{PopulationRow, PopulationStatus};
 use serde::Deserialize;
 
-use crate::accounts::china_date;
+use crate::china_today;
 use crate::{App, AppError, Result};
 
 /// The demo population registry seed (JSON). Demo data only: every person in it is invented.
@@ -114,7 +114,7 @@ impl App {
                 key: account.as_str().to_string(),
             });
         };
-        let masked = match ResidentId::parse(&person.resident_id, china_date(now)) {
+        let masked = match ResidentId::parse(&person.resident_id, china_today(now)) {
             Ok(id) => id.to_string(),
             Err(_) => "<invalid>".to_string(),
         };

@@ -32,6 +32,7 @@ use onetrip_domain::registry::{
     parse_person, sex_str,
 };
 use onetrip_store::RegistryBatch;
+
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -687,11 +688,6 @@ pub fn parse_demo_registry(json: &str, today: Date) -> Result<RegistryBatch> {
             .map_err(|e| bad("organisations", i, e))?;
     }
     Ok(batch)
-}
-
-/// Today's civil date in China, the default "as of" date of generation and of export ages.
-pub fn china_today(now: jiff::Timestamp) -> Date {
-    crate::accounts::china_date(now)
 }
 
 /// What a generation without a database produced (to measure the generator alone).

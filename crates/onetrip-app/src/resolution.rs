@@ -109,7 +109,7 @@ impl App {
         case_ref: Option<&str>,
         now: Timestamp,
     ) -> Result<ApplicationResolution> {
-        let today = crate::accounts::china_date(now);
+        let today = crate::china_today(now);
         if items.is_empty() || items.len() > MAX_ITEMS {
             let e = ResolutionError::ItemCount { max: MAX_ITEMS };
             return Err(AppError::Rejected(vec![FieldProblem::new("items", &e)]));
@@ -180,7 +180,7 @@ impl App {
 
     /// The one-ID completion rate (一证通办率) of the current catalog.
     pub async fn one_id_rate(&self, now: Timestamp) -> Result<OneIdRate> {
-        let today = crate::accounts::china_date(now);
+        let today = crate::china_today(now);
         let items = self.db.current_items().await?;
         let caps = Capabilities {
             certificate_types: self.known_certificate_types().await?,

@@ -33,6 +33,7 @@ use onetrip_domain::sharing::{
 use onetrip_store::{AccessLogFilter, Record, RequestFilter, ResourceFilter};
 use serde::{Deserialize, Serialize};
 
+use crate::china_today;
 use crate::{App, AppError, FieldProblem, Result};
 
 /// The demo data catalog shipped with onetrip (YAML).
@@ -302,12 +303,6 @@ impl Localized for Simple {
     fn message_en(&self) -> String {
         self.2.to_owned()
     }
-}
-
-/// Today in China (UTC+8) at `now`.
-pub fn china_today(now: Timestamp) -> Date {
-    now.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-        .date()
 }
 
 /// Checks that `subject` identifies a subject of `kind`.

@@ -1,5 +1,6 @@
 //! Material auto-resolution rules (一证通办): sources, their precedence, stale certificates, and
 //! the one-ID completion rate, on the demo catalog and on generated materials.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,7 +44,7 @@ fn cert(t: &str, status: CertificateStatus, until: Option<jiff::civil::Date>) ->
 #[test]
 fn birth_registration_resolves_from_the_birth_certificate_output_and_held_certificates() {
     let c = catalog();
-    let it = item(&c, BIRTH_REGISTRATION);
+    let it = item(c, BIRTH_REGISTRATION);
     let s = pick_situation(&it, Some("S01")).unwrap();
     let held = [
         cert("ID_CARD", CertificateStatus::Valid, Some(date(2035, 3, 14))),
@@ -93,7 +94,7 @@ fn birth_registration_resolves_from_the_birth_certificate_output_and_held_certif
 #[test]
 fn an_expired_certificate_is_stale_and_a_valid_one_of_the_same_type_wins() {
     let c = catalog();
-    let it = item(&c, BIRTH_REGISTRATION);
+    let it = item(c, BIRTH_REGISTRATION);
     let s = pick_situation(&it, Some("S01")).unwrap();
     let expired = cert(
         "ID_CARD",
@@ -144,7 +145,7 @@ fn an_expired_certificate_is_stale_and_a_valid_one_of_the_same_type_wins() {
 #[test]
 fn real_estate_transfer_reads_contract_tax_marriage_and_household_data() {
     let c = catalog();
-    let it = item(&c, RESALE_TRANSFER);
+    let it = item(c, RESALE_TRANSFER);
     let s = pick_situation(&it, Some("S01")).unwrap();
     let wanted = resources_to_read(&it, &s);
     for r in [
@@ -195,7 +196,7 @@ fn real_estate_transfer_reads_contract_tax_marriage_and_household_data() {
 #[test]
 fn situations_are_named_or_implied() {
     let c = catalog();
-    let it = item(&c, BIRTH_REGISTRATION);
+    let it = item(c, BIRTH_REGISTRATION);
     assert_eq!(
         pick_situation(&it, None).unwrap_err().code_str(),
         "situation_required"
@@ -205,7 +206,7 @@ fn situations_are_named_or_implied() {
         "situation_unknown"
     );
     // An item with one situation needs none named.
-    let single = item(&c, BIRTH_MEDICAL);
+    let single = item(c, BIRTH_MEDICAL);
     assert!(pick_situation(&single, None).is_ok());
 }
 
@@ -222,7 +223,7 @@ impl<T: onetrip_domain::Localized> CodeStr for T {
 #[test]
 fn one_id_rate_counts_items_and_situations_by_division_and_department() {
     let c = catalog();
-    let it = item(&c, BIRTH_REGISTRATION);
+    let it = item(c, BIRTH_REGISTRATION);
     let mut caps = Capabilities::default();
     // Nothing known: S01 and S02 both need certificates.
     let t = tally_item(&it, &caps);
@@ -239,7 +240,7 @@ fn one_id_rate_counts_items_and_situations_by_division_and_department() {
     let rate = one_id_rate(c.items.iter(), &caps);
     assert_eq!(rate.total.items as usize, c.items.len());
     assert!(rate.total.item_rate() > 0.0 && rate.total.item_rate() < 1.0);
-    assert_eq!(rate.by_division["330106"].items_complete >= 1, true);
+    assert!(rate.by_division["330106"].items_complete >= 1);
     let by_dept: u32 = rate.by_department.values().map(|t| t.items).sum();
     assert_eq!(by_dept, rate.total.items);
     let by_div: u32 = rate.by_division.values().map(|t| t.situations).sum();

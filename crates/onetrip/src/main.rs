@@ -240,7 +240,7 @@ async fn generate(config_file: Option<&Path>, args: GenerateArgs) -> anyhow::Res
     init_logging(&config);
     let as_of = args
         .as_of
-        .unwrap_or_else(|| onetrip_app::registry::china_today(jiff::Timestamp::now()));
+        .unwrap_or_else(|| onetrip_app::china_today(jiff::Timestamp::now()));
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
@@ -328,7 +328,7 @@ async fn registry_command(config_file: Option<&Path>, cmd: RegistryCommand) -> a
                     .with_context(|| format!("cannot read {}", file.display()))?,
             );
             let app = open_app(&config).await?;
-            let today = onetrip_app::registry::china_today(jiff::Timestamp::now());
+            let today = onetrip_app::china_today(jiff::Timestamp::now());
             let r = app
                 .import_registry(kind, format, Box::new(reader), today)
                 .await
@@ -369,7 +369,7 @@ async fn registry_command(config_file: Option<&Path>, cmd: RegistryCommand) -> a
                 );
             }
             let app = open_app(&config).await?;
-            let today = onetrip_app::registry::china_today(jiff::Timestamp::now());
+            let today = onetrip_app::china_today(jiff::Timestamp::now());
             if let Some(path) = people {
                 let file = std::fs::File::create(&path)
                     .with_context(|| format!("cannot write {}", path.display()))?;
