@@ -195,20 +195,20 @@ mod prepare {
     pub async fn applicants(app: &App, n: usize, now: Timestamp) -> Vec<String> {
         let today = onetrip_app::china_today(now);
         let adult = today.checked_sub(jiff::Span::new().years(18)).unwrap();
-        // Persons from 40 evenly spread points of the ID space (division codes 330000-339999).
-        let per_point = n.div_ceil(40);
+        // Adults from every county of the registry, in proportion to nothing but n.
+        let counties = onetrip_domain::registry::counties();
+        let per_county = n.div_ceil(counties.len());
         let mut picked = Vec::with_capacity(n);
-        for k in 0..40u32 {
-            let after = format!("{}", 330_000 + k * 250);
+        for county in counties {
             let page = app
                 .db
-                .registry_persons_page(Some(&after), (per_point * 4) as u32)
+                .registry_persons_page(Some(county.code.as_str()), (per_county * 4) as u32)
                 .await
                 .unwrap();
             picked.extend(
                 page.into_iter()
                     .filter(|p| p.death_date.is_none() && p.birth_date <= adult)
-                    .take(per_point),
+                    .take(per_county),
             );
         }
         picked.truncate(n);
