@@ -22,9 +22,10 @@ use onetrip_domain::resolution::{
     self, Capabilities, DataOutcome, Facts, HeldCertificate, MaterialResolution, MaterialStatus,
     OneIdRate, PriorOutput, ResolutionError,
 };
-use onetrip_domain::sharing::{Consumer, SERVICE_APPLICATION_PURPOSE};
+use onetrip_domain::sharing::{AccessLogEntry, Consumer, SERVICE_APPLICATION_PURPOSE};
 use serde::Serialize;
 
+use crate::sharing::DataRead;
 use crate::{App, AppError, FieldProblem, Result};
 
 /// Longest list of items one resolution request may name.
@@ -129,6 +130,7 @@ impl App {
             return Err(AppError::Rejected(problems));
         }
         let certificates = self.held_certificates(applicant, today).await?;
+        let mut log = Vec::new();
         let mut prior: Vec<PriorOutput> = Vec::new();
         let mut out = Vec::with_capacity(items.len());
         for (item, situation) in chosen {
@@ -136,7 +138,7 @@ impl App {
             let mut data = BTreeMap::new();
             for resource in resolution::resources_to_read(item, &situation) {
                 let outcome = self
-                    .read_for_resolution(item, &resource, applicant, case_ref, now)
+                    .read_for_resolution(item, &resource, applicant, case_ref, now, &mut log)
                     .await?;
                 data.insert(resource, outcome);
             }
@@ -163,6 +165,8 @@ impl App {
                 certificate_type: item.result.certificate_type.clone(),
             });
         }
+        // Every read of this resolution is logged in one transaction.
+        self.db.insert_access_log(&log).await?;
         let count = |s: MaterialStatus| {
             out.iter()
                 .flat_map(|i| &i.materials)
@@ -245,19 +249,17 @@ impl App {
         applicant: &Applicant,
         case_ref: Option<&str>,
         now: Timestamp,
+        log: &mut Vec<AccessLogEntry>,
     ) -> Result<DataOutcome> {
         let consumer = Consumer::Item(item.implementation_code.clone());
-        match self
-            .read_shared_data(
-                &consumer,
-                resource,
-                applicant.subject(),
-                SERVICE_APPLICATION_PURPOSE,
-                case_ref,
-                now,
-            )
-            .await
-        {
+        let read = DataRead {
+            consumer: &consumer,
+            resource,
+            subject: applicant.subject(),
+            purpose: SERVICE_APPLICATION_PURPOSE,
+            case_ref,
+        };
+        match self.read_logged(&read, now, log).await {
             Ok(_) => Ok(DataOutcome::Found),
             Err(AppError::NotFound {
                 kind: "data_record",

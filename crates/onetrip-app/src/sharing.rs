@@ -117,6 +117,17 @@ impl std::fmt::Debug for SharingState {
     }
 }
 
+/// One read of shared data: who reads what about whom, why, for which case. (No `Debug`: the
+/// subject is personal data.)
+#[derive(Clone, Copy)]
+pub(crate) struct DataRead<'a> {
+    pub(crate) consumer: &'a Consumer,
+    pub(crate) resource: &'a str,
+    pub(crate) subject: &'a str,
+    pub(crate) purpose: &'a str,
+    pub(crate) case_ref: Option<&'a str>,
+}
+
 /// Who performs a data-sharing action (the web layer maps its actors to this).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DataActor {
@@ -713,6 +724,39 @@ impl App {
         case_ref: Option<&str>,
         now: Timestamp,
     ) -> Result<SharedData> {
+        let mut log = Vec::with_capacity(1);
+        let read = self
+            .read_logged(
+                &DataRead {
+                    consumer,
+                    resource,
+                    subject,
+                    purpose,
+                    case_ref,
+                },
+                now,
+                &mut log,
+            )
+            .await;
+        self.db.insert_access_log(&log).await?;
+        read
+    }
+
+    /// [`App::read_shared_data`], with the access-log row pushed to `log` for the caller to
+    /// write (a resolution writes all its rows in one transaction).
+    pub(crate) async fn read_logged(
+        &self,
+        r: &DataRead<'_>,
+        now: Timestamp,
+        log: &mut Vec<AccessLogEntry>,
+    ) -> Result<SharedData> {
+        let DataRead {
+            consumer,
+            resource,
+            subject,
+            purpose,
+            case_ref,
+        } = *r;
         let resource = self.data_resource(resource).await?;
         let today = china_today(now);
         check_subject(resource.subject, subject, today)?;
@@ -733,7 +777,7 @@ impl App {
         if let Err(retry_after_secs) = self.sharing.check(consumer) {
             entry.outcome = AccessOutcome::RateLimited;
             entry.refusal = Some("rate_limited".to_owned());
-            self.db.insert_access_log(&entry).await?;
+            log.push(entry);
             return Err(AppError::RateLimited { retry_after_secs });
         }
         let grants = self.db.grants(Some(consumer), Some(&resource.code)).await?;
@@ -741,14 +785,14 @@ impl App {
             Ok(g) => g.clone(),
             Err(refusal) => {
                 entry.refusal = Some(refusal.code().to_owned());
-                self.db.insert_access_log(&entry).await?;
+                log.push(entry);
                 return Err(AppError::refused(&refusal));
             }
         };
         let Some((record, updated_at)) = self.fetch_data_record(&resource, subject).await? else {
             entry.outcome = AccessOutcome::NotFound;
             entry.refusal = Some("not_found".to_owned());
-            self.db.insert_access_log(&entry).await?;
+            log.push(entry);
             return Err(AppError::NotFound {
                 kind: "data_record",
                 key: format!(
@@ -762,7 +806,8 @@ impl App {
         entry.outcome = AccessOutcome::Allowed;
         entry.fields = shaped.full.clone();
         entry.masked_fields = shaped.masked.clone();
-        self.db.insert_access_log(&entry).await?;
+        let access_id = entry.id.clone();
+        log.push(entry);
         Ok(SharedData {
             resource: resource.code,
             subject: subject.to_owned(),
@@ -771,7 +816,7 @@ impl App {
             masked_fields: shaped.masked,
             updated_at,
             grant_id: grant.id,
-            access_id: entry.id,
+            access_id,
         })
     }
 

@@ -513,31 +513,40 @@ impl Db {
         })
     }
 
-    /// Appends one row to the access log.
-    pub async fn insert_access_log(&self, e: &AccessLogEntry) -> Result<()> {
-        let fields = json(&e.fields)?;
-        let masked = json(&e.masked_fields)?;
+    /// Appends rows to the access log, all in one write transaction (a resolution's reads are
+    /// logged together: either every row lands or none does).
+    pub async fn insert_access_log(&self, entries: &[AccessLogEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        const SQL: &str = "INSERT INTO data_access_log (id, at, consumer_kind, consumer_id, \
+             resource, provider, subject, fields, masked_fields, purpose, case_ref, outcome, \
+             refusal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+        let rows = entries
+            .iter()
+            .map(|e| Ok((e, json(&e.fields)?, json(&e.masked_fields)?)))
+            .collect::<Result<Vec<_>>>()?;
         on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO data_access_log (id, at, consumer_kind, consumer_id, resource, provider, \
-                 subject, fields, masked_fields, purpose, case_ref, outcome, refusal) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(&e.id)
-            .bind(to_micros(e.at))
-            .bind(e.consumer.kind())
-            .bind(e.consumer.id())
-            .bind(&e.resource)
-            .bind(&e.provider)
-            .bind(&e.subject)
-            .bind(&fields)
-            .bind(&masked)
-            .bind(&e.purpose)
-            .bind(&e.case_ref)
-            .bind(e.outcome.as_str())
-            .bind(&e.refusal)
-            .execute(pool)
-            .await?;
+            let mut tx = pool.begin_write().await?;
+            for (e, fields, masked) in &rows {
+                sqlx::query(SQL)
+                    .bind(&e.id)
+                    .bind(to_micros(e.at))
+                    .bind(e.consumer.kind())
+                    .bind(e.consumer.id())
+                    .bind(&e.resource)
+                    .bind(&e.provider)
+                    .bind(&e.subject)
+                    .bind(fields)
+                    .bind(masked)
+                    .bind(&e.purpose)
+                    .bind(&e.case_ref)
+                    .bind(e.outcome.as_str())
+                    .bind(&e.refusal)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
         });
         Ok(())
     }

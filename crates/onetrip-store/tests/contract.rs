@@ -3205,7 +3205,7 @@ async fn access_log_queries_by_provider_consumer_and_subject(db: &Db) {
         entry("l5", 5, &client, MCA, b, AccessOutcome::NotFound),
     ];
     for r in &rows {
-        db.insert_access_log(r).await.unwrap();
+        db.insert_access_log(std::slice::from_ref(r)).await.unwrap();
     }
     let ids = |f: AccessLogFilter| async move {
         db.access_log(&f)
