@@ -421,6 +421,42 @@ pub struct ProcessStep {
     pub role: Option<String>,
     /// Working days allowed for the step.
     pub working_days: u16,
+    /// Runs at the same time as the previous step (并联审批): consecutive parallel steps form
+    /// one stage with the step before them, and the stage takes as long as its longest step.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parallel: bool,
+}
+
+/// The stages of a process: each stage is a step followed by the `parallel` steps right after
+/// it (a leading `parallel` step starts the first stage). Stages run one after the other.
+pub fn process_stages(steps: &[ProcessStep]) -> Vec<&[ProcessStep]> {
+    let mut stages = Vec::new();
+    let mut begin = 0;
+    for (i, step) in steps.iter().enumerate() {
+        if i > begin && !step.parallel {
+            stages.push(&steps[begin..i]);
+            begin = i;
+        }
+    }
+    if begin < steps.len() {
+        stages.push(&steps[begin..]);
+    }
+    stages
+}
+
+/// Working days on the critical path of a process: the sum over its stages
+/// ([`process_stages`]) of the longest step of each stage.
+pub fn critical_path_days(steps: &[ProcessStep]) -> u32 {
+    process_stages(steps)
+        .iter()
+        .map(|stage| {
+            stage
+                .iter()
+                .map(|s| u32::from(s.working_days))
+                .max()
+                .unwrap_or(0)
+        })
+        .sum()
 }
 
 /// What handling produces.
@@ -639,9 +675,10 @@ pub enum Rule {
     FeeAmount,
     /// A situation references a material that the item does not define.
     UnknownMaterial(String),
-    /// The steps of a licensing item take longer than its promised limit.
+    /// The steps of a licensing item take longer than its promised limit: the critical path
+    /// (parallel steps counted once, by the longest) exceeds it.
     ProcessExceedsPromised {
-        /// Sum of step days.
+        /// Working days on the critical path ([`critical_path_days`]).
         total: u32,
         /// Promised working days.
         promised: u16,
@@ -745,7 +782,7 @@ impl Localized for Violation {
             Rule::FeeAmount => format!("{p}：收费金额应大于0分"),
             Rule::UnknownMaterial(id) => format!("{p}：情形引用的材料“{id}”在事项材料中不存在"),
             Rule::ProcessExceedsPromised { total, promised } => format!(
-                "{p}：行政许可事项各环节时限之和（{total}个工作日）超过承诺时限（{promised}个工作日）"
+                "{p}：行政许可事项各环节时限之和（并联环节按其中最长者计，共{total}个工作日）超过承诺时限（{promised}个工作日）"
             ),
             Rule::CertificateTypeRequired => format!("{p}：办理结果为证照时须填写证照类型"),
             Rule::ChannelRequired => format!("{p}：至少需要一个办理渠道"),
@@ -806,7 +843,7 @@ impl Localized for Violation {
                 )
             }
             Rule::ProcessExceedsPromised { total, promised } => format!(
-                "{p}: the steps of a licensing item take {total} working days, more than the promised {promised}"
+                "{p}: the steps of a licensing item take {total} working days (parallel steps counted by the longest), more than the promised {promised}"
             ),
             Rule::CertificateTypeRequired => {
                 format!("{p}: a certificate result needs a certificate type")
@@ -978,7 +1015,7 @@ pub fn validate_item(item: &ServiceItem, prefix: &str) -> Vec<Violation> {
         }
     }
     if item.item_type == ItemType::Licensing && !item.process.is_empty() {
-        let total: u32 = item.process.iter().map(|s| u32::from(s.working_days)).sum();
+        let total = critical_path_days(&item.process);
         if total > u32::from(item.promised_limit) {
             out.push(Violation::new(
                 at("process"),

@@ -125,6 +125,7 @@ fn each_rule_reports_its_field() {
                     name: "决定".into(),
                     role: None,
                     working_days: 9,
+                    parallel: false,
                 })
             },
             "process",
@@ -181,6 +182,30 @@ fn each_rule_reports_its_field() {
             assert!(v.message_zh().contains(&v.path) && v.message_en().contains(&v.path));
         }
     }
+}
+
+#[test]
+fn parallel_steps_count_once_on_the_critical_path() {
+    let mut i = item();
+    // 受理 1 + max(审查 3, 勘验 4) = 5 = the promised limit; sequential they would take 8.
+    i.process = serde_json::from_value(serde_json::json!([
+        {"name": "受理", "working_days": 1},
+        {"name": "审查", "working_days": 3},
+        {"name": "现场勘验", "working_days": 4, "parallel": true},
+    ]))
+    .unwrap();
+    assert_eq!(critical_path_days(&i.process), 5);
+    assert_eq!(process_stages(&i.process).len(), 2);
+    assert!(codes(&i).is_empty(), "{:?}", codes(&i));
+    i.process[2].parallel = false;
+    assert_eq!(critical_path_days(&i.process), 8);
+    assert!(codes(&i).contains(&("process".to_string(), "process_exceeds_promised")));
+    // `parallel: false` is not written, so existing documents keep their exact form.
+    let json = serde_json::to_value(&i.process[1]).unwrap();
+    assert!(json.get("parallel").is_none());
+    i.process[2].parallel = true;
+    let json = serde_json::to_value(&i.process[2]).unwrap();
+    assert_eq!(json["parallel"], true);
 }
 
 #[test]
@@ -284,18 +309,32 @@ proptest! {
         statutory in 0u16..400,
         promised in 0u16..400,
         immediate in any::<bool>(),
-        steps in prop::collection::vec(0u16..10, 0..5),
+        steps in prop::collection::vec((0u16..10, any::<bool>()), 0..5),
     ) {
         let mut i = item();
         i.statutory_limit = statutory;
         i.promised_limit = promised;
         i.handling_kind = if immediate { HandlingKind::Immediate } else { HandlingKind::Promised };
-        i.process = steps.iter().map(|d| ProcessStep { name: "步骤".into(), role: None, working_days: *d }).collect();
+        i.process = steps
+            .iter()
+            .map(|&(d, parallel)| ProcessStep { name: "步骤".into(), role: None, working_days: d, parallel })
+            .collect();
         let found: Vec<&str> = codes(&i).into_iter().map(|(_, c)| c).collect();
         prop_assert_eq!(found.contains(&"promised_exceeds_statutory"), promised > statutory);
         prop_assert_eq!(found.contains(&"immediate_requires_zero_days"), immediate && promised != 0);
         prop_assert_eq!(found.contains(&"promised_requires_days"), !immediate && promised == 0);
-        let total: u32 = steps.iter().map(|d| u32::from(*d)).sum();
+        // Critical path: a parallel step runs beside the one before it, so only the longest of a
+        // stage counts.
+        let mut total = 0u32;
+        let mut stage_max = 0u32;
+        for (k, &(d, parallel)) in steps.iter().enumerate() {
+            if k > 0 && !parallel {
+                total += stage_max;
+                stage_max = 0;
+            }
+            stage_max = stage_max.max(u32::from(d));
+        }
+        total += stage_max;
         prop_assert_eq!(found.contains(&"process_exceeds_promised"), !steps.is_empty() && total > u32::from(promised));
         prop_assert_eq!(
             found.contains(&"limit_too_large"),

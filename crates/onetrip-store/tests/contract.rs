@@ -270,16 +270,19 @@ fn licensing_item() -> ServiceItem {
                 name: "受理".to_string(),
                 role: Some("窗口".to_string()),
                 working_days: 1,
+                parallel: false,
             },
             ProcessStep {
                 name: "审查".to_string(),
                 role: None,
                 working_days: 6,
+                parallel: false,
             },
             ProcessStep {
                 name: "决定".to_string(),
                 role: Some("处长".to_string()),
                 working_days: 3,
+                parallel: false,
             },
         ],
         result: ResultSpec {
