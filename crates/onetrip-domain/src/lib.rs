@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod calendar;
+pub mod case;
 pub mod catalog;
 pub mod certificate;
 pub mod identifiers;
