@@ -58,7 +58,11 @@ fn delivery() -> impl Strategy<Value = DeliveryMethod> {
 }
 
 fn warning() -> impl Strategy<Value = Warning> {
-    prop_oneof![Just(Warning::Green), Just(Warning::Yellow), Just(Warning::Red)]
+    prop_oneof![
+        Just(Warning::Green),
+        Just(Warning::Yellow),
+        Just(Warning::Red)
+    ]
 }
 
 fn created() -> impl Strategy<Value = CaseEvent> {
@@ -530,12 +534,8 @@ fn run(sc: &Scenario, reached: &mut Reached) -> Result<(), TestCaseError> {
     }
 
     // Replaying the accepted events reproduces the same status.
-    let replayed = CaseStatus::replay(
-        applied.iter().map(|(e, d)| (e, *d)),
-        sc.limit,
-        &sc.process,
-    )
-    .unwrap();
+    let replayed =
+        CaseStatus::replay(applied.iter().map(|(e, d)| (e, *d)), sc.limit, &sc.process).unwrap();
     prop_assert_eq!(replayed, status);
     Ok(())
 }

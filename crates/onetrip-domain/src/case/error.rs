@@ -65,7 +65,7 @@ impl TextField {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CaseError {
     /// The first event of a case must be `created`.
-    #[error("the case has not been created yet, so it cannot {}", .action.label_en())]
+    #[error("the case has not been created yet: it must exist before anyone can {}", .action.label_en())]
     NotCreated {
         /// What was attempted.
         action: ActionKind,
@@ -74,7 +74,7 @@ pub enum CaseError {
     #[error("the case already exists")]
     AlreadyCreated,
     /// The action is not possible in the current state.
-    #[error("cannot {} a case that is {}", .action.label_en(), .state.label_en())]
+    #[error("cannot {} now: the case's status is \"{}\"", .action.label_en(), .state.label_en())]
     IllegalTransition {
         /// The current state.
         state: CaseState,
@@ -82,7 +82,7 @@ pub enum CaseError {
         action: ActionKind,
     },
     /// The case is in a terminal state: nothing can change it any more.
-    #[error("the case is closed ({}); it cannot {}", .state.label_en(), .action.label_en())]
+    #[error("the case is closed (\"{}\"), so it is too late to {}", .state.label_en(), .action.label_en())]
     Closed {
         /// The terminal state.
         state: CaseState,
@@ -90,7 +90,7 @@ pub enum CaseError {
         action: ActionKind,
     },
     /// The case has been decided, so the applicant can no longer withdraw.
-    #[error("the case was already decided ({}); it can no longer be withdrawn", .state.label_en())]
+    #[error("the case was already decided (\"{}\"); it can no longer be withdrawn", .state.label_en())]
     AlreadyConcluded {
         /// The concluded state.
         state: CaseState,
@@ -138,7 +138,7 @@ pub enum CaseError {
     #[error("a correction request is already open")]
     CorrectionOpen,
     /// The acceptor tried to review or decide the case.
-    #[error("the account that accepted the case may not {} it", .action.label_en())]
+    #[error("the staff member who accepted the case may not {}", .action.label_en())]
     SeparationOfDuties {
         /// What was attempted.
         action: ActionKind,

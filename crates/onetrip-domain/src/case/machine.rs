@@ -475,7 +475,7 @@ impl CaseStatus {
         Ok((now != self.warning.unwrap_or_default()).then_some(now))
     }
 
-    /// The current state.
+    /// The current state (`AwaitingIntake` before `created`: check [`CaseStatus::origin`]).
     pub fn state(&self) -> CaseState {
         self.state
     }
