@@ -55,7 +55,16 @@ fn codes_of(problems: &[SchemaProblem]) -> Vec<(&str, &str)> {
 #[test]
 fn unknown_keys_in_definitions_are_refused() {
     let typo = json!({"key": "a", "label": "A", "type": "text", "max_lenn": 3});
-    assert!(serde_json::from_value::<Field>(typo).is_err());
+    let e = serde_json::from_value::<Field>(typo)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("max_lenn"), "{e}");
+    let yaml =
+        "sections: [{key: s, title: S, fields: [{key: a, label: A, type: phone, max_len: 3}]}]";
+    let e = serde_norway::from_str::<FormSchema>(&format!("code: c\nversion: 1\ntitle: T\n{yaml}"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("max_len") && e.contains("phone"), "{e}");
     let on_unit = json!({"key": "a", "label": "A", "type": "phone", "max_len": 3});
     assert!(serde_json::from_value::<Field>(on_unit).is_err());
     let outer = json!({"key": "a", "label": "A", "type": "phone", "requird": true});
