@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod case;
 pub mod catalog;
 pub mod certificate;
+pub mod form;
 pub mod identifiers;
 pub mod identity;
 pub mod registry;
