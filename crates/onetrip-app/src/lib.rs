@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod bundles;
 pub mod calendar;
+pub mod cases;
 pub mod catalog;
 pub mod certificates;
 pub mod config;
@@ -11,6 +13,7 @@ pub mod delegations;
 pub mod face;
 pub mod format;
 pub mod otp;
+pub mod outbox;
 pub mod partner;
 pub mod realname;
 pub mod registry;
@@ -19,6 +22,7 @@ pub mod sharing;
 pub mod sms;
 pub mod sso;
 pub mod staff;
+pub mod supervision;
 
 use std::sync::{Arc, RwLock};
 
@@ -33,6 +37,14 @@ pub use config::Config;
 
 /// The demo catalog shipped with onetrip (YAML).
 pub const DEMO_CATALOG: &str = include_str!("../../../data/demo/catalog.yaml");
+
+/// The demo bundles (一件事), one YAML document each, by file name.
+pub fn demo_bundles() -> [(&'static str, &'static str); 1] {
+    [(
+        "birth.yaml",
+        include_str!("../../../data/demo/bundles/birth.yaml"),
+    )]
+}
 
 /// Today's civil date in China at `now` (UTC+8; China has no daylight saving time).
 pub fn china_today(now: jiff::Timestamp) -> jiff::civil::Date {
@@ -451,12 +463,14 @@ impl App {
         self.load_demo_data_catalog_if_empty(now).await?;
         if self.db.item_count().await? > 0 {
             self.load_demo_certificates_if_empty(now).await?;
+            self.load_demo_bundles_if_empty(now).await?;
             return Ok(false);
         }
         let catalog = format::parse_catalog(DEMO_CATALOG, format::DocumentFormat::Yaml)
             .map_err(AppError::Invalid)?;
         self.import_catalog(catalog, now).await?;
         self.load_demo_certificates_if_empty(now).await?;
+        self.load_demo_bundles_if_empty(now).await?;
         Ok(true)
     }
 }

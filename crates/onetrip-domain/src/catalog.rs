@@ -570,6 +570,10 @@ pub struct ServiceItem {
     /// Extra search keywords (colloquial names).
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// The item's application form (申请表); `None` when the item asks for nothing beyond its
+    /// materials. Bundles map their unified form onto it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<crate::form::FormSchema>,
     /// Every material any situation may need.
     #[serde(default)]
     pub materials: Vec<Material>,

@@ -348,6 +348,24 @@ pub enum Condition {
 }
 
 impl Condition {
+    /// Whether the condition holds on plain `values` compared as they are (no field types):
+    /// what the questionnaire of a bundle uses, whose answers are option values. A missing or
+    /// blank value is unequal to everything and not filled.
+    pub fn holds(&self, values: &FormValues) -> bool {
+        let get = |field: &str| values.get(field).filter(|v| !value::is_blank(v));
+        match self {
+            Condition::Equals { field, equals } => get(field) == Some(equals),
+            Condition::In {
+                field,
+                values: options,
+            } => get(field).is_some_and(|v| options.contains(v)),
+            Condition::Filled { field } => get(field).is_some(),
+            Condition::All(cs) => cs.iter().all(|c| c.holds(values)),
+            Condition::Any(cs) => cs.iter().any(|c| c.holds(values)),
+            Condition::Not(c) => !c.holds(values),
+        }
+    }
+
     /// Every field key the condition refers to, in order, with repetitions.
     pub fn referenced_fields(&self) -> Vec<&str> {
         let mut out = Vec::new();

@@ -5,6 +5,7 @@
 //! as `application/problem+json` with a stable code and messages in zh-CN and en.
 #![forbid(unsafe_code)]
 
+pub mod bundle;
 pub mod calendar;
 pub mod case;
 pub mod catalog;

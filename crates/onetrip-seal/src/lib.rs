@@ -200,6 +200,37 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// The previous hash of the first link of a hash chain: 64 zeros.
+pub const CHAIN_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One link of a hash chain (a case's event log): lower-case hex of
+/// `SM3(previous hash as ASCII hex || 0x0A || record)`, where `record` is the canonical JSON of the
+/// link ([`canonical_json`]) and the first link's previous hash is [`CHAIN_GENESIS`]. Changing any
+/// byte of any record changes its hash and, through the previous-hash input, every later one.
+pub fn chain_hash(previous: &str, record: &[u8]) -> String {
+    let mut h = Sm3::new();
+    h.update(previous.as_bytes());
+    h.update(b"\n");
+    h.update(record);
+    hex(&h.finalize())
+}
+
+/// Checks a chain of `(previous hash, record, hash)` links in order: returns the index of the
+/// first link whose previous hash is not the hash before it (or [`CHAIN_GENESIS`] for the first)
+/// or whose hash is not [`chain_hash`] of its inputs; `None` when the chain is intact.
+pub fn first_broken_link<'a>(
+    links: impl IntoIterator<Item = (&'a str, &'a [u8], &'a str)>,
+) -> Option<usize> {
+    let mut expected_previous = CHAIN_GENESIS.to_string();
+    for (i, (previous, record, hash)) in links.into_iter().enumerate() {
+        if previous != expected_previous || chain_hash(previous, record) != hash {
+            return Some(i);
+        }
+        expected_previous = hash.to_string();
+    }
+    None
+}
+
 /// Standard base64 (with padding) of `bytes`, as signatures are written in exports.
 pub fn base64_encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -540,6 +571,39 @@ mod tests {
             canonical_json(&json!(MAX_SAFE_INTEGER)).unwrap(),
             b"9007199254740991"
         );
+    }
+
+    #[test]
+    fn a_chain_detects_any_changed_byte() {
+        let records: Vec<Vec<u8>> = (0..4)
+            .map(|i| format!("{{\"seq\":{i}}}").into_bytes())
+            .collect();
+        let mut prev = CHAIN_GENESIS.to_string();
+        let mut links = Vec::new();
+        for r in &records {
+            let h = chain_hash(&prev, r);
+            links.push((prev.clone(), r.clone(), h.clone()));
+            prev = h;
+        }
+        let check = |links: &[(String, Vec<u8>, String)]| {
+            first_broken_link(
+                links
+                    .iter()
+                    .map(|(p, r, h)| (p.as_str(), r.as_slice(), h.as_str())),
+            )
+        };
+        assert_eq!(check(&links), None);
+        for i in 0..links.len() {
+            for byte in 0..links[i].1.len() {
+                let mut tampered = links.clone();
+                tampered[i].1[byte] ^= 1;
+                assert_eq!(check(&tampered), Some(i), "record {i} byte {byte}");
+            }
+        }
+        // Dropping a link breaks the next one.
+        let mut dropped = links.clone();
+        dropped.remove(1);
+        assert_eq!(check(&dropped), Some(1));
     }
 
     #[test]

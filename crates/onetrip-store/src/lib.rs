@@ -9,6 +9,7 @@
 
 mod accounts;
 mod calendar;
+mod cases;
 mod catalog;
 mod certificates;
 mod delegations;
@@ -29,6 +30,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{AuthEvent, NewPerson, NewStaff, OrganisationRow, PersonRow, StaffRow};
+pub use cases::{
+    ApplicationRow, BundleSummary, CaseChange, CaseCommit, CaseRow, DepartmentFigures, EventRow,
+    IdempotencyRecord, IdempotentResponse, OutboxRow, QueueFilter, StoredBundle, SubmissionRows,
+    SupervisionRow, WebhookRow,
+};
 pub use catalog::{ChangedItem, ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};
 pub use certificates::{CertificateRow, HolderCertificate, SealKeyRow};
 pub use delegations::DelegationRow;

@@ -127,6 +127,7 @@ fn api_router() -> OpenApiRouter<Shared> {
         .merge(api::certificates::router())
         .merge(api::data::router())
         .merge(api::resolution::router())
+        .merge(api::cases::router())
         .merge(sso::api_router())
         .merge(ops::router())
 }

@@ -125,6 +125,10 @@ pub enum Permission {
     DataAccess,
     /// Read shared data: a machine client with the `api` scope (client credentials).
     DataConsumer,
+    /// Applications and cases: a signed-in person, a member of staff, the operator, or a
+    /// machine client with the `api` scope (a department system); the use case decides which
+    /// applicant, clerk, officer, supervisor or department may do what.
+    CaseWork,
 }
 
 /// The decision for one request.
@@ -169,6 +173,12 @@ pub fn decide(actor: &Actor, permission: Permission, token_configured: bool) -> 
         Permission::DataAccess => match actor {
             Actor::Operator => Decision::Allow,
             Actor::Staff(s) if s.holds(StaffRole::DataAdministrator) => Decision::Allow,
+            Actor::Client(c) if c.scopes.contains(Scope::Api) => Decision::Allow,
+            _ if unauthenticated => Decision::Unauthenticated,
+            _ => Decision::Forbidden,
+        },
+        Permission::CaseWork => match actor {
+            Actor::Citizen(_) | Actor::Staff(_) | Actor::Operator => Decision::Allow,
             Actor::Client(c) if c.scopes.contains(Scope::Api) => Decision::Allow,
             _ if unauthenticated => Decision::Unauthenticated,
             _ => Decision::Forbidden,
@@ -382,6 +392,108 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         Method::GET,
         "/sign-in/partner/{name}/callback",
         Permission::Public,
+    ),
+    // Bundles, applications and cases (一件事 + 办件).
+    (Method::GET, "/api/v1/bundles", Permission::Public),
+    (Method::GET, "/api/v1/bundles/{code}", Permission::Public),
+    (
+        Method::PUT,
+        "/api/v1/bundles/{code}",
+        Permission::CatalogWrite,
+    ),
+    (
+        Method::GET,
+        "/api/v1/bundles/{code}/reduction",
+        Permission::Public,
+    ),
+    (
+        Method::POST,
+        "/api/v1/bundles/{code}/questionnaire",
+        Permission::Citizen,
+    ),
+    (
+        Method::POST,
+        "/api/v1/applications/drafts",
+        Permission::Citizen,
+    ),
+    (
+        Method::PUT,
+        "/api/v1/applications/drafts/{id}",
+        Permission::Citizen,
+    ),
+    (Method::POST, "/api/v1/applications", Permission::SignedIn),
+    (
+        Method::GET,
+        "/api/v1/applications/{id}",
+        Permission::CaseWork,
+    ),
+    (Method::GET, "/api/v1/me/applications", Permission::Citizen),
+    (
+        Method::GET,
+        "/api/v1/applications/{id}/timeline",
+        Permission::CaseWork,
+    ),
+    (Method::GET, "/api/v1/cases/{number}", Permission::CaseWork),
+    (
+        Method::POST,
+        "/api/v1/cases/{number}/actions",
+        Permission::CaseWork,
+    ),
+    (
+        Method::GET,
+        "/api/v1/cases/{number}/events",
+        Permission::CaseWork,
+    ),
+    (
+        Method::GET,
+        "/api/v1/cases/{number}/verify",
+        Permission::CaseWork,
+    ),
+    (
+        Method::GET,
+        "/api/v1/event-chains/verify",
+        Permission::SystemAdmin,
+    ),
+    (
+        Method::GET,
+        "/api/v1/departments/{code}/queue",
+        Permission::CaseWork,
+    ),
+    (
+        Method::POST,
+        "/api/v1/cases/{number}/supervision-orders",
+        Permission::CaseWork,
+    ),
+    (
+        Method::GET,
+        "/api/v1/departments/{code}/supervision-orders",
+        Permission::CaseWork,
+    ),
+    (
+        Method::POST,
+        "/api/v1/supervision-orders/{id}/answer",
+        Permission::CaseWork,
+    ),
+    (
+        Method::GET,
+        "/api/v1/statistics/departments",
+        Permission::CaseWork,
+    ),
+    (
+        Method::GET,
+        "/api/v1/supervision/at-risk",
+        Permission::CaseWork,
+    ),
+    (Method::POST, "/api/v1/scanner/run", Permission::SystemAdmin),
+    (
+        Method::POST,
+        "/api/v1/departments/{code}/webhooks",
+        Permission::CaseWork,
+    ),
+    (
+        Method::GET,
+        "/api/v1/departments/{code}/webhooks",
+        Permission::CaseWork,
     ),
     // Electronic certificates (电子证照).
     (Method::GET, "/api/v1/certificate-types", Permission::Public),

@@ -69,6 +69,12 @@ enum Command {
         #[command(flatten)]
         storage: StorageArgs,
     },
+    /// Check every case's hash-chained event log. Exits 0 when every chain is intact, 1 listing
+    /// the broken case numbers otherwise.
+    Verify {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
     /// Print the effective configuration (secrets hidden).
     Config {
         #[command(flatten)]
@@ -625,6 +631,12 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
     // Other replicas may publish catalog changes; pick them up for this replica's search index.
     app.spawn_search_refresher(std::time::Duration::from_secs(5));
     app.spawn_session_sweeper(std::time::Duration::from_secs(3600));
+    // Deadline warnings and webhook deliveries: leased, so any number of replicas may run them.
+    app.spawn_deadline_scanner(
+        format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+        std::time::Duration::from_secs(60),
+    );
+    app.spawn_outbox_dispatcher(std::time::Duration::from_secs(2));
     let listener = TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -712,6 +724,22 @@ async fn main() -> anyhow::Result<()> {
             open_app(&config).await?;
             println!("database is up to date");
             Ok(())
+        }
+        Command::Verify { storage } => {
+            let config = load_config(config_file, &storage_only(&storage))?;
+            init_logging(&config);
+            let app = open_app(&config).await?;
+            let broken = app.verify_event_chains().await.map_err(report)?;
+            if broken.is_empty() {
+                println!("every case's event chain is intact");
+                Ok(())
+            } else {
+                for number in &broken {
+                    println!("broken: {number}");
+                }
+                eprintln!("{} case(s) with a broken event chain", broken.len());
+                std::process::exit(1);
+            }
         }
         Command::Config { args } => {
             let config = load_config(config_file, &args)?;

@@ -1,7 +1,7 @@
 //! The case status: the fold of a case's events.
 
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::clock::{Clock, PauseReason, Warning};
 use super::error::{CaseError, TextField};
@@ -13,7 +13,7 @@ use crate::catalog::DeliveryMethod;
 use crate::identity::AccountId;
 
 /// What the case was created for (from its `created` event).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseOrigin {
     /// Implementation code of the item.
     pub item: String,
@@ -26,7 +26,7 @@ pub struct CaseOrigin {
 }
 
 /// A completed review step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompletedStep {
     /// Stage index.
     pub stage: usize,
@@ -39,7 +39,7 @@ pub struct CompletedStep {
 }
 
 /// The correction request waiting for the applicant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenCorrection {
     /// What to correct.
     pub items: Vec<CorrectionItem>,
@@ -50,7 +50,7 @@ pub struct OpenCorrection {
 }
 
 /// A supervision order issued on the case, as the case's history knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SupervisionRef {
     /// The order id.
     pub order: String,
@@ -64,9 +64,10 @@ pub struct SupervisionRef {
 ///
 /// Obtained only from [`CaseStatus::new`] and then [`CaseStatus::apply`] (or
 /// [`CaseStatus::replay`]): the fields are private, so nothing else can move a case. Serialises
-/// to JSON for read models and APIs; it is a projection, rebuilt from the events, so it is not
-/// deserialised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// to JSON for read models and APIs. The store keeps the projection after the last event next
+/// to the case (so that an action does not replay the log) and reads it back; it is a cache of
+/// the events, which stay the truth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseStatus {
     state: CaseState,
     origin: Option<CaseOrigin>,

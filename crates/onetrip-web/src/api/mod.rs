@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod calendar;
+pub mod cases;
 pub mod catalog;
 pub mod certificates;
 pub mod data;

@@ -1,0 +1,302 @@
+//! One-thing bundles (一件事): publication (checked against the catalog, versioned), listing,
+//! the questionnaire's selection, the prefilled unified form, and the reduction figures.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use onetrip_domain::Localized;
+use onetrip_domain::bundle::{Bundle, BundleProblem, Items, Reduction, Selection};
+use onetrip_domain::certificate::HolderKind;
+use onetrip_domain::form::{AccountAttribute, FormSchema, FormValues, Prefill};
+use onetrip_domain::sharing::{Consumer, SERVICE_APPLICATION_PURPOSE};
+use onetrip_store::{BundleSummary, StoredBundle};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::cases::ApplicantFacts;
+use crate::resolution::Applicant;
+use crate::{App, AppError, FieldProblem, Result, china_today};
+
+/// A bundle with what applicants see about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BundleView {
+    /// Version.
+    pub version: i64,
+    /// The definition.
+    pub bundle: Bundle,
+    /// Names of the member items, by member key.
+    pub member_names: BTreeMap<String, String>,
+    /// The reduction figures.
+    pub reduction: Reduction,
+}
+
+/// The questionnaire's outcome: what applies and the form to fill in, prefilled.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prepared {
+    /// Members, situations and merged materials that apply.
+    pub selection: Selection,
+    /// The unified form.
+    pub form: FormSchema,
+    /// Prefilled values, by field key.
+    pub prefill: FormValues,
+    /// Where each prefilled value came from, by field key (`account`, `certificate:TYPE`,
+    /// `data:RESOURCE`).
+    pub prefill_sources: BTreeMap<String, String>,
+}
+
+fn problems(list: &[BundleProblem]) -> AppError {
+    AppError::Rejected(
+        list.iter()
+            .map(|p| FieldProblem::new(p.path.clone(), p))
+            .collect(),
+    )
+}
+
+impl App {
+    /// The current items a bundle's members name.
+    async fn bundle_items(&self, bundle: &Bundle) -> Result<Items> {
+        let mut items = Items::new();
+        for m in &bundle.members {
+            if let Ok((item, _)) = self.service_item(&m.item).await {
+                items.insert(m.item.clone(), item);
+            }
+        }
+        Ok(items)
+    }
+
+    /// Publishes a bundle: every problem of the definition against the current catalog is
+    /// listed at once; a valid bundle gets a new version when it changed.
+    pub async fn publish_bundle(&self, bundle: &Bundle, now: Timestamp) -> Result<(i64, bool)> {
+        let items = self.bundle_items(bundle).await?;
+        let found = bundle.check(&items);
+        if !found.is_empty() {
+            return Err(problems(&found));
+        }
+        Ok(self.db.save_bundle(bundle, now).await?)
+    }
+
+    /// Every bundle.
+    pub async fn bundles(&self) -> Result<Vec<BundleSummary>> {
+        Ok(self.db.bundles().await?)
+    }
+
+    /// A bundle's current version with its member names and reduction figures.
+    pub async fn bundle_view(&self, code: &str) -> Result<BundleView> {
+        let StoredBundle {
+            version, bundle, ..
+        } = self
+            .db
+            .bundle(code)
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                kind: "bundle",
+                key: code.to_string(),
+            })?;
+        let items = self.bundle_items(&bundle).await?;
+        let member_names = bundle
+            .members
+            .iter()
+            .map(|m| {
+                let name = items
+                    .get(&m.item)
+                    .map(|i| i.name.clone())
+                    .unwrap_or_default();
+                (m.key.clone(), name)
+            })
+            .collect();
+        let reduction = bundle.reduction(&items);
+        Ok(BundleView {
+            version,
+            bundle,
+            member_names,
+            reduction,
+        })
+    }
+
+    /// Answers the questionnaire: the members, situations and merged materials that apply, and
+    /// the unified form prefilled for the applicant from their account, their valid
+    /// certificates and the shared data the members may read (each read logged).
+    pub async fn prepare_bundle(
+        &self,
+        code: &str,
+        applicant: &ApplicantFacts,
+        answers: &FormValues,
+        now: Timestamp,
+    ) -> Result<Prepared> {
+        let stored = self
+            .db
+            .bundle(code)
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                kind: "bundle",
+                key: code.to_string(),
+            })?;
+        let items = self.bundle_items(&stored.bundle).await?;
+        let selection = stored.bundle.select(answers, &items).map_err(|errors| {
+            AppError::Rejected(
+                errors
+                    .iter()
+                    .map(|e| FieldProblem::new("answers", e))
+                    .collect(),
+            )
+        })?;
+        let consumers: Vec<String> = selection.members.iter().map(|m| m.item.clone()).collect();
+        let (mut prefill, mut prefill_sources) = self
+            .prefill(&stored.bundle.form, applicant, &consumers, now)
+            .await?;
+        // Tell once: answers fill the form fields of the same key.
+        for (k, v) in answers {
+            if stored.bundle.form.field(k).is_some() {
+                prefill.insert(k.clone(), v.clone());
+                prefill_sources.insert(k.clone(), "questionnaire".to_string());
+            }
+        }
+        Ok(Prepared {
+            selection,
+            form: stored.bundle.form,
+            prefill,
+            prefill_sources,
+        })
+    }
+
+    /// Prefills a form's fields that name a source. `consumers` are the items whose grants
+    /// may be used to read shared data.
+    pub async fn prefill(
+        &self,
+        form: &FormSchema,
+        applicant: &ApplicantFacts,
+        consumers: &[String],
+        now: Timestamp,
+    ) -> Result<(FormValues, BTreeMap<String, String>)> {
+        let today = china_today(now);
+        let mut values = FormValues::new();
+        let mut sources = BTreeMap::new();
+        let subject = applicant.applicant.subject().to_string();
+        let mut certificates: Option<Vec<onetrip_store::CertificateRow>> = None;
+        let mut data: BTreeMap<String, Option<onetrip_store::Record>> = BTreeMap::new();
+        let person = match (&applicant.applicant, &applicant.account) {
+            (Applicant::Person(_), Some(account)) => self.db.person_by_id(account.as_str()).await?,
+            _ => None,
+        };
+        for field in form.fields() {
+            let Some(prefill) = &field.prefill else {
+                continue;
+            };
+            let (value, source) = match prefill {
+                Prefill::Account { attribute } => {
+                    let v = match (attribute, &applicant.applicant) {
+                        (AccountAttribute::Name, Applicant::Person(_)) => {
+                            Some(applicant.name.clone())
+                        }
+                        (AccountAttribute::ResidentId, Applicant::Person(id)) => Some(id.clone()),
+                        (AccountAttribute::Phone, _) => person.as_ref().map(|p| p.phone.clone()),
+                        (AccountAttribute::OrganisationName, Applicant::Organisation(_)) => {
+                            Some(applicant.name.clone())
+                        }
+                        (AccountAttribute::CreditCode, Applicant::Organisation(code)) => {
+                            Some(code.clone())
+                        }
+                        _ => None,
+                    };
+                    (v.map(Value::String), "account".to_string())
+                }
+                Prefill::Certificate {
+                    certificate_type,
+                    field: key,
+                } => {
+                    if certificates.is_none() {
+                        let kind = match applicant.applicant {
+                            Applicant::Person(_) => HolderKind::Person,
+                            Applicant::Organisation(_) => HolderKind::Organisation,
+                        };
+                        certificates = Some(self.db.certificates_of_holder(kind, &subject).await?);
+                    }
+                    let v = certificates.as_ref().and_then(|list| {
+                        list.iter()
+                            .filter(|c| &c.type_code == certificate_type)
+                            .filter(|c| {
+                                c.status_on(today)
+                                    == onetrip_domain::certificate::CertificateStatus::Valid
+                            })
+                            .max_by_key(|c| c.issued_on)
+                            .and_then(|c| c.content.get(key).cloned())
+                    });
+                    (v, format!("certificate:{certificate_type}"))
+                }
+                Prefill::SharedData {
+                    resource,
+                    field: key,
+                } => {
+                    if !data.contains_key(resource) {
+                        let mut record = None;
+                        for item in consumers {
+                            match self
+                                .read_shared_data(
+                                    &Consumer::Item(item.clone()),
+                                    resource,
+                                    &subject,
+                                    SERVICE_APPLICATION_PURPOSE,
+                                    None,
+                                    now,
+                                )
+                                .await
+                            {
+                                Ok(read) => {
+                                    record = Some(read.fields);
+                                    break;
+                                }
+                                Err(AppError::RateLimited { .. }) => break,
+                                Err(_) => continue,
+                            }
+                        }
+                        data.insert(resource.clone(), record);
+                    }
+                    let v = data
+                        .get(resource)
+                        .and_then(|r| r.as_ref())
+                        .and_then(|r| r.get(key).cloned());
+                    (v, format!("data:{resource}"))
+                }
+            };
+            if let Some(v) = value.filter(|v| !v.is_null()) {
+                values.insert(field.key.clone(), v);
+                sources.insert(field.key.clone(), source);
+            }
+        }
+        Ok((values, sources))
+    }
+
+    /// A bundle's reduction figures.
+    pub async fn bundle_reduction(&self, code: &str) -> Result<Reduction> {
+        Ok(self.bundle_view(code).await?.reduction)
+    }
+
+    /// Loads the demo bundles (data/demo/bundles/*.yaml, embedded) when none exist. Each must
+    /// pass the bundle rules against the demo catalog.
+    pub async fn load_demo_bundles_if_empty(&self, now: Timestamp) -> Result<usize> {
+        if !self.db.bundles().await?.is_empty() {
+            return Ok(0);
+        }
+        let mut n = 0;
+        for (name, text) in crate::demo_bundles() {
+            let bundle: Bundle = serde_norway::from_str(text)
+                .map_err(|e| AppError::Unreadable(format!("{name}: {e}")))?;
+            self.publish_bundle(&bundle, now)
+                .await
+                .map_err(|e| AppError::Internal(format!("demo bundle {name}: {}", describe(&e))))?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+fn describe(e: &AppError) -> String {
+    match e {
+        AppError::Rejected(list) => list
+            .iter()
+            .map(|p| format!("{} {}", p.path, p.message_en()))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
