@@ -479,15 +479,15 @@ impl App {
     ) -> Result<String> {
         let today = china_today(now);
         let (bundle, _, _) = self.target_items(&input.target).await?;
-        if let Some((bundle, _)) = &bundle {
-            if let Err(errors) = bundle.form.validate_draft(&input.form, today) {
-                return Err(AppError::Rejected(
-                    errors
-                        .iter()
-                        .map(|e| FieldProblem::new(format!("form.{}", e.path), e))
-                        .collect(),
-                ));
-            }
+        if let Some((bundle, _)) = &bundle
+            && let Err(errors) = bundle.form.validate_draft(&input.form, today)
+        {
+            return Err(AppError::Rejected(
+                errors
+                    .iter()
+                    .map(|e| FieldProblem::new(format!("form.{}", e.path), e))
+                    .collect(),
+            ));
         }
         let created_at = match id {
             Some(id) => {
@@ -581,10 +581,10 @@ impl App {
             (None, None) => "anonymous".to_string(),
         };
         let hash = request_hash(&(draft, input, channel.as_str(), owner.applicant.subject()));
-        if let Some(key) = idempotency_key {
-            if let Some(previous) = self.db.idempotent_response(&scope, key).await? {
-                return replay(&previous.request_hash, &hash, &previous.response);
-            }
+        if let Some(key) = idempotency_key
+            && let Some(previous) = self.db.idempotent_response(&scope, key).await?
+        {
+            return replay(&previous.request_hash, &hash, &previous.response);
         }
         let today = china_today(now);
         let (bundle, items, versions) = self.target_items(&input.target).await?;
@@ -949,10 +949,10 @@ impl App {
     ) -> Result<CaseView> {
         let scope = actor.scope();
         let hash = request_hash(&(number, &command));
-        if let Some(key) = idempotency_key {
-            if let Some(previous) = self.db.idempotent_response(&scope, key).await? {
-                return replay(&previous.request_hash, &hash, &previous.response);
-            }
+        if let Some(key) = idempotency_key
+            && let Some(previous) = self.db.idempotent_response(&scope, key).await?
+        {
+            return replay(&previous.request_hash, &hash, &previous.response);
         }
         let mut attempt = 0;
         loop {
@@ -1720,10 +1720,10 @@ pub(crate) fn with_case_numbers(document: &mut Value, cases: &[(CaseRow, Vec<Eve
     if let Some(Value::Array(members)) = document.get_mut("members") {
         for m in members.iter_mut() {
             let key = m.get("key").and_then(Value::as_str).map(str::to_string);
-            if let (Some(key), Some(obj)) = (key, m.as_object_mut()) {
-                if let Some((c, _)) = cases.iter().find(|(c, _)| c.member == key) {
-                    obj.insert("case".to_string(), Value::String(c.number.clone()));
-                }
+            if let (Some(key), Some(obj)) = (key, m.as_object_mut())
+                && let Some((c, _)) = cases.iter().find(|(c, _)| c.member == key)
+            {
+                obj.insert("case".to_string(), Value::String(c.number.clone()));
             }
         }
     }

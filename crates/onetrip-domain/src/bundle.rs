@@ -871,15 +871,14 @@ impl Bundle {
         let order = self.topological_order().unwrap_or_default();
         let mut selection = self.selection_for(|_| true, items);
         for sm in &mut selection.members {
-            if let Some(m) = order.iter().find(|m| m.key == sm.key) {
-                if let Some(rule) = m
-                    .situations
+            let rule = order.iter().find(|m| m.key == sm.key).and_then(|m| {
+                m.situations
                     .iter()
                     .find(|r| r.when.is_none())
                     .or_else(|| m.situations.first())
-                {
-                    sm.situation = rule.situation.clone();
-                }
+            });
+            if let Some(rule) = rule {
+                sm.situation = rule.situation.clone();
             }
         }
         let members = selection.members.clone();
@@ -929,9 +928,9 @@ fn merge_materials(
         for mat in situation_materials(item, &situation) {
             // Data passing: a certificate an earlier member issues comes from that member.
             let producer = |pred: &dyn Fn(&ServiceItem) -> bool| {
-                members.iter().find(|o| {
-                    ancestors.contains(&o.key) && items.get(&o.item).is_some_and(|i| pred(i))
-                })
+                members
+                    .iter()
+                    .find(|o| ancestors.contains(&o.key) && items.get(&o.item).is_some_and(pred))
             };
             let (key, source) = match &mat.source {
                 MaterialSource::Certificate { certificate_type } => {

@@ -224,6 +224,7 @@ fn item(code: &str, name: &str, department: &str, division: &str) -> ServiceItem
         },
         life_events: Vec::new(),
         keywords: Vec::new(),
+        form: None,
         materials: Vec::new(),
         situations: Vec::new(),
         status: ItemStatus::Active,

@@ -37,6 +37,7 @@ use crate::extract::{JsonBody, Path, Query};
 use crate::policy::Actor;
 use crate::problem::{ApiError, Problem};
 
+/// The routes of this module.
 pub fn router() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
         .routes(routes!(list_bundles))
@@ -264,6 +265,7 @@ pub async fn get_bundle(
 
 /// Publishes a bundle (catalog administrators): every problem is listed at once.
 #[utoipa::path(put, path = "/api/v1/bundles/{code}", tag = "bundles",
+    security(("admin_token" = [])),
     params(("code" = String, Path, description = "Bundle code")), request_body = Object,
     responses((status = 200, description = "Published", body = Object),
               (status = 422, description = "Every problem of the definition", body = Problem, content_type = "application/problem+json")))]
@@ -699,6 +701,7 @@ pub struct ChainsReport {
 
 /// Checks every case's event chain (system administrators, the operator).
 #[utoipa::path(get, path = "/api/v1/event-chains/verify", tag = "cases",
+    security(("admin_token" = [])),
     responses((status = 200, description = "Broken case numbers", body = ChainsReport)))]
 pub async fn verify_all(State(state): State<Shared>) -> Result<Json<ChainsReport>, ApiError> {
     let broken = state.app.verify_event_chains().await?;
@@ -708,6 +711,7 @@ pub async fn verify_all(State(state): State<Shared>) -> Result<Json<ChainsReport
     }))
 }
 
+/// Queue filters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QueueParams {
@@ -875,6 +879,7 @@ pub async fn answer_order(
     Ok(Json(order.into()))
 }
 
+/// A division subtree.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DivisionParams {
@@ -914,6 +919,7 @@ pub async fn at_risk(
 
 /// Runs one pass of the deadline scanner now (the operator; it also runs in the background).
 #[utoipa::path(post, path = "/api/v1/scanner/run", tag = "supervision",
+    security(("admin_token" = [])),
     responses((status = 200, description = "What the scan did", body = Object)))]
 pub async fn run_scanner(State(state): State<Shared>) -> Result<Json<ScanReport>, ApiError> {
     Ok(Json(

@@ -58,6 +58,7 @@ pub(crate) struct Fixtures {
     item: Value,
     department: Value,
     division: Value,
+    bundle: Value,
 }
 
 impl Fixtures {
@@ -66,10 +67,12 @@ impl Fixtures {
         let department = t.get_json("/api/v1/departments/123301000597435545").await;
         let d = t.get_json("/api/v1/divisions/330106").await;
         let division = json!({"code": d["code"], "name": d["name"], "name_en": d["name_en"]});
+        let bundle = t.get_json("/api/v1/bundles/ZJ-BIRTH").await["bundle"].clone();
         Fixtures {
             item,
             department,
             division,
+            bundle,
         }
     }
 }
@@ -149,6 +152,29 @@ pub(crate) fn concrete(
         "/sign-in/partner/{name}/callback" => {
             "/sign-in/partner/unknown/callback?code=x&state=y".into()
         }
+        "/api/v1/bundles/{code}" => "/api/v1/bundles/ZJ-BIRTH".into(),
+        "/api/v1/bundles/{code}/reduction" => "/api/v1/bundles/ZJ-BIRTH/reduction".into(),
+        "/api/v1/bundles/{code}/questionnaire" => "/api/v1/bundles/ZJ-BIRTH/questionnaire".into(),
+        "/api/v1/applications/drafts/{id}" => "/api/v1/applications/drafts/unknown".into(),
+        "/api/v1/applications/{id}" => "/api/v1/applications/unknown".into(),
+        "/api/v1/applications/{id}/timeline" => "/api/v1/applications/unknown/timeline".into(),
+        "/api/v1/cases/{number}" => "/api/v1/cases/330106-20261121-999999".into(),
+        "/api/v1/cases/{number}/actions" => "/api/v1/cases/330106-20261121-999999/actions".into(),
+        "/api/v1/cases/{number}/events" => "/api/v1/cases/330106-20261121-999999/events".into(),
+        "/api/v1/cases/{number}/verify" => "/api/v1/cases/330106-20261121-999999/verify".into(),
+        "/api/v1/cases/{number}/supervision-orders" => {
+            "/api/v1/cases/330106-20261121-999999/supervision-orders".into()
+        }
+        "/api/v1/departments/{code}/queue" => "/api/v1/departments/123301000597435545/queue".into(),
+        "/api/v1/departments/{code}/supervision-orders" => {
+            "/api/v1/departments/123301000597435545/supervision-orders".into()
+        }
+        "/api/v1/departments/{code}/webhooks" => {
+            "/api/v1/departments/123301000597435545/webhooks".into()
+        }
+        "/api/v1/supervision-orders/{id}/answer" => "/api/v1/supervision-orders/unknown/answer".into(),
+        "/api/v1/statistics/departments" => "/api/v1/statistics/departments?division=330100".into(),
+        "/api/v1/supervision/at-risk" => "/api/v1/supervision/at-risk?division=330100".into(),
         t if !t.contains('{') => t.to_string(),
         other => panic!("no concrete values for route {other}: teach this test about it"),
     };
@@ -157,6 +183,11 @@ pub(crate) fn concrete(
         ("POST", "/api/v1/clients") => Some((
             "application/json",
             json!({"name": "测试系统", "redirect_uris": ["https://x.example/cb"], "grant_types": ["authorization_code"], "scopes": ["openid"]}).to_string(),
+        )),
+        ("POST", "/api/v1/departments/{code}/webhooks") => None,
+        ("PUT", "/api/v1/bundles/{code}") => Some((
+            "application/json",
+            changed(f.bundle.clone(), "name", "匿名改名"),
         )),
         ("POST" | "PUT", t)
             if !t.starts_with("/api/v1/catalog")
@@ -244,7 +275,8 @@ async fn every_route_answers_every_caller_as_the_policy_says() {
                     | Permission::CertificateIssue
                     | Permission::DataAdmin
                     | Permission::DataAccess
-                    | Permission::SignedIn,
+                    | Permission::SignedIn
+                    | Permission::CaseWork,
                     Caller::Admin,
                 ) => {
                     assert!(!refused, "{what}: {} {}", r.status, r.text());
@@ -276,8 +308,8 @@ async fn every_route_answers_every_caller_as_the_policy_says() {
         }
     }
     assert_eq!(
-        writes, 5,
-        "item, department, division, import, calendar year"
+        writes, 6,
+        "item, department, division, import, calendar year, bundle"
     );
     // The refused writes changed nothing (the admin's wrote the same data again).
     assert_eq!(t.export().await, export_before);
@@ -317,6 +349,7 @@ async fn without_a_configured_token_writes_are_disabled() {
                 | Permission::Staff
                 | Permission::SignedIn
                 | Permission::DataAccess
+                | Permission::CaseWork
                 | Permission::DataConsumer => {
                     r.problem(StatusCode::UNAUTHORIZED, "unauthenticated");
                 }
