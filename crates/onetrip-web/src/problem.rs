@@ -264,7 +264,7 @@ impl From<AppError> for ApiError {
             AppError::Calendar(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(_) | AppError::Search(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::InvalidToken => StatusCode::UNAUTHORIZED,
-            AppError::Refused { .. } => StatusCode::FORBIDDEN,
+            AppError::Refused { code, .. } => refusal_status(code),
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         };
@@ -299,5 +299,28 @@ impl From<AppError> for ApiError {
             _ => {}
         }
         err
+    }
+}
+
+/// The status of a refusal: not allowed (403) unless the code says the request conflicts with
+/// the state of what it acts on (409) or carries unusable content (422).
+fn refusal_status(code: &str) -> StatusCode {
+    match code {
+        "case_not_permitted" | "case_separation_of_duties" | "webhook_not_permitted" => {
+            StatusCode::FORBIDDEN
+        }
+        "idempotency_key_reused"
+        | "idempotency_key_in_use"
+        | "application_already_submitted"
+        | "supervision_answer_invalid" => StatusCode::CONFLICT,
+        "supervision_invalid"
+        | "webhook_url_invalid"
+        | "result_content_missing"
+        | "case_reason_required"
+        | "case_correction_empty"
+        | "case_correction_item_incomplete"
+        | "case_step_unknown" => StatusCode::UNPROCESSABLE_ENTITY,
+        c if c.starts_with("case_") => StatusCode::CONFLICT,
+        _ => StatusCode::FORBIDDEN,
     }
 }

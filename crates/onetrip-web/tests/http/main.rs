@@ -5,6 +5,7 @@
 mod accounts;
 mod authz;
 mod calendar;
+mod cases;
 mod catalog;
 mod certificates;
 mod common;
