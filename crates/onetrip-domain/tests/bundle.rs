@@ -1,0 +1,215 @@
+//! Bundle rules: every definition problem listed at once, questionnaire selection with data
+//! passing and merged materials, and the reduction figures; a property test that random
+//! dependency graphs are either ordered (every member after its prerequisites) or reported as
+//! a cycle.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::BTreeMap;
+
+use onetrip_domain::Localized;
+use onetrip_domain::bundle::{Bundle, BundleRule, Items, Member};
+use onetrip_domain::catalog::{Catalog, MaterialSource};
+use onetrip_domain::form::FormValues;
+use proptest::prelude::*;
+use serde_json::json;
+
+const CATALOG: &str = include_str!("../../../data/demo/catalog.yaml");
+const BIRTH: &str = include_str!("../../../data/demo/bundles/birth.yaml");
+
+fn items() -> Items {
+    let catalog: Catalog = serde_norway::from_str(CATALOG).unwrap();
+    catalog
+        .items
+        .into_iter()
+        .map(|i| (i.implementation_code.clone(), i))
+        .collect()
+}
+
+fn birth() -> Bundle {
+    serde_norway::from_str(BIRTH).unwrap()
+}
+
+fn answers(v: serde_json::Value) -> FormValues {
+    v.as_object().unwrap().clone()
+}
+
+fn rules(b: &Bundle, items: &Items) -> Vec<BundleRule> {
+    b.check(items).into_iter().map(|p| p.rule).collect()
+}
+
+#[test]
+fn the_demo_birth_bundle_is_valid() {
+    let problems = birth().check(&items());
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn every_problem_is_listed_at_once() {
+    let items = items();
+    let mut b = birth();
+    b.code = "birth bundle".into();
+    // A cycle: the birth certificate now waits for the household registration.
+    b.members[0].depends_on = vec!["household".into()];
+    // An unknown item, situation, dependency and question.
+    b.members.push(Member {
+        key: "ghost".into(),
+        item: "NOPE".into(),
+        when: Some(serde_json::from_value(json!({"field": "not_asked", "equals": "yes"})).unwrap()),
+        situations: vec![],
+        depends_on: vec!["nobody".into()],
+        fields: BTreeMap::new(),
+        result_fields: BTreeMap::new(),
+    });
+    b.members[2].situations[0].situation = "S09".into();
+    // A result field read from a form field that does not exist.
+    b.members[1]
+        .result_fields
+        .insert("name".into(), "no_such_field".into());
+    let found = rules(&b, &items);
+    let has = |pred: &dyn Fn(&BundleRule) -> bool| found.iter().any(pred);
+    assert!(has(&|r| matches!(r, BundleRule::BadCode)), "{found:#?}");
+    assert!(has(
+        &|r| matches!(r, BundleRule::DependencyCycle(c) if c.contains(&"household".to_string()) && c.contains(&"birth_certificate".to_string()))
+    ));
+    assert!(has(
+        &|r| matches!(r, BundleRule::UnknownItem(i) if i == "NOPE")
+    ));
+    assert!(has(
+        &|r| matches!(r, BundleRule::UnknownDependency(d) if d == "nobody")
+    ));
+    assert!(has(
+        &|r| matches!(r, BundleRule::UnknownQuestion(q) if q == "not_asked")
+    ));
+    assert!(has(
+        &|r| matches!(r, BundleRule::UnknownSituation { situation, .. } if situation == "S09")
+    ));
+    assert!(has(
+        &|r| matches!(r, BundleRule::UnknownFormField { field, .. } if field == "no_such_field")
+    ));
+    for p in b.check(&items) {
+        assert!(!p.message_zh().is_empty() && !p.message_en().is_empty());
+        assert!(
+            p.code().starts_with("bundle_") || p.code().starts_with("form_"),
+            "{}",
+            p.code()
+        );
+    }
+}
+
+#[test]
+fn a_material_from_an_item_no_prerequisite_produces_has_no_source() {
+    let mut items = items();
+    // The household registration's birth certificate becomes "the result of" an item that is
+    // not a member it depends on.
+    let household = items.get_mut("1133010600425119XW070010007000").unwrap();
+    household.materials[0].source = MaterialSource::BundleOutput {
+        item: "11330106065627154C200060002000".into(), // the vaccination member, not a prerequisite
+    };
+    let found = rules(&birth(), &items);
+    assert!(
+        found.iter().any(|r| matches!(r, BundleRule::MaterialWithoutSource { member, material } if member == "household" && material == "M01")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn answers_select_members_situations_and_merged_materials() {
+    let items = items();
+    let b = birth();
+    let s = b
+        .select(
+            &answers(json!({"parents_married": "no", "medical_insurance": "no"})),
+            &items,
+        )
+        .unwrap();
+    let keys: Vec<&str> = s.members.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys, ["birth_certificate", "vaccination", "household"]);
+    assert_eq!(s.members[2].situation, "S02", "not married: 非婚生育");
+    // Data passing: the birth medical certificate comes from the first member, once.
+    let from_birth: Vec<_> = s
+        .materials
+        .iter()
+        .filter(|m| m.key == "output:birth_certificate")
+        .collect();
+    assert_eq!(from_birth.len(), 1);
+    assert!(from_birth[0].uses.len() >= 2, "{:#?}", from_birth[0]);
+    // The ID card of every member is one material.
+    assert_eq!(
+        s.materials
+            .iter()
+            .filter(|m| m.key == "cert:ID_CARD")
+            .count(),
+        1
+    );
+
+    // A hidden question must not be answered; an asked one must.
+    let problems = b
+        .select(
+            &answers(json!({"parents_married": "yes", "medical_insurance": "no", "social_security_card": "yes"})),
+            &items,
+        )
+        .unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.code() == "questionnaire_unknown_question")
+    );
+    let problems = b.select(&answers(json!({})), &items).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .filter(|p| p.code() == "questionnaire_required")
+            .count()
+            >= 2
+    );
+}
+
+#[test]
+fn reduction_figures_follow_the_definitions() {
+    let items = items();
+    let r = birth().reduction(&items);
+    assert_eq!(r.items, 5);
+    assert!(r.materials_deduplicated < r.materials_before);
+    assert!(r.materials_after <= r.materials_deduplicated);
+    assert!(r.days_after <= r.days_before);
+    assert!(r.steps_after < r.steps_before);
+    assert!(r.visits_after <= r.visits_before);
+}
+
+proptest! {
+    /// Random dependency graphs over the birth members: either an order in which every member
+    /// comes after its prerequisites, or a cycle whose members really wait for each other.
+    #[test]
+    fn dependency_graphs_are_ordered_or_reported_as_cycles(edges in proptest::collection::vec((0usize..5, 0usize..5), 0..8)) {
+        let mut b = birth();
+        for m in &mut b.members {
+            m.depends_on.clear();
+        }
+        let keys: Vec<String> = b.members.iter().map(|m| m.key.clone()).collect();
+        for (from, to) in edges {
+            if !b.members[from].depends_on.contains(&keys[to]) {
+                b.members[from].depends_on.push(keys[to].clone());
+            }
+        }
+        match b.topological_order() {
+            Ok(order) => {
+                prop_assert_eq!(order.len(), b.members.len());
+                for (i, m) in order.iter().enumerate() {
+                    for d in &m.depends_on {
+                        let j = order.iter().position(|o| &o.key == d).unwrap();
+                        prop_assert!(j < i, "{} before its prerequisite {}", m.key, d);
+                    }
+                }
+            }
+            Err(cycle) => {
+                prop_assert!(cycle.len() >= 2);
+                prop_assert_eq!(cycle.first(), cycle.last());
+                for w in cycle.windows(2) {
+                    let m = b.member(&w[0]).unwrap();
+                    prop_assert!(m.depends_on.contains(&w[1]), "{:?}", cycle);
+                }
+                prop_assert!(b.check(&items()).iter().any(|p| matches!(p.rule, BundleRule::DependencyCycle(_))));
+            }
+        }
+    }
+}
