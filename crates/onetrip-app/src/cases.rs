@@ -44,6 +44,9 @@ pub enum CaseActor {
     Applicant {
         /// The account.
         account: AccountId,
+        /// The resident ID or credit code they apply as: applications made for this subject
+        /// without an account (at a window) are theirs too.
+        subject: Option<String>,
     },
     /// A member of staff with their role grants.
     Staff {
@@ -67,7 +70,7 @@ impl CaseActor {
     /// How the actor is written into events.
     pub fn label(&self) -> String {
         match self {
-            CaseActor::Applicant { account } => format!("applicant:{account}"),
+            CaseActor::Applicant { account, .. } => format!("applicant:{account}"),
             CaseActor::Staff { id, .. } => format!("staff:{id}"),
             CaseActor::DepartmentSystem { client_id, .. } => format!("client:{client_id}"),
             CaseActor::System => "system".to_string(),
@@ -77,7 +80,7 @@ impl CaseActor {
     /// The account id written into events that name who acted.
     fn account(&self) -> AccountId {
         match self {
-            CaseActor::Applicant { account } => account.clone(),
+            CaseActor::Applicant { account, .. } => account.clone(),
             CaseActor::Staff { id, .. } => id.clone(),
             CaseActor::DepartmentSystem { client_id, .. } => {
                 AccountId::new(format!("client:{client_id}"))
@@ -865,8 +868,8 @@ impl App {
         let app_division = DivisionCode::parse(&application.division_code).ok();
         let ok = match actor {
             CaseActor::System => true,
-            CaseActor::Applicant { account } => {
-                application.account_id.as_deref() == Some(account.as_str())
+            CaseActor::Applicant { account, subject } => {
+                owns(application, account, subject.as_deref())
             }
             CaseActor::DepartmentSystem { department, .. } => department == &row.department_code,
             CaseActor::Staff { .. } => {
@@ -1318,8 +1321,8 @@ impl App {
                     .is_some_and(|d| actor.holds(&[StaffRole::WindowClerk], d, None))
         };
         let applicant = || match actor {
-            CaseActor::Applicant { account } => {
-                application.account_id.as_deref() == Some(account.as_str())
+            CaseActor::Applicant { account, subject } => {
+                owns(application, account, subject.as_deref())
             }
             CaseActor::System => true,
             _ => false,
@@ -1409,7 +1412,7 @@ impl App {
                 views.push(self.view(&row, &application, now).await?);
             }
         }
-        let owner = matches!(actor, CaseActor::Applicant { account } if application.account_id.as_deref() == Some(account.as_str()));
+        let owner = matches!(actor, CaseActor::Applicant { account, subject } if owns(&application, account, subject.as_deref()));
         if views.is_empty() && !owner && !matches!(actor, CaseActor::System) {
             return Err(not_permitted());
         }
@@ -1490,6 +1493,15 @@ fn stringify(v: Value) -> Value {
         Value::Bool(b) => Value::String(if b { "是" } else { "否" }.to_string()),
         Value::Object(o) => o.get("detail").cloned().map_or(Value::Object(o), |d| d),
         other => other,
+    }
+}
+
+/// Whether an application is the applicant's: made under their account, or made for them
+/// (their resident ID or credit code) without an account.
+fn owns(application: &ApplicationRow, account: &AccountId, subject: Option<&str>) -> bool {
+    match application.account_id.as_deref() {
+        Some(owner) => owner == account.as_str(),
+        None => subject.is_some_and(|s| s == application.subject_id),
     }
 }
 

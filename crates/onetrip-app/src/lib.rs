@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod certificates;
 pub mod config;
 pub mod delegations;
+pub mod demo;
 pub mod face;
 pub mod format;
 pub mod otp;

@@ -50,6 +50,7 @@ fn chen() -> ApplicantFacts {
 fn applicant_actor() -> CaseActor {
     CaseActor::Applicant {
         account: AccountId::new("acct-chen"),
+        subject: Some(CHEN.into()),
     }
 }
 
@@ -713,5 +714,50 @@ async fn the_demo_bundles_pass_their_rules() {
     let birth = app.bundle_view("ZJ-BIRTH").await.unwrap();
     assert_eq!(birth.bundle.form.sections.len(), 4);
     assert!(birth.reduction.materials_after < birth.reduction.materials_before);
+    t.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_demo_has_applications_in_every_state() {
+    let t = TestDb::sqlite().await.unwrap();
+    let today = date(2026, 11, 23);
+    let app = demo(t.db.clone(), today).await;
+    let made = app.load_demo_cases_if_empty(at(today)).await.unwrap();
+    assert!(made >= 9);
+    assert_eq!(
+        app.load_demo_cases_if_empty(at(today)).await.unwrap(),
+        0,
+        "only once"
+    );
+    let apps = app.db.applications_of_subject(CHEN, 100).await.unwrap();
+    let mut states: Vec<String> = Vec::new();
+    for a in &apps {
+        states.push(a.state.clone());
+        for c in app.db.cases_of_application(&a.id).await.unwrap() {
+            states.push(format!("{}/{}", c.state, c.warning));
+        }
+    }
+    for expected in [
+        "draft",
+        "awaiting_intake/green",
+        "waiting/green",
+        "result_issued/green",
+        "in_review/red",
+        "in_review/yellow",
+        "in_correction/green",
+        "refused/green",
+        "withdrawn/green",
+    ] {
+        assert!(
+            states.iter().any(|s| s == expected),
+            "{expected} in {states:?}"
+        );
+    }
+    let orders = app
+        .supervision_orders_of(&CaseActor::System, HRSS_CITY)
+        .await
+        .unwrap();
+    assert_eq!(orders.len(), 1);
+    assert!(app.verify_event_chains().await.unwrap().is_empty());
     t.cleanup().await.unwrap();
 }

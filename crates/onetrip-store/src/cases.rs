@@ -758,6 +758,13 @@ impl Db {
             .collect())
     }
 
+    /// How many applications exist (drafts included).
+    pub async fn application_count(&self) -> Result<i64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM applications").fetch_one(pool).await?
+        }))
+    }
+
     /// Creates or replaces a draft. A draft can only replace a draft: an application already
     /// submitted is [`StoreError::Conflict`] (`state`).
     pub async fn save_draft(&self, draft: &ApplicationRow) -> Result<()> {

@@ -622,6 +622,15 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
     {
         tracing::info!("demo catalog loaded");
     }
+    if demo {
+        let made = app
+            .load_demo_cases_if_empty(jiff::Timestamp::now())
+            .await
+            .map_err(report)?;
+        if made > 0 {
+            tracing::info!(applications = made, "demo applications loaded");
+        }
+    }
     let mut generated_token = None;
     if announce_demo && config.admin.token.is_none() {
         let token = uuid::Uuid::new_v4().simple().to_string();

@@ -78,9 +78,22 @@ fn forbidden() -> ApiError {
 async fn case_actor(state: &Shared, actor: &Actor) -> Result<CaseActor, ApiError> {
     match actor {
         Actor::Operator => Ok(CaseActor::System),
-        Actor::Citizen(c) => Ok(CaseActor::Applicant {
-            account: AccountId::new(c.account.clone()),
-        }),
+        Actor::Citizen(c) => {
+            let subject = match &c.acting_for {
+                Some(code) => Some(code.clone()),
+                None => state
+                    .app
+                    .db
+                    .person_by_id(&c.account)
+                    .await
+                    .map_err(onetrip_app::AppError::from)?
+                    .map(|p| p.resident_id),
+            };
+            Ok(CaseActor::Applicant {
+                account: AccountId::new(c.account.clone()),
+                subject,
+            })
+        }
         Actor::Staff(s) => Ok(CaseActor::Staff {
             id: AccountId::new(s.id.clone()),
             roles: s
@@ -525,7 +538,8 @@ pub struct MyApplication {
     updated_at: String,
 }
 
-/// The signed-in person's applications (drafts included), most recent first.
+/// The signed-in person's applications (drafts included), most recent first, with those made
+/// for them at a window.
 #[utoipa::path(get, path = "/api/v1/me/applications", tag = "applications",
     responses((status = 200, description = "Applications", body = [MyApplication])))]
 pub async fn my_applications(
@@ -535,12 +549,33 @@ pub async fn my_applications(
     let Actor::Citizen(c) = &actor else {
         return Err(forbidden());
     };
-    let rows = state
-        .app
-        .db
+    let db = &state.app.db;
+    let mut rows = db
         .applications_of_account(&c.account, 100)
         .await
         .map_err(onetrip_app::AppError::from)?;
+    // Applications made for the person without their account (at a window, before they
+    // registered) are theirs too.
+    if c.acting_for.is_none()
+        && let Some(person) = db
+            .person_by_id(&c.account)
+            .await
+            .map_err(onetrip_app::AppError::from)?
+    {
+        for row in db
+            .applications_of_subject(&person.resident_id, 100)
+            .await
+            .map_err(onetrip_app::AppError::from)?
+        {
+            if row.account_id.is_none()
+                && row.state != "draft"
+                && !rows.iter().any(|r| r.id == row.id)
+            {
+                rows.push(row);
+            }
+        }
+        rows.sort_by_key(|r| std::cmp::Reverse(r.updated_at));
+    }
     Ok(Json(
         rows.into_iter()
             .map(|r| MyApplication {

@@ -1,0 +1,372 @@
+//! Demo applications (`onetrip demo`): applications and cases in every state, from a draft to
+//! concluded, so that every queue, timeline and report has something real to show. The seeds'
+//! story leads: 陈志明 applied for the birth bundle for his son 陈思远 born on 2026-11-10; the
+//! birth medical certificate is issued and the dependent members have started.
+//!
+//! Everything is made through the same use cases as real traffic (submission, case actions,
+//! the deadline scanner), at dates in the past relative to `now`, so that clocks and warnings
+//! are real: one case is overdue (red) with a supervision order, one is near its deadline
+//! (yellow), one waits for a correction, one was refused, one withdrawn, one concluded.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+use onetrip_domain::case::{CorrectionItem, Outcome};
+use onetrip_domain::catalog::DeliveryMethod;
+use onetrip_domain::form::FormValues;
+use onetrip_domain::identifiers::DivisionCode;
+use onetrip_domain::identity::{AccountId, RoleGrant, StaffRole};
+use serde_json::{Value, json};
+
+use crate::cases::{
+    ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel, CaseActor, CaseCommand,
+    FileRef,
+};
+use crate::resolution::Applicant;
+use crate::{App, AppError, Result, china_today};
+
+/// 陈志明, the demo citizen.
+const CHEN: &str = "330102198503140138";
+/// 社会保障卡申领 (杭州市人力资源和社会保障局).
+const SSC: &str = "113301000354023845200030002000";
+const HRSS_CITY: &str = "113301000354023845";
+const HEALTH_CITY: &str = "11330100000897962X";
+
+fn at(day: Date) -> Result<Timestamp> {
+    day.at(9, 30, 0, 0)
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .map(|z| z.timestamp())
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+fn staff(id: &str, role: StaffRole, division: &str, department: Option<&str>) -> Result<CaseActor> {
+    Ok(CaseActor::Staff {
+        id: AccountId::new(id),
+        roles: vec![RoleGrant {
+            role,
+            division: DivisionCode::parse(division).map_err(|e| AppError::refused(&e))?,
+            department: department.map(str::to_string),
+        }],
+    })
+}
+
+fn chen() -> ApplicantFacts {
+    ApplicantFacts {
+        applicant: Applicant::Person(CHEN.into()),
+        name: "陈志明".into(),
+        account: None,
+    }
+}
+
+fn photo() -> BTreeMap<String, FileRef> {
+    [(
+        format!("{SSC}.M03"),
+        FileRef {
+            id: "demo-photo-chen".into(),
+            name: "证件照.jpg".into(),
+            media_type: Some("image/jpeg".into()),
+        },
+    )]
+    .into()
+}
+
+impl App {
+    /// Fills the demo with applications in every state when there are none (see the module
+    /// documentation). Returns how many applications it made.
+    pub async fn load_demo_cases_if_empty(&self, now: Timestamp) -> Result<usize> {
+        if self.db.application_count().await? > 0 || self.db.bundle("ZJ-BIRTH").await?.is_none() {
+            return Ok(0);
+        }
+        let today = china_today(now);
+        let calendar = self.calendar();
+        // Working days back from today (the deadline calendar decides what a working day is).
+        let back = |n: i64| -> Result<Date> {
+            let mut day = today;
+            let mut left = n;
+            while left > 0 {
+                day = day
+                    .checked_sub(1.day())
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                if calendar.is_working_day(day).working {
+                    left -= 1;
+                }
+            }
+            Ok(day)
+        };
+        let clerk = staff("demo-clerk-xihu", StaffRole::WindowClerk, "330106", None)?;
+        let hrss_intake = staff(
+            "demo-hrss-intake",
+            StaffRole::DepartmentOfficer,
+            "330100",
+            Some(HRSS_CITY),
+        )?;
+        let hrss_officer = staff(
+            "demo-hrss-officer",
+            StaffRole::DepartmentHead,
+            "330100",
+            Some(HRSS_CITY),
+        )?;
+        let health_officer = staff(
+            "demo-health-officer",
+            StaffRole::DepartmentHead,
+            "330100",
+            Some(HEALTH_CITY),
+        )?;
+        let supervisor = staff("demo-supervisor-hz", StaffRole::Supervisor, "330100", None)?;
+        let mut made = 0;
+
+        // 1. The seeds' story: the birth bundle, submitted on the phone two working days ago;
+        //    the birth medical certificate was issued the next day and the dependents started.
+        let day = back(2)?;
+        let answers: FormValues = [
+            ("parents_married", "yes"),
+            ("medical_insurance", "yes"),
+            ("social_security_card", "no"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::from(v)))
+        .collect();
+        let prepared = self
+            .prepare_bundle("ZJ-BIRTH", &chen(), &answers, at(day)?)
+            .await?;
+        let mut form = prepared.prefill;
+        for (k, v) in [
+            (
+                "birth_place",
+                json!({"division_code": "330106", "detail": "浙江大学医学院附属妇产科医院"}),
+            ),
+            ("register_with", json!("father")),
+            ("relation_to_head", json!("子")),
+            ("premium_payment", json!("online")),
+            ("applicant_relation", json!("father")),
+            ("applicant_phone", json!("13800138000")),
+            ("delivery_method", json!("express")),
+            (
+                "delivery_address",
+                json!({"division_code": "330106", "detail": "文三路199号3幢1单元502室"}),
+            ),
+        ] {
+            form.entry(k.to_string()).or_insert(v);
+        }
+        let birth = self
+            .submit_application(
+                &chen(),
+                None,
+                &ApplicationInput {
+                    target: ApplicationTarget::Bundle {
+                        code: "ZJ-BIRTH".into(),
+                    },
+                    answers,
+                    form,
+                    uploads: BTreeMap::new(),
+                },
+                ApplyChannel::Mobile,
+                None,
+                None,
+                at(day)?,
+            )
+            .await?;
+        made += 1;
+        if let Some(case) = birth.cases.iter().find(|c| c.member == "birth_certificate") {
+            let day = back(1)?;
+            let health_intake = staff(
+                "demo-health-intake",
+                StaffRole::DepartmentOfficer,
+                "330100",
+                Some(HEALTH_CITY),
+            )?;
+            self.act_on_case(
+                &health_intake,
+                &case.number,
+                CaseCommand::Accept,
+                None,
+                at(day)?,
+            )
+            .await?;
+            for command in [
+                CaseCommand::CompleteStep {
+                    stage: 0,
+                    step: 0,
+                    opinion: "助产机构分娩信息核验一致".into(),
+                },
+                CaseCommand::Decide {
+                    outcome: Outcome::Approved,
+                },
+                CaseCommand::IssueResult {
+                    delivery: DeliveryMethod::Electronic,
+                },
+            ] {
+                self.act_on_case(&health_officer, &case.number, command, None, at(day)?)
+                    .await?;
+            }
+        }
+
+        // Single-item applications for the social-security card in every other state.
+        let ssc = |uploads: BTreeMap<String, FileRef>| ApplicationInput {
+            target: ApplicationTarget::Item {
+                code: SSC.into(),
+                situation: Some("S01".into()),
+            },
+            answers: FormValues::new(),
+            form: FormValues::new(),
+            uploads,
+        };
+        let submit = |day: Date| {
+            let input = ssc(photo());
+            async move {
+                let s = self
+                    .submit_application(
+                        &chen(),
+                        None,
+                        &input,
+                        ApplyChannel::Web,
+                        None,
+                        None,
+                        at(day)?,
+                    )
+                    .await?;
+                Ok::<String, AppError>(s.cases[0].number.clone())
+            }
+        };
+        // 2. Overdue (red), with a supervision order: accepted 7 working days ago (limit 5).
+        let red = submit(back(7)?).await?;
+        self.act_on_case(&hrss_intake, &red, CaseCommand::Accept, None, at(back(7)?)?)
+            .await?;
+        // 3. Near its deadline (yellow): accepted 4 working days ago.
+        let yellow = submit(back(4)?).await?;
+        self.act_on_case(
+            &hrss_intake,
+            &yellow,
+            CaseCommand::Accept,
+            None,
+            at(back(4)?)?,
+        )
+        .await?;
+        // 4. Waiting for a correction (clock stopped).
+        let correction = submit(back(3)?).await?;
+        self.act_on_case(
+            &hrss_intake,
+            &correction,
+            CaseCommand::Accept,
+            None,
+            at(back(3)?)?,
+        )
+        .await?;
+        self.act_on_case(
+            &hrss_officer,
+            &correction,
+            CaseCommand::RequestCorrection {
+                items: vec![CorrectionItem {
+                    subject: "M03".into(),
+                    reason: "证件照片背景不是白色，请按社会保障卡照片规格重新上传".into(),
+                }],
+            },
+            None,
+            at(back(2)?)?,
+        )
+        .await?;
+        // 5. Refused at intake; 6. withdrawn by the applicant; 7. concluded and delivered.
+        let refused = submit(back(5)?).await?;
+        self.act_on_case(
+            &hrss_intake,
+            &refused,
+            CaseCommand::Refuse {
+                reason: "申请人已持有有效的社会保障卡，无须重复申领".into(),
+            },
+            None,
+            at(back(5)?)?,
+        )
+        .await?;
+        let withdrawn = submit(back(6)?).await?;
+        self.act_on_case(
+            &CaseActor::System,
+            &withdrawn,
+            CaseCommand::Withdraw {
+                reason: "申请人误选了办理情形，撤回后重新申请".into(),
+            },
+            None,
+            at(back(6)?)?,
+        )
+        .await?;
+        let done = submit(back(9)?).await?;
+        self.act_on_case(
+            &hrss_intake,
+            &done,
+            CaseCommand::Accept,
+            None,
+            at(back(9)?)?,
+        )
+        .await?;
+        for command in [
+            CaseCommand::CompleteStep {
+                stage: 0,
+                step: 0,
+                opinion: "参保信息核验一致，同意制卡".into(),
+            },
+            CaseCommand::Decide {
+                outcome: Outcome::Approved,
+            },
+            CaseCommand::IssueResult {
+                delivery: DeliveryMethod::Express,
+            },
+        ] {
+            self.act_on_case(&hrss_officer, &done, command, None, at(back(8)?)?)
+                .await?;
+        }
+        // 8. A walk-in applicant at the Xihu general window, taken in today.
+        let walk_in = self
+            .submit_application(
+                &chen(),
+                None,
+                &ssc(photo()),
+                ApplyChannel::Window,
+                Some(&clerk),
+                None,
+                now,
+            )
+            .await?;
+        self.act_on_case(
+            &clerk,
+            &walk_in.cases[0].number,
+            CaseCommand::Accept,
+            None,
+            now,
+        )
+        .await?;
+        made += 7;
+        // 9. A draft, saved and not yet submitted.
+        self.save_draft(
+            &chen(),
+            None,
+            &ApplicationInput {
+                target: ApplicationTarget::Bundle {
+                    code: "ZJ-BIRTH".into(),
+                },
+                answers: FormValues::new(),
+                form: [("baby_name".to_string(), Value::from("陈思远"))]
+                    .into_iter()
+                    .collect(),
+                uploads: BTreeMap::new(),
+            },
+            ApplyChannel::Web,
+            now,
+        )
+        .await?;
+        made += 1;
+
+        // Warnings as of now, and the supervisor's order on the overdue case.
+        self.scan_deadlines("demo", now).await?;
+        self.issue_supervision_order(
+            &supervisor,
+            &red,
+            "该办件已超过承诺时限，请于两个工作日内办结并说明原因",
+            today
+                .checked_add(2.days())
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+            now,
+        )
+        .await?;
+        Ok(made)
+    }
+}
