@@ -758,6 +758,51 @@ impl Db {
             .collect())
     }
 
+    /// Rows in the tables a submission writes (applications, cases, case events, outbox,
+    /// idempotency keys, case counters, data access log), by table: for operators' dashboards and
+    /// for benchmarks that compare a submission with a plain write of the same rows.
+    pub async fn case_table_counts(&self) -> Result<Vec<(&'static str, i64)>> {
+        const TABLES: [(&str, &str); 7] = [
+            ("applications", "SELECT COUNT(*) FROM applications"),
+            ("cases", "SELECT COUNT(*) FROM cases"),
+            ("case_events", "SELECT COUNT(*) FROM case_events"),
+            ("outbox", "SELECT COUNT(*) FROM outbox"),
+            ("idempotency_keys", "SELECT COUNT(*) FROM idempotency_keys"),
+            ("case_counters", "SELECT COUNT(*) FROM case_counters"),
+            ("data_access_log", "SELECT COUNT(*) FROM data_access_log"),
+        ];
+        let mut out = Vec::with_capacity(TABLES.len());
+        for (name, sql) in TABLES {
+            let n: i64 = on_pool!(self, pool => sqlx::query_scalar(sql).fetch_one(pool).await?);
+            out.push((name, n));
+        }
+        Ok(out)
+    }
+
+    /// The ceiling a submission is measured against: one durable write transaction inserting
+    /// `rows` rows of `bytes` bytes each into a scratch table (`bench_ceiling`, created when
+    /// missing), with no logic around it.
+    pub async fn ceiling_transaction(&self, rows: usize, bytes: usize) -> Result<()> {
+        let payload = "x".repeat(bytes);
+        on_pool!(self, pool => {
+            sqlx::query(
+                "CREATE TABLE IF NOT EXISTS bench_ceiling (id TEXT PRIMARY KEY, payload TEXT NOT NULL)",
+            )
+            .execute(pool)
+            .await?;
+            let mut tx = pool.begin_write().await?;
+            for _ in 0..rows {
+                sqlx::query("INSERT INTO bench_ceiling (id, payload) VALUES ($1, $2)")
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(&payload)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// How many applications exist (drafts included).
     pub async fn application_count(&self) -> Result<i64> {
         Ok(on_pool!(self, pool => {

@@ -203,6 +203,34 @@ pub enum Db {
     Postgres(PgPool),
 }
 
+/// Takes a `synchronous=` parameter out of a SQLite URL.
+fn split_synchronous(url: &str) -> (String, SqliteSynchronous) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), SqliteSynchronous::Normal);
+    };
+    let mut level = SqliteSynchronous::Normal;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some(("synchronous", value)) => {
+                level = match value.to_ascii_lowercase().as_str() {
+                    "full" => SqliteSynchronous::Full,
+                    "extra" => SqliteSynchronous::Extra,
+                    "off" => SqliteSynchronous::Off,
+                    _ => SqliteSynchronous::Normal,
+                };
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    if rest.is_empty() {
+        (base.to_string(), level)
+    } else {
+        (format!("{base}?{}", rest.join("&")), level)
+    }
+}
+
 impl Db {
     /// Connects to `url` (`sqlite://path` or `postgres://…`). A SQLite file is created if missing.
     pub async fn connect(url: &str) -> Result<Db> {
@@ -216,11 +244,15 @@ impl Db {
         }
     }
 
+    /// SQLite in WAL mode with `synchronous=NORMAL` (durable across application crashes, may
+    /// lose the last transactions on power loss), unless the URL asks for another level with
+    /// `?synchronous=full` (or `extra`, `off`), which onetrip reads itself.
     async fn connect_sqlite(url: &str) -> Result<Db> {
-        let options = SqliteConnectOptions::from_str(url)?
+        let (url, synchronous) = split_synchronous(url);
+        let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(synchronous)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()

@@ -395,3 +395,55 @@ fn registry_import_reports_bad_lines_and_keeps_the_others() {
     );
     assert!(out.contains("4 rows read, 2 imported, 2 rejected"), "{out}");
 }
+
+#[test]
+fn verify_finds_an_altered_event_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("cases.db").display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let now: jiff::Timestamp = "2026-11-23T02:00:00Z".parse().unwrap();
+    let (number, event) = rt.block_on(async {
+        let app = onetrip_app::App::connect(&url).await.unwrap();
+        app.load_demo_if_empty(now).await.unwrap();
+        assert!(app.load_demo_cases_if_empty(now).await.unwrap() > 0);
+        let number = app.db.case_numbers_page("", 1).await.unwrap().remove(0);
+        let event = app.db.case_events(&number).await.unwrap().remove(0).event;
+        app.db.close().await;
+        (number, event)
+    });
+    let verify = || {
+        Command::new(env!("CARGO_BIN_EXE_onetrip"))
+            .args(["verify", "--database-url", &url])
+            .env("ONETRIP_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let o = verify();
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stdout).contains("intact"));
+    rt.block_on(async {
+        let app = onetrip_app::App::connect(&url).await.unwrap();
+        let forged = event.replacen("330102", "330103", 1);
+        let forged = if forged == event {
+            format!("{event} ")
+        } else {
+            forged
+        };
+        assert!(
+            app.db
+                .overwrite_case_event(&number, 1, &forged)
+                .await
+                .unwrap()
+        );
+        app.db.close().await;
+    });
+    let o = verify();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    assert_eq!(text(&o.stdout).trim(), format!("broken: {number}"));
+}

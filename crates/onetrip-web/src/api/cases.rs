@@ -115,7 +115,12 @@ async fn case_actor(state: &Shared, actor: &Actor) -> Result<CaseActor, ApiError
                     client_id: c.client_id.clone(),
                     department,
                 }),
-                None => Err(forbidden()),
+                None => Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "client_without_department",
+                    "该接入系统未登记所属部门，不能处理办件",
+                    "This client is not registered for a department, so it cannot work on cases.",
+                )),
             }
         }
         _ => Err(forbidden()),

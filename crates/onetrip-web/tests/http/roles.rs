@@ -93,6 +93,9 @@ fn expect(p: Permission, who: Who) -> Expect {
         (Permission::DataAdmin, Operator | DataAdmin) => Allow,
         (Permission::DataAccess, Operator | DataAdmin | Machine) => Allow,
         (Permission::DataConsumer, Machine) => Allow,
+        // Applications and cases: every signed-in caller passes the policy (the machine client
+        // has the `api` scope); the use case decides whose case it is.
+        (Permission::CaseWork, _) => Allow,
         _ => Forbidden,
     }
 }
