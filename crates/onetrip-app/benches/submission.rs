@@ -191,6 +191,7 @@ fn main() {
         let submissions = n as f64 / elapsed.as_secs_f64();
         println!("submission x{concurrency}: {n} in {:.1}s = {submissions:.0}/s", elapsed.as_secs_f64());
         let db = app.db.clone();
+        db.prepare_ceiling().await.unwrap();
         let (n, elapsed) = throughput(concurrency, seconds, move |_| {
             let db = db.clone();
             async move {

@@ -779,17 +779,24 @@ impl Db {
         Ok(out)
     }
 
-    /// The ceiling a submission is measured against: one durable write transaction inserting
-    /// `rows` rows of `bytes` bytes each into a scratch table (`bench_ceiling`, created when
-    /// missing), with no logic around it.
-    pub async fn ceiling_transaction(&self, rows: usize, bytes: usize) -> Result<()> {
-        let payload = "x".repeat(bytes);
+    /// Creates the scratch table of [`Db::ceiling_transaction`] when missing.
+    pub async fn prepare_ceiling(&self) -> Result<()> {
         on_pool!(self, pool => {
             sqlx::query(
                 "CREATE TABLE IF NOT EXISTS bench_ceiling (id TEXT PRIMARY KEY, payload TEXT NOT NULL)",
             )
             .execute(pool)
             .await?;
+        });
+        Ok(())
+    }
+
+    /// The ceiling a submission is measured against: one durable write transaction inserting
+    /// `rows` rows of `bytes` bytes each into the scratch table `bench_ceiling`
+    /// ([`Db::prepare_ceiling`]), with no logic around it.
+    pub async fn ceiling_transaction(&self, rows: usize, bytes: usize) -> Result<()> {
+        let payload = "x".repeat(bytes);
+        on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             for _ in 0..rows {
                 sqlx::query("INSERT INTO bench_ceiling (id, payload) VALUES ($1, $2)")
