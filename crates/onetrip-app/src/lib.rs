@@ -39,11 +39,21 @@ pub use config::Config;
 pub const DEMO_CATALOG: &str = include_str!("../../../data/demo/catalog.yaml");
 
 /// The demo bundles (一件事), one YAML document each, by file name.
-pub fn demo_bundles() -> [(&'static str, &'static str); 1] {
-    [(
-        "birth.yaml",
-        include_str!("../../../data/demo/bundles/birth.yaml"),
-    )]
+pub fn demo_bundles() -> [(&'static str, &'static str); 3] {
+    [
+        (
+            "birth.yaml",
+            include_str!("../../../data/demo/bundles/birth.yaml"),
+        ),
+        (
+            "after_death.yaml",
+            include_str!("../../../data/demo/bundles/after_death.yaml"),
+        ),
+        (
+            "veterans.yaml",
+            include_str!("../../../data/demo/bundles/veterans.yaml"),
+        ),
+    ]
 }
 
 /// Today's civil date in China at `now` (UTC+8; China has no daylight saving time).
