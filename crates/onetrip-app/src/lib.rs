@@ -39,7 +39,7 @@ pub use config::Config;
 pub const DEMO_CATALOG: &str = include_str!("../../../data/demo/catalog.yaml");
 
 /// The demo bundles (一件事), one YAML document each, by file name.
-pub fn demo_bundles() -> [(&'static str, &'static str); 3] {
+pub fn demo_bundles() -> [(&'static str, &'static str); 6] {
     [
         (
             "birth.yaml",
@@ -52,6 +52,18 @@ pub fn demo_bundles() -> [(&'static str, &'static str); 3] {
         (
             "veterans.yaml",
             include_str!("../../../data/demo/bundles/veterans.yaml"),
+        ),
+        (
+            "disability.yaml",
+            include_str!("../../../data/demo/bundles/disability.yaml"),
+        ),
+        (
+            "utility_transfer.yaml",
+            include_str!("../../../data/demo/bundles/utility_transfer.yaml"),
+        ),
+        (
+            "real_estate.yaml",
+            include_str!("../../../data/demo/bundles/real_estate.yaml"),
         ),
     ]
 }
