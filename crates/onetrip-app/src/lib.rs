@@ -39,7 +39,7 @@ pub use config::Config;
 pub const DEMO_CATALOG: &str = include_str!("../../../data/demo/catalog.yaml");
 
 /// The demo bundles (一件事), one YAML document each, by file name.
-pub fn demo_bundles() -> [(&'static str, &'static str); 6] {
+pub fn demo_bundles() -> [(&'static str, &'static str); 8] {
     [
         (
             "birth.yaml",
@@ -64,6 +64,14 @@ pub fn demo_bundles() -> [(&'static str, &'static str); 6] {
         (
             "real_estate.yaml",
             include_str!("../../../data/demo/bundles/real_estate.yaml"),
+        ),
+        (
+            "enterprise_startup.yaml",
+            include_str!("../../../data/demo/bundles/enterprise_startup.yaml"),
+        ),
+        (
+            "insurance_transfer.yaml",
+            include_str!("../../../data/demo/bundles/insurance_transfer.yaml"),
         ),
     ]
 }
