@@ -39,7 +39,7 @@ pub use config::Config;
 pub const DEMO_CATALOG: &str = include_str!("../../../data/demo/catalog.yaml");
 
 /// The demo bundles (一件事), one YAML document each, by file name.
-pub fn demo_bundles() -> [(&'static str, &'static str); 8] {
+pub fn demo_bundles() -> [(&'static str, &'static str); 12] {
     [
         (
             "birth.yaml",
@@ -72,6 +72,22 @@ pub fn demo_bundles() -> [(&'static str, &'static str); 8] {
         (
             "insurance_transfer.yaml",
             include_str!("../../../data/demo/bundles/insurance_transfer.yaml"),
+        ),
+        (
+            "school_enrolment.yaml",
+            include_str!("../../../data/demo/bundles/school_enrolment.yaml"),
+        ),
+        (
+            "marriage.yaml",
+            include_str!("../../../data/demo/bundles/marriage.yaml"),
+        ),
+        (
+            "retirement.yaml",
+            include_str!("../../../data/demo/bundles/retirement.yaml"),
+        ),
+        (
+            "unemployment.yaml",
+            include_str!("../../../data/demo/bundles/unemployment.yaml"),
         ),
     ]
 }
