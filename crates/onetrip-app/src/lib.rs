@@ -39,7 +39,7 @@ pub use config::Config;
 pub const DEMO_CATALOG: &str = include_str!("../../../data/demo/catalog.yaml");
 
 /// The demo bundles (一件事), one YAML document each, by file name.
-pub fn demo_bundles() -> [(&'static str, &'static str); 12] {
+pub fn demo_bundles() -> [(&'static str, &'static str); 14] {
     [
         (
             "birth.yaml",
@@ -88,6 +88,14 @@ pub fn demo_bundles() -> [(&'static str, &'static str); 12] {
         (
             "unemployment.yaml",
             include_str!("../../../data/demo/bundles/unemployment.yaml"),
+        ),
+        (
+            "enterprise_deregistration.yaml",
+            include_str!("../../../data/demo/bundles/enterprise_deregistration.yaml"),
+        ),
+        (
+            "restaurant.yaml",
+            include_str!("../../../data/demo/bundles/restaurant.yaml"),
         ),
     ]
 }
