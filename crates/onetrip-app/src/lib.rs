@@ -40,11 +40,65 @@ pub use config::Config;
 pub const DEMO_CATALOG: &str = include_str!("../../../data/demo/catalog.yaml");
 
 /// The demo bundles (一件事), one YAML document each, by file name.
-pub fn demo_bundles() -> [(&'static str, &'static str); 1] {
-    [(
-        "birth.yaml",
-        include_str!("../../../data/demo/bundles/birth.yaml"),
-    )]
+pub fn demo_bundles() -> [(&'static str, &'static str); 14] {
+    [
+        (
+            "birth.yaml",
+            include_str!("../../../data/demo/bundles/birth.yaml"),
+        ),
+        (
+            "after_death.yaml",
+            include_str!("../../../data/demo/bundles/after_death.yaml"),
+        ),
+        (
+            "veterans.yaml",
+            include_str!("../../../data/demo/bundles/veterans.yaml"),
+        ),
+        (
+            "disability.yaml",
+            include_str!("../../../data/demo/bundles/disability.yaml"),
+        ),
+        (
+            "utility_transfer.yaml",
+            include_str!("../../../data/demo/bundles/utility_transfer.yaml"),
+        ),
+        (
+            "real_estate.yaml",
+            include_str!("../../../data/demo/bundles/real_estate.yaml"),
+        ),
+        (
+            "enterprise_startup.yaml",
+            include_str!("../../../data/demo/bundles/enterprise_startup.yaml"),
+        ),
+        (
+            "insurance_transfer.yaml",
+            include_str!("../../../data/demo/bundles/insurance_transfer.yaml"),
+        ),
+        (
+            "school_enrolment.yaml",
+            include_str!("../../../data/demo/bundles/school_enrolment.yaml"),
+        ),
+        (
+            "marriage.yaml",
+            include_str!("../../../data/demo/bundles/marriage.yaml"),
+        ),
+        (
+            "retirement.yaml",
+            include_str!("../../../data/demo/bundles/retirement.yaml"),
+        ),
+        (
+            "unemployment.yaml",
+            include_str!("../../../data/demo/bundles/unemployment.yaml"),
+        ),
+        (
+            "enterprise_deregistration.yaml",
+            include_str!("../../../data/demo/bundles/enterprise_deregistration.yaml"),
+        ),
+        (
+            "restaurant.yaml",
+            include_str!("../../../data/demo/bundles/restaurant.yaml"),
+        ),
+    ]
 }
 
 /// Today's civil date in China at `now` (UTC+8; China has no daylight saving time).

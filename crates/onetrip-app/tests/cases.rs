@@ -714,6 +714,15 @@ async fn the_demo_bundles_pass_their_rules() {
     let birth = app.bundle_view("ZJ-BIRTH").await.unwrap();
     assert_eq!(birth.bundle.form.sections.len(), 4);
     assert!(birth.reduction.materials_after < birth.reduction.materials_before);
+    // The veterans' bundle: ten items, trips 8 → 1 and materials 20 → 6 in the seeds' words.
+    let veterans = app.bundle_view("ZJ-VETERANS").await.unwrap().reduction;
+    assert_eq!(veterans.items, 10, "{veterans:?}");
+    assert!(veterans.visits_before >= 6, "{veterans:?}");
+    assert!(veterans.visits_after <= 1, "{veterans:?}");
+    assert!(
+        veterans.materials_after < veterans.materials_before / 2,
+        "{veterans:?}"
+    );
     t.cleanup().await.unwrap();
 }
 
