@@ -191,6 +191,17 @@ pub struct ApplicationInput {
     pub uploads: BTreeMap<String, FileRef>,
 }
 
+/// A general-window clerk applying for a walk-in applicant (一窗受理): who, having checked the
+/// applicant's identity document in person, and the applicant's signature (a reference to the
+/// signed image or signature-pad record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowIntake {
+    /// The clerk.
+    pub clerk: CaseActor,
+    /// The applicant's signature.
+    pub signature: String,
+}
+
 /// The applicant, as the use case sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicantFacts {
@@ -410,7 +421,8 @@ fn warning_str(w: Warning) -> &'static str {
     }
 }
 
-fn status_of(row: &CaseRow) -> Result<CaseStatus> {
+/// The folded status stored with a case.
+pub(crate) fn status_of(row: &CaseRow) -> Result<CaseStatus> {
     serde_json::from_value(row.status.clone())
         .map_err(|e| AppError::Store(StoreError::Corrupt(format!("case status: {e}"))))
 }
@@ -574,10 +586,11 @@ impl App {
         draft: Option<&str>,
         input: &ApplicationInput,
         channel: ApplyChannel,
-        intake_by: Option<&CaseActor>,
+        window: Option<&WindowIntake>,
         idempotency_key: Option<&str>,
         now: Timestamp,
     ) -> Result<Submitted> {
+        let intake_by = window.map(|w| &w.clerk);
         let scope = match (intake_by, &owner.account) {
             (Some(clerk), _) => clerk.scope(),
             (None, Some(account)) => format!("applicant:{account}"),
@@ -709,11 +722,28 @@ impl App {
                 situation: Some(m.situation.clone()),
             })
             .collect();
-        let resolution = self
-            .resolve_materials(&owner.applicant, &requested, Some(&application_id), now)
-            .await?;
+        // The reads are logged in the submission's transaction, or on their own when the
+        // submission goes no further: every access is logged either way.
+        let mut access_log = Vec::new();
+        let resolution = match self
+            .resolve_collecting(
+                &owner.applicant,
+                &requested,
+                Some(&application_id),
+                now,
+                &mut access_log,
+            )
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                self.db.insert_access_log(&access_log).await?;
+                return Err(e);
+            }
+        };
         let missing = missing_materials(&resolution, &members, &input.uploads, &items);
         if !missing.is_empty() {
+            self.db.insert_access_log(&access_log).await?;
             return Err(AppError::Rejected(missing));
         }
 
@@ -722,6 +752,13 @@ impl App {
             "form": form,
             "members": members,
             "resolution": resolution,
+            // 一窗受理: the clerk checked the applicant's identity in person (L3) and the applicant
+            // signed.
+            "intake": window.map(|w| json!({
+                "clerk": w.clerk.label(),
+                "identity": {"level": "L3", "method": "in_person"},
+                "signature": w.signature,
+            })),
         });
         let created_at = match draft {
             Some(id) => match self.db.application(id).await? {
@@ -772,7 +809,9 @@ impl App {
         let (items_ref, versions_ref, members_ref) = (&items, &versions, &members);
         let key = idempotency_key.map(str::to_string);
         let calendar = self.calendar();
-        self.db
+        let log_copy = access_log.clone();
+        let submitted = self
+            .db
             .submit_application(row, &county, today, count, move |first, row| {
                 let built = build_cases(
                     &row.id,
@@ -794,6 +833,7 @@ impl App {
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 *out = Some(submitted);
                 Ok(SubmissionRows {
+                    access_log,
                     idempotency: key.map(|key| IdempotencyRecord {
                         scope,
                         key,
@@ -803,20 +843,24 @@ impl App {
                     ..rows
                 })
             })
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(c) if c.contains(&"idempotency") => refused(
-                    "idempotency_key_in_use",
-                    "该幂等键正被另一个请求使用，请稍后重试",
-                    "Another request is using this Idempotency-Key; try again shortly.",
-                ),
-                StoreError::Conflict(c) if c.contains(&"state") => refused(
-                    "application_already_submitted",
-                    "该申请已经提交，不能重复提交",
-                    "This application was already submitted.",
-                ),
-                other => AppError::Store(other),
-            })?;
+            .await;
+        if submitted.is_err() {
+            // Nothing was written; the reads happened all the same.
+            self.db.insert_access_log(&log_copy).await?;
+        }
+        submitted.map_err(|e| match e {
+            StoreError::Conflict(c) if c.contains(&"idempotency") => refused(
+                "idempotency_key_in_use",
+                "该幂等键正被另一个请求使用，请稍后重试",
+                "Another request is using this Idempotency-Key; try again shortly.",
+            ),
+            StoreError::Conflict(c) if c.contains(&"state") => refused(
+                "application_already_submitted",
+                "该申请已经提交，不能重复提交",
+                "This application was already submitted.",
+            ),
+            other => AppError::Store(other),
+        })?;
         response.ok_or_else(|| AppError::Internal("submission without a response".into()))
     }
 
@@ -1720,6 +1764,7 @@ fn build_cases(
     Ok((
         SubmissionRows {
             cases,
+            access_log: Vec::new(),
             outbox,
             idempotency: None,
         },

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::cases::{
     ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel, CaseActor, CaseCommand,
-    FileRef,
+    FileRef, WindowIntake,
 };
 use crate::resolution::Applicant;
 use crate::{App, AppError, Result, china_today};
@@ -321,7 +321,10 @@ impl App {
                 None,
                 &ssc(photo()),
                 ApplyChannel::Window,
-                Some(&clerk),
+                Some(&WindowIntake {
+                    clerk: clerk.clone(),
+                    signature: "demo-signature-pad-0001".into(),
+                }),
                 None,
                 now,
             )

@@ -110,6 +110,25 @@ impl App {
         case_ref: Option<&str>,
         now: Timestamp,
     ) -> Result<ApplicationResolution> {
+        let mut log = Vec::new();
+        let resolution = self
+            .resolve_collecting(applicant, items, case_ref, now, &mut log)
+            .await;
+        // Every read of this resolution is logged in one transaction, refused or not.
+        self.db.insert_access_log(&log).await?;
+        resolution
+    }
+
+    /// [`App::resolve_materials`], with the access-log rows of its reads pushed to `log` for
+    /// the caller to write (a submission writes them in its own transaction).
+    pub(crate) async fn resolve_collecting(
+        &self,
+        applicant: &Applicant,
+        items: &[RequestedItem],
+        case_ref: Option<&str>,
+        now: Timestamp,
+        log: &mut Vec<AccessLogEntry>,
+    ) -> Result<ApplicationResolution> {
         let today = crate::china_today(now);
         if items.is_empty() || items.len() > MAX_ITEMS {
             let e = ResolutionError::ItemCount { max: MAX_ITEMS };
@@ -130,7 +149,6 @@ impl App {
             return Err(AppError::Rejected(problems));
         }
         let certificates = self.held_certificates(applicant, today).await?;
-        let mut log = Vec::new();
         let mut prior: Vec<PriorOutput> = Vec::new();
         let mut out = Vec::with_capacity(items.len());
         for (item, situation) in chosen {
@@ -138,7 +156,7 @@ impl App {
             let mut data = BTreeMap::new();
             for resource in resolution::resources_to_read(item, &situation) {
                 let outcome = self
-                    .read_for_resolution(item, &resource, applicant, case_ref, now, &mut log)
+                    .read_for_resolution(item, &resource, applicant, case_ref, now, log)
                     .await?;
                 data.insert(resource, outcome);
             }
@@ -165,8 +183,6 @@ impl App {
                 certificate_type: item.result.certificate_type.clone(),
             });
         }
-        // Every read of this resolution is logged in one transaction.
-        self.db.insert_access_log(&log).await?;
         let count = |s: MaterialStatus| {
             out.iter()
                 .flat_map(|i| &i.materials)

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use onetrip_domain::case::{CaseEvent, CaseStatus};
+use onetrip_domain::case::CaseEvent;
 use onetrip_domain::identifiers::DivisionCode;
 use onetrip_domain::identity::StaffRole;
 use onetrip_store::{
@@ -15,7 +15,7 @@ use onetrip_store::{
 use serde::Serialize;
 use serde_json::json;
 
-use crate::cases::{CaseActor, fill_columns};
+use crate::cases::{CaseActor, fill_columns, status_of};
 use crate::{App, AppError, Result, china_today};
 
 /// Name of the scanner's lease.
@@ -171,8 +171,7 @@ impl App {
         today: Date,
         now: Timestamp,
     ) -> Result<Option<&'static str>> {
-        let status: CaseStatus = serde_json::from_value(row.status.clone())
-            .map_err(|e| AppError::Internal(format!("case status: {e}")))?;
+        let status = status_of(row)?;
         let calendar = self.calendar();
         let mut probe = row.clone();
         fill_columns(&mut probe, &status, &calendar, today)?;
@@ -211,28 +210,14 @@ impl App {
                 attempts: 0,
             };
             self.db
-                .commit_case_changes(&CaseCommit {
-                    at: now,
-                    changes: vec![change],
-                    outbox: vec![outbox],
-                    supervision: None,
-                    application_state: None,
-                    idempotency: None,
-                })
+                .commit_case_changes(&CaseCommit::of(now, change, vec![outbox]))
                 .await?;
             return Ok(Some(escalated));
         }
         if probe.due_on != row.due_on || probe.warning != row.warning {
             let change = self.change(row, &status, &[], "system", today, now)?;
             self.db
-                .commit_case_changes(&CaseCommit {
-                    at: now,
-                    changes: vec![change],
-                    outbox: Vec::new(),
-                    supervision: None,
-                    application_state: None,
-                    idempotency: None,
-                })
+                .commit_case_changes(&CaseCommit::of(now, change, Vec::new()))
                 .await?;
             return Ok(Some("updated"));
         }
@@ -322,8 +307,7 @@ impl App {
             answered_by: None,
             answered_at: None,
         };
-        let status: CaseStatus = serde_json::from_value(row.status.clone())
-            .map_err(|e| AppError::Internal(format!("case status: {e}")))?;
+        let status = status_of(&row)?;
         let event = CaseEvent::SupervisionOrdered {
             order: order.id.clone(),
             reason: order.reason.clone(),
@@ -346,12 +330,8 @@ impl App {
         };
         self.db
             .commit_case_changes(&CaseCommit {
-                at: now,
-                changes: vec![change],
-                outbox: vec![outbox],
                 supervision: Some(order.clone()),
-                application_state: None,
-                idempotency: None,
+                ..CaseCommit::of(now, change, vec![outbox])
             })
             .await?;
         Ok(order)
@@ -412,8 +392,7 @@ impl App {
                 kind: "case",
                 key: order.case_number.clone(),
             })?;
-        let status: CaseStatus = serde_json::from_value(row.status.clone())
-            .map_err(|e| AppError::Internal(format!("case status: {e}")))?;
+        let status = status_of(&row)?;
         let event = CaseEvent::SupervisionAnswered {
             order: order.id.clone(),
             answer: answer.to_string(),
@@ -421,12 +400,8 @@ impl App {
         let change = self.change(&row, &status, &[event], &actor.label(), today, now)?;
         self.db
             .commit_case_changes(&CaseCommit {
-                at: now,
-                changes: vec![change],
-                outbox: Vec::new(),
                 supervision: Some(order.clone()),
-                application_state: None,
-                idempotency: None,
+                ..CaseCommit::of(now, change, Vec::new())
             })
             .await?;
         Ok(order)
@@ -513,21 +488,13 @@ impl App {
             let Some(last) = page.last() else { break };
             after = last.number.clone();
             for row in page {
-                let status: CaseStatus = serde_json::from_value(row.status.clone())
-                    .map_err(|e| AppError::Internal(format!("case status: {e}")))?;
+                let status = status_of(&row)?;
                 let mut probe = row.clone();
                 fill_columns(&mut probe, &status, &self.calendar(), today)?;
                 if probe.due_on != row.due_on {
                     let change = self.change(&row, &status, &[], "system", today, now)?;
                     self.db
-                        .commit_case_changes(&CaseCommit {
-                            at: now,
-                            changes: vec![change],
-                            outbox: Vec::new(),
-                            supervision: None,
-                            application_state: None,
-                            idempotency: None,
-                        })
+                        .commit_case_changes(&CaseCommit::of(now, change, Vec::new()))
                         .await?;
                     changed += 1;
                 }

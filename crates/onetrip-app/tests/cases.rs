@@ -10,6 +10,7 @@ use jiff::{Timestamp, tz::TimeZone};
 use onetrip_app::App;
 use onetrip_app::cases::{
     ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel, CaseActor, CaseCommand,
+    WindowIntake,
 };
 use onetrip_app::resolution::Applicant;
 use onetrip_domain::case::{CorrectionItem, Outcome};
@@ -532,7 +533,10 @@ async fn walk_in_and_separation(app: &App) {
             None,
             &input,
             ApplyChannel::Window,
-            Some(&clerk()),
+            Some(&WindowIntake {
+                clerk: clerk(),
+                signature: "pad-0001".into(),
+            }),
             None,
             at(day),
         )

@@ -620,6 +620,9 @@ macro_rules! upsert_application {
 pub struct SubmissionRows {
     /// The cases, each with its first events.
     pub cases: Vec<(CaseRow, Vec<EventRow>)>,
+    /// The access-log rows of the data read for the submission (written in the same
+    /// transaction).
+    pub access_log: Vec<onetrip_domain::sharing::AccessLogEntry>,
     /// Outbox rows.
     pub outbox: Vec<OutboxRow>,
     /// The response to remember under the idempotency key, if one was given.
@@ -960,6 +963,8 @@ impl Db {
                 insert_events!(tx, events);
             }
             insert_outbox!(tx, &rows.outbox);
+            let log = crate::sharing::access_log_rows(&rows.access_log)?;
+            crate::sharing::insert_access_log_rows!(tx, &log);
             insert_idempotency!(tx, rows.idempotency.as_ref(), application.updated_at);
             tx.commit().await?;
             Ok(rows)
@@ -1397,6 +1402,20 @@ impl Db {
                 .rows_affected()
         });
         Ok(n == 1)
+    }
+}
+
+impl CaseCommit {
+    /// A commit of one case change with its outbox rows and nothing else.
+    pub fn of(at: Timestamp, change: CaseChange, outbox: Vec<OutboxRow>) -> CaseCommit {
+        CaseCommit {
+            at,
+            changes: vec![change],
+            outbox,
+            supervision: None,
+            application_state: None,
+            idempotency: None,
+        }
     }
 }
 

@@ -220,6 +220,45 @@ const INSERT_GRANT: &str = "INSERT INTO data_grants (id, consumer_kind, consumer
      fields, purpose, valid_until, request_id, granted_at, revoked_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
+/// Access-log entries with their field lists encoded, ready for [`insert_access_log_rows!`].
+pub(crate) fn access_log_rows(
+    entries: &[AccessLogEntry],
+) -> Result<Vec<(&AccessLogEntry, String, String)>> {
+    entries
+        .iter()
+        .map(|e| Ok((e, json(&e.fields)?, json(&e.masked_fields)?)))
+        .collect()
+}
+
+/// Inserts prepared access-log rows ([`access_log_rows`]) inside the transaction `$tx`.
+macro_rules! insert_access_log_rows {
+    ($tx:expr, $rows:expr) => {{
+        for (e, fields, masked) in $rows {
+            sqlx::query(
+                "INSERT INTO data_access_log (id, at, consumer_kind, consumer_id, resource, \
+                 provider, subject, fields, masked_fields, purpose, case_ref, outcome, refusal) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(&e.id)
+            .bind($crate::to_micros(e.at))
+            .bind(e.consumer.kind())
+            .bind(e.consumer.id())
+            .bind(&e.resource)
+            .bind(&e.provider)
+            .bind(&e.subject)
+            .bind(fields)
+            .bind(masked)
+            .bind(&e.purpose)
+            .bind(&e.case_ref)
+            .bind(e.outcome.as_str())
+            .bind(&e.refusal)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+pub(crate) use insert_access_log_rows;
+
 impl Db {
     /// Inserts or replaces data resources, all in one transaction.
     pub async fn put_data_resources(
@@ -519,33 +558,10 @@ impl Db {
         if entries.is_empty() {
             return Ok(());
         }
-        const SQL: &str = "INSERT INTO data_access_log (id, at, consumer_kind, consumer_id, \
-             resource, provider, subject, fields, masked_fields, purpose, case_ref, outcome, \
-             refusal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-        let rows = entries
-            .iter()
-            .map(|e| Ok((e, json(&e.fields)?, json(&e.masked_fields)?)))
-            .collect::<Result<Vec<_>>>()?;
+        let rows = access_log_rows(entries)?;
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            for (e, fields, masked) in &rows {
-                sqlx::query(SQL)
-                    .bind(&e.id)
-                    .bind(to_micros(e.at))
-                    .bind(e.consumer.kind())
-                    .bind(e.consumer.id())
-                    .bind(&e.resource)
-                    .bind(&e.provider)
-                    .bind(&e.subject)
-                    .bind(fields)
-                    .bind(masked)
-                    .bind(&e.purpose)
-                    .bind(&e.case_ref)
-                    .bind(e.outcome.as_str())
-                    .bind(&e.refusal)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            insert_access_log_rows!(tx, &rows);
             tx.commit().await?;
         });
         Ok(())

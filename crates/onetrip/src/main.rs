@@ -623,12 +623,11 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
         tracing::info!("demo catalog loaded");
     }
     if demo {
-        let made = app
-            .load_demo_cases_if_empty(jiff::Timestamp::now())
-            .await
-            .map_err(report)?;
-        if made > 0 {
-            tracing::info!(applications = made, "demo applications loaded");
+        // The demo applications are a showcase: serve without them rather than not at all.
+        match app.load_demo_cases_if_empty(jiff::Timestamp::now()).await {
+            Ok(0) => {}
+            Ok(made) => tracing::info!(applications = made, "demo applications loaded"),
+            Err(e) => tracing::warn!(error = %e, "demo applications not loaded"),
         }
     }
     let mut generated_token = None;

@@ -14,7 +14,7 @@ use jiff::civil::Date;
 use onetrip_app::bundles::{BundleView, Prepared};
 use onetrip_app::cases::{
     ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel, CaseActor, CaseCommand,
-    CaseView, FileRef, Submitted, TimelineEntry,
+    CaseView, FileRef, Submitted, TimelineEntry, WindowIntake,
 };
 use onetrip_app::resolution::Applicant;
 use onetrip_app::supervision::{DepartmentStatistics, ScanReport};
@@ -461,7 +461,10 @@ pub async fn submit(
                     None,
                     &body.input(),
                     ApplyChannel::Window,
-                    Some(&clerk),
+                    Some(&WindowIntake {
+                        clerk,
+                        signature: walk_in.signature.trim().to_string(),
+                    }),
                     key.as_deref(),
                     now,
                 )
