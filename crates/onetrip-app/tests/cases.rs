@@ -774,3 +774,158 @@ async fn the_demo_has_applications_in_every_state() {
     assert!(app.verify_event_chains().await.unwrap().is_empty());
     t.cleanup().await.unwrap();
 }
+
+/// A one-shot HTTP receiver: answers every request with `status` and hands back what it got
+/// (headers in lower case, body).
+async fn receiver(
+    status: u16,
+) -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<(std::collections::BTreeMap<String, String>, Vec<u8>)>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (head_end, length) = loop {
+                let n = socket.read(&mut chunk).await.unwrap();
+                if n == 0 {
+                    break (0, 0);
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                    break (i + 4, length);
+                }
+            };
+            while buf.len() < head_end + length {
+                let n = socket.read(&mut chunk).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+            let headers = head
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_once(':'))
+                .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+                .collect();
+            let _ = tx.send((headers, buf[head_end..].to_vec()));
+            let reply =
+                format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = socket.write_all(reply.as_bytes()).await;
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn department_systems_get_signed_webhooks_and_act_with_their_token() {
+    let t = TestDb::sqlite().await.unwrap();
+    let today = date(2026, 11, 23);
+    let app = demo(t.db.clone(), today).await;
+    let system = CaseActor::DepartmentSystem {
+        client_id: "hrss-system".into(),
+        department: HRSS_CITY.into(),
+    };
+    // Another department's system may not register for this department.
+    let other = CaseActor::DepartmentSystem {
+        client_id: "health-system".into(),
+        department: HEALTH_CITY.into(),
+    };
+    let (url, mut received) = receiver(200).await;
+    assert!(
+        app.register_webhook(&other, HRSS_CITY, &url, at(today))
+            .await
+            .is_err()
+    );
+    assert!(
+        app.register_webhook(&system, HRSS_CITY, "ftp://x", at(today))
+            .await
+            .is_err()
+    );
+    let hook = app
+        .register_webhook(&system, HRSS_CITY, &url, at(today))
+        .await
+        .unwrap();
+
+    let number = single_case(&app, today, SSC).await;
+    let client = reqwest::Client::new();
+    let report = app.dispatch_outbox(&client, at(today), 100).await.unwrap();
+    assert_eq!(report.failed, 0);
+    assert!(report.delivered >= 1);
+    let (headers, body) = received.recv().await.unwrap();
+    assert_eq!(
+        headers["x-onetrip-signature"],
+        onetrip_app::outbox::signature(&hook.secret, &body)
+    );
+    let delivery: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(delivery["topic"], "case.created");
+    assert_eq!(delivery["data"]["case"], number.as_str());
+    assert_eq!(
+        headers["x-onetrip-delivery"],
+        delivery["id"].as_str().unwrap()
+    );
+    // Delivered rows are not sent again.
+    assert_eq!(
+        app.dispatch_outbox(&client, at(today), 100)
+            .await
+            .unwrap()
+            .delivered,
+        0
+    );
+
+    // The department's system pulls its queue and takes the case in; another department's may not.
+    let queue = app
+        .department_queue(&system, HRSS_CITY, &QueueFilter::default(), 50)
+        .await
+        .unwrap();
+    assert!(queue.iter().any(|c| c.number == number));
+    assert!(
+        app.department_queue(&other, HRSS_CITY, &QueueFilter::default(), 50)
+            .await
+            .is_err()
+    );
+    assert!(
+        app.act_on_case(&other, &number, CaseCommand::Accept, None, at(today))
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        act(&app, &system, &number, CaseCommand::Accept, today).await,
+        "in_review"
+    );
+
+    // A receiver that fails gets the row again later, not at once.
+    let (failing, mut failed) = receiver(500).await;
+    let hook2 = app
+        .register_webhook(&system, HRSS_CITY, &failing, at(today))
+        .await
+        .unwrap();
+    assert!(!hook2.secret.is_empty());
+    let report = app.dispatch_outbox(&client, at(today), 100).await.unwrap();
+    assert!(report.failed >= 1, "{report:?}");
+    assert!(failed.recv().await.is_some());
+    assert_eq!(
+        app.dispatch_outbox(&client, at(today), 100)
+            .await
+            .unwrap()
+            .failed,
+        0,
+        "backing off"
+    );
+    t.cleanup().await.unwrap();
+}
