@@ -26,21 +26,9 @@ use onetrip_app::sharing::SharingConfig;
 
 const RESALE_TRANSFER: &str = "113301000839917858070040001001";
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod support;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
+use support::{env_or, ms, percentile};
 
 fn summary(label: &str, mut lat: Vec<Duration>, elapsed: Duration) {
     lat.sort();

@@ -55,13 +55,24 @@ fn problems(list: &[BundleProblem]) -> AppError {
 impl App {
     /// The current items a bundle's members name.
     async fn bundle_items(&self, bundle: &Bundle) -> Result<Items> {
+        Ok(self.member_items(bundle).await?.0)
+    }
+
+    /// The current items a bundle's members name, with their version numbers; members whose
+    /// item is missing are left out (publication reports them).
+    pub(crate) async fn member_items(
+        &self,
+        bundle: &Bundle,
+    ) -> Result<(Items, BTreeMap<String, i64>)> {
         let mut items = Items::new();
+        let mut versions = BTreeMap::new();
         for m in &bundle.members {
-            if let Ok((item, _)) = self.service_item(&m.item).await {
+            if let Ok((item, version)) = self.service_item(&m.item).await {
+                versions.insert(m.item.clone(), version);
                 items.insert(m.item.clone(), item);
             }
         }
-        Ok(items)
+        Ok((items, versions))
     }
 
     /// Publishes a bundle: every problem of the definition against the current catalog is
@@ -84,14 +95,7 @@ impl App {
     pub async fn bundle_view(&self, code: &str) -> Result<BundleView> {
         let StoredBundle {
             version, bundle, ..
-        } = self
-            .db
-            .bundle(code)
-            .await?
-            .ok_or_else(|| AppError::NotFound {
-                kind: "bundle",
-                key: code.to_string(),
-            })?;
+        } = self.stored_bundle(code).await?;
         let items = self.bundle_items(&bundle).await?;
         let member_names = bundle
             .members
@@ -123,23 +127,12 @@ impl App {
         answers: &FormValues,
         now: Timestamp,
     ) -> Result<Prepared> {
-        let stored = self
-            .db
-            .bundle(code)
-            .await?
-            .ok_or_else(|| AppError::NotFound {
-                kind: "bundle",
-                key: code.to_string(),
-            })?;
+        let stored = self.stored_bundle(code).await?;
         let items = self.bundle_items(&stored.bundle).await?;
-        let selection = stored.bundle.select(answers, &items).map_err(|errors| {
-            AppError::Rejected(
-                errors
-                    .iter()
-                    .map(|e| FieldProblem::new("answers", e))
-                    .collect(),
-            )
-        })?;
+        let selection = stored
+            .bundle
+            .select(answers, &items)
+            .map_err(answer_problems)?;
         let consumers: Vec<String> = selection.members.iter().map(|m| m.item.clone()).collect();
         let (mut prefill, mut prefill_sources) = self
             .prefill(&stored.bundle.form, applicant, &consumers, now)
@@ -288,6 +281,16 @@ impl App {
         }
         Ok(n)
     }
+}
+
+/// The questionnaire's problems as one rejection, each under `answers`.
+pub(crate) fn answer_problems(errors: Vec<onetrip_domain::bundle::AnswerProblem>) -> AppError {
+    AppError::Rejected(
+        errors
+            .iter()
+            .map(|e| FieldProblem::new("answers", e))
+            .collect(),
+    )
 }
 
 fn describe(e: &AppError) -> String {

@@ -15,7 +15,7 @@ use jiff::civil::Date;
 use onetrip_domain::bundle::Bundle;
 use onetrip_domain::case::{
     self, CaseEvent, CaseNumber, CaseState, CaseStatus, CorrectionItem, Outcome, ProcessDefinition,
-    SpecialProcedure, Warning,
+    SpecialProcedure,
 };
 use onetrip_domain::catalog::{DeliveryMethod, ServiceItem};
 use onetrip_domain::certificate::HolderKind;
@@ -94,7 +94,8 @@ impl CaseActor {
         self.label()
     }
 
-    fn holds(
+    /// Whether the actor is staff holding one of `roles` over `division` (and `department`).
+    pub(crate) fn holds(
         &self,
         roles: &[StaffRole],
         division: &DivisionCode,
@@ -413,12 +414,14 @@ fn chain_event(
     })
 }
 
-fn warning_str(w: Warning) -> &'static str {
-    match w {
-        Warning::Green => "green",
-        Warning::Yellow => "yellow",
-        Warning::Red => "red",
-    }
+/// Form errors as problems under `prefix` (`form.father_resident_id`).
+fn form_problems<'a>(
+    prefix: &'a str,
+    errors: &'a [onetrip_domain::form::FieldError],
+) -> impl Iterator<Item = FieldProblem> + 'a {
+    errors
+        .iter()
+        .map(move |e| FieldProblem::new(format!("{prefix}.{}", e.path), e))
 }
 
 /// The folded status stored with a case.
@@ -453,33 +456,32 @@ impl App {
         BTreeMap<String, ServiceItem>,
         BTreeMap<String, i64>,
     )> {
-        let mut items = BTreeMap::new();
-        let mut versions = BTreeMap::new();
         match target {
             ApplicationTarget::Bundle { code } => {
-                let stored = self
-                    .db
-                    .bundle(code)
-                    .await?
-                    .ok_or_else(|| AppError::NotFound {
-                        kind: "bundle",
-                        key: code.clone(),
-                    })?;
-                for m in &stored.bundle.members {
-                    if let Ok((item, version)) = self.service_item(&m.item).await {
-                        versions.insert(m.item.clone(), version);
-                        items.insert(m.item.clone(), item);
-                    }
-                }
+                let stored = self.stored_bundle(code).await?;
+                let (items, versions) = self.member_items(&stored.bundle).await?;
                 Ok((Some((stored.bundle, stored.version)), items, versions))
             }
             ApplicationTarget::Item { code, .. } => {
                 let (item, version) = self.service_item(code).await?;
-                versions.insert(code.clone(), version);
-                items.insert(code.clone(), item);
-                Ok((None, items, versions))
+                Ok((
+                    None,
+                    BTreeMap::from([(code.clone(), item)]),
+                    BTreeMap::from([(code.clone(), version)]),
+                ))
             }
         }
+    }
+
+    /// The current version of a bundle.
+    pub(crate) async fn stored_bundle(&self, code: &str) -> Result<onetrip_store::StoredBundle> {
+        self.db
+            .bundle(code)
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                kind: "bundle",
+                key: code.to_string(),
+            })
     }
 
     /// Saves a draft (new when `id` is `None`); drafts are validated loosely: malformed values
@@ -493,16 +495,15 @@ impl App {
         now: Timestamp,
     ) -> Result<String> {
         let today = china_today(now);
-        let (bundle, _, _) = self.target_items(&input.target).await?;
-        if let Some((bundle, _)) = &bundle
+        // Only the bundle's form is needed here, not its items.
+        let bundle = match &input.target {
+            ApplicationTarget::Bundle { code } => Some(self.stored_bundle(code).await?.bundle),
+            ApplicationTarget::Item { .. } => None,
+        };
+        if let Some(bundle) = &bundle
             && let Err(errors) = bundle.form.validate_draft(&input.form, today)
         {
-            return Err(AppError::Rejected(
-                errors
-                    .iter()
-                    .map(|e| FieldProblem::new(format!("form.{}", e.path), e))
-                    .collect(),
-            ));
+            return Err(AppError::Rejected(form_problems("form", &errors).collect()));
         }
         let created_at = match id {
             Some(id) => {
@@ -609,14 +610,9 @@ impl App {
         let mut problems: Vec<FieldProblem> = Vec::new();
         let (members, form, division): (Vec<MemberRecord>, FormValues, String) = match &bundle {
             Some((bundle, _)) => {
-                let selection = bundle.select(&input.answers, &items).map_err(|errors| {
-                    AppError::Rejected(
-                        errors
-                            .iter()
-                            .map(|e| FieldProblem::new("answers", e))
-                            .collect(),
-                    )
-                })?;
+                let selection = bundle
+                    .select(&input.answers, &items)
+                    .map_err(crate::bundles::answer_problems)?;
                 // Tell once: answers to the questionnaire fill the form fields of the same key.
                 let mut values = input.form.clone();
                 for (k, v) in &input.answers {
@@ -627,11 +623,7 @@ impl App {
                 let form = match bundle.form.validate(&values, today) {
                     Ok(form) => form,
                     Err(errors) => {
-                        problems.extend(
-                            errors
-                                .iter()
-                                .map(|e| FieldProblem::new(format!("form.{}", e.path), e)),
-                        );
+                        problems.extend(form_problems("form", &errors));
                         FormValues::new()
                     }
                 };
@@ -643,9 +635,8 @@ impl App {
                         };
                         let values = bundle.member_values(&m.key, &form);
                         if let Err(errors) = item_form.validate(&values, today) {
-                            problems.extend(errors.iter().map(|e| {
-                                FieldProblem::new(format!("members.{}.{}", m.key, e.path), e)
-                            }));
+                            let prefix = format!("members.{}", m.key);
+                            problems.extend(form_problems(&prefix, &errors));
                         }
                     }
                 }
@@ -682,11 +673,7 @@ impl App {
                     Some(schema) => match schema.validate(&input.form, today) {
                         Ok(form) => form,
                         Err(errors) => {
-                            problems.extend(
-                                errors
-                                    .iter()
-                                    .map(|e| FieldProblem::new(format!("form.{}", e.path), e)),
-                            );
+                            problems.extend(form_problems("form", &errors));
                             FormValues::new()
                         }
                     },
@@ -970,12 +957,7 @@ impl App {
             allowed: status
                 .allowed()
                 .iter()
-                .map(|a| {
-                    serde_json::to_value(a)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default()
-                })
+                .map(|a| a.as_str().to_string())
                 .collect(),
             depends_on,
             events: row.event_count,
@@ -1604,7 +1586,11 @@ pub(crate) fn fill_columns(
     case.warning = if status.state().is_concluded() || status.state().is_terminal() {
         "green".to_string()
     } else {
-        warning_str(status.clock().warning(calendar, today)?).to_string()
+        status
+            .clock()
+            .warning(calendar, today)?
+            .as_str()
+            .to_string()
     };
     if status.state().is_concluded() && case.concluded_on.is_none() {
         case.concluded_on = Some(today);

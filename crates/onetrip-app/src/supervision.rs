@@ -79,6 +79,18 @@ impl App {
         filter: &QueueFilter,
         limit: i64,
     ) -> Result<Vec<CaseRow>> {
+        let division = self.department_division(department).await?;
+        if !works_for(actor, &division, department, true) {
+            return Err(not_permitted());
+        }
+        Ok(self
+            .db
+            .department_queue(department, filter, limit.clamp(1, MAX_QUEUE))
+            .await?)
+    }
+
+    /// The division of a department.
+    async fn department_division(&self, department: &str) -> Result<DivisionCode> {
         let dept = self
             .db
             .department(department)
@@ -87,32 +99,7 @@ impl App {
                 kind: "department",
                 key: department.to_string(),
             })?;
-        let division =
-            DivisionCode::parse(&dept.division_code).map_err(|e| AppError::refused(&e))?;
-        let ok = match actor {
-            CaseActor::System => true,
-            CaseActor::DepartmentSystem { department: d, .. } => d == department,
-            CaseActor::Staff { roles, .. } => roles.iter().any(|g| {
-                let target = onetrip_domain::identity::Target {
-                    division: &division,
-                    department: Some(department),
-                };
-                matches!(
-                    g.role,
-                    StaffRole::DepartmentOfficer
-                        | StaffRole::DepartmentHead
-                        | StaffRole::Supervisor
-                ) && g.covers(target)
-            }),
-            CaseActor::Applicant { .. } => false,
-        };
-        if !ok {
-            return Err(not_permitted());
-        }
-        Ok(self
-            .db
-            .department_queue(department, filter, limit.clamp(1, MAX_QUEUE))
-            .await?)
+        DivisionCode::parse(&dept.division_code).map_err(|e| AppError::refused(&e))
     }
 
     /// One pass of the deadline scanner, if this replica (`owner`) holds the scanner's lease:
@@ -175,13 +162,12 @@ impl App {
         let calendar = self.calendar();
         let mut probe = row.clone();
         fill_columns(&mut probe, &status, &calendar, today)?;
-        let rank = |w: &str| match w {
-            "red" => 2,
-            "yellow" => 1,
-            _ => 0,
-        };
-        if rank(&probe.warning) > rank(&row.warning) {
-            let level = status.clock().warning(&calendar, today)?;
+        // A warning is raised when the colour escalates past the last one raised; a colour that
+        // falls back (a calendar amendment, a pause) only updates the columns.
+        let raise = status
+            .warning_to_raise(&calendar, today)?
+            .filter(|w| *w > status.warning().unwrap_or_default());
+        if let Some(level) = raise {
             let change = self.change(
                 row,
                 &status,
@@ -190,11 +176,7 @@ impl App {
                 today,
                 now,
             )?;
-            let escalated: &'static str = if probe.warning == "red" {
-                "red"
-            } else {
-                "yellow"
-            };
+            let escalated = level.as_str();
             let outbox = OutboxRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 topic: format!("case.warning.{escalated}"),
@@ -272,18 +254,7 @@ impl App {
             })?;
         let division =
             DivisionCode::parse(&row.division_code).map_err(|e| AppError::refused(&e))?;
-        let allowed = match actor {
-            CaseActor::System => true,
-            CaseActor::Staff { roles, .. } => roles.iter().any(|g| {
-                g.role == StaffRole::Supervisor
-                    && g.covers(onetrip_domain::identity::Target {
-                        division: &division,
-                        department: None,
-                    })
-            }),
-            _ => false,
-        };
-        if !allowed {
+        if !supervises(actor, &division) {
             return Err(not_permitted());
         }
         let reason = reason.trim();
@@ -356,21 +327,7 @@ impl App {
             })?;
         let division =
             DivisionCode::parse(&order.division_code).map_err(|e| AppError::refused(&e))?;
-        let allowed = match actor {
-            CaseActor::System => true,
-            CaseActor::DepartmentSystem { department, .. } => department == &order.department_code,
-            CaseActor::Staff { roles, .. } => roles.iter().any(|g| {
-                matches!(
-                    g.role,
-                    StaffRole::DepartmentOfficer | StaffRole::DepartmentHead
-                ) && g.covers(onetrip_domain::identity::Target {
-                    division: &division,
-                    department: Some(&order.department_code),
-                })
-            }),
-            CaseActor::Applicant { .. } => false,
-        };
-        if !allowed {
+        if !works_for(actor, &division, &order.department_code, false) {
             return Err(not_permitted());
         }
         let answer = answer.trim();
@@ -414,8 +371,10 @@ impl App {
         department: &str,
     ) -> Result<Vec<SupervisionRow>> {
         // Seeing the queue and seeing the orders need the same standing.
-        self.department_queue(actor, department, &QueueFilter::default(), 1)
-            .await?;
+        let division = self.department_division(department).await?;
+        if !works_for(actor, &division, department, true) {
+            return Err(not_permitted());
+        }
         Ok(self
             .db
             .supervision_orders_of_department(department, 200)
@@ -429,34 +388,25 @@ impl App {
         actor: &CaseActor,
         division: &str,
     ) -> Result<Vec<DepartmentStatistics>> {
-        let code = DivisionCode::parse(division).map_err(|e| AppError::refused(&e))?;
-        let allowed = match actor {
-            CaseActor::System => true,
-            CaseActor::Staff { roles, .. } => roles.iter().any(|g| {
-                g.role == StaffRole::Supervisor
-                    && g.covers(onetrip_domain::identity::Target {
-                        division: &code,
-                        department: None,
-                    })
-            }),
-            _ => false,
-        };
-        if !allowed {
-            return Err(not_permitted());
-        }
-        let prefix = division_prefix(division);
-        let figures = self.db.department_figures(&prefix).await?;
-        let mut out = Vec::with_capacity(figures.len());
-        for f in figures {
-            let name = self
-                .db
-                .department(&f.department_code)
-                .await?
-                .map(|d| d.name)
-                .unwrap_or_default();
-            out.push(statistics(f, name));
-        }
-        Ok(out)
+        self.may_supervise(actor, division)?;
+        let figures = self
+            .db
+            .department_figures(&division_prefix(division))
+            .await?;
+        let names: std::collections::BTreeMap<String, String> = self
+            .db
+            .departments(None)
+            .await?
+            .into_iter()
+            .map(|d| (d.code, d.name))
+            .collect();
+        Ok(figures
+            .into_iter()
+            .map(|f| {
+                let name = names.get(&f.department_code).cloned().unwrap_or_default();
+                statistics(f, name)
+            })
+            .collect())
     }
 
     /// Open cases at yellow or red within a division subtree, by due date: for supervisors.
@@ -466,7 +416,7 @@ impl App {
         division: &str,
         limit: i64,
     ) -> Result<Vec<CaseRow>> {
-        self.department_statistics(actor, division).await?;
+        self.may_supervise(actor, division)?;
         Ok(self
             .db
             .cases_at_warning(
@@ -501,6 +451,49 @@ impl App {
             }
         }
         Ok(changed)
+    }
+}
+
+impl App {
+    /// Refuses unless `actor` supervises the division subtree `division`.
+    fn may_supervise(&self, actor: &CaseActor, division: &str) -> Result<()> {
+        let code = DivisionCode::parse(division).map_err(|e| AppError::refused(&e))?;
+        if supervises(actor, &code) {
+            Ok(())
+        } else {
+            Err(not_permitted())
+        }
+    }
+}
+
+/// Whether `actor` supervises cases of `division`: a supervisor whose grant covers it, or the
+/// platform.
+fn supervises(actor: &CaseActor, division: &DivisionCode) -> bool {
+    match actor {
+        CaseActor::System => true,
+        _ => actor.holds(&[StaffRole::Supervisor], division, None),
+    }
+}
+
+/// Whether `actor` works for `department` (of `division`): its officers and heads, its system,
+/// the platform, and — with `supervisors` — the supervisors of the division.
+fn works_for(
+    actor: &CaseActor,
+    division: &DivisionCode,
+    department: &str,
+    supervisors: bool,
+) -> bool {
+    match actor {
+        CaseActor::System => true,
+        CaseActor::DepartmentSystem { department: d, .. } => d == department,
+        CaseActor::Staff { .. } => {
+            actor.holds(
+                &[StaffRole::DepartmentOfficer, StaffRole::DepartmentHead],
+                division,
+                Some(department),
+            ) || (supervisors && supervises(actor, division))
+        }
+        CaseActor::Applicant { .. } => false,
     }
 }
 
