@@ -60,7 +60,7 @@ impl App {
 
     /// The current items a bundle's members name, with their version numbers; members whose
     /// item is missing are left out (publication reports them).
-    pub(crate) async fn member_items(
+    pub async fn member_items(
         &self,
         bundle: &Bundle,
     ) -> Result<(Items, BTreeMap<String, i64>)> {

@@ -1,5 +1,5 @@
 //! The HTTP face of onetrip: the versioned JSON API under `/api/v1`, its OpenAPI 3.1 document,
-//! operations endpoints (`/healthz`, `/readyz`, `/metrics`) and the landing page.
+//! operations endpoints (`/healthz`, `/readyz`, `/metrics`) and the portal's pages ([`pages`]).
 //!
 //! Handlers are thin: parse, call one use case, render. Errors all go through
 //! [`problem::ApiError`]; authorisation is decided by [`policy`] for every route.
@@ -11,6 +11,7 @@
 pub mod api;
 pub mod extract;
 pub mod ops;
+pub mod pages;
 pub mod partner;
 pub mod policy;
 pub mod problem;
@@ -170,7 +171,7 @@ pub fn router(state: AppState) -> Router {
                 }
             }),
         )
-        .route("/", axum::routing::get(ops::landing))
+        .merge(pages::router())
         .merge(sso::protocol_router())
         .merge(partner::router())
         .route_layer(middleware::from_fn_with_state(
@@ -189,7 +190,9 @@ pub fn router(state: AppState) -> Router {
             )
             .into_response()
         })
+        .layer(middleware::from_fn(pages::error_pages))
         .layer(session::layer(state.app.clone(), state.cookie_secure))
+        .layer(middleware::from_fn(pages::elder_mode))
         .layer(
             ServiceBuilder::new()
                 .layer(CatchPanicLayer::custom(|_| {

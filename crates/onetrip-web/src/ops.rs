@@ -1,4 +1,4 @@
-//! Operations endpoints (`/healthz`, `/readyz`, `/metrics`), request metrics and the landing page.
+//! Operations endpoints (`/healthz`, `/readyz`, `/metrics`) and request metrics.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
 use tower_http::request_id::{MakeRequestId, RequestId};
@@ -140,44 +140,4 @@ pub async fn record_metrics(request: Request, next: Next) -> Response {
     response
 }
 
-/// A small landing page pointing at the API (the full portal comes with the web front-ends).
-pub async fn landing() -> Html<&'static str> {
-    Html(LANDING)
-}
 
-const LANDING: &str = r#"<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>onetrip 一体化在线政务服务平台</title>
-<style>
-body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;line-height:1.6;color:#1a1a1a}
-a{color:#0b57d0}label{display:block;font-weight:600;margin-top:1rem}
-input{font-size:1rem;padding:.5rem;width:100%;max-width:24rem;border:2px solid #555}
-button{font-size:1rem;padding:.5rem 1rem;margin-top:.5rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff}
-:focus-visible{outline:3px solid #c45500;outline-offset:2px}
-</style>
-</head>
-<body>
-<main>
-<h1>onetrip 一体化在线政务服务平台</h1>
-<p>最多跑一次：一次申请，数据跑路，按时办结。</p>
-<form action="/api/v1/items" method="get">
-<label for="q">搜索办事事项</label>
-<input id="q" name="q" type="search" placeholder="例如：公积金、社保、户口">
-<button type="submit">搜索</button>
-</form>
-<h2>接口 API</h2>
-<ul>
-<li><a href="/api/v1/items?q=公积金">/api/v1/items?q=公积金</a> 事项搜索</li>
-<li><a href="/api/v1/divisions">/api/v1/divisions</a> 行政区划</li>
-<li><a href="/api/v1/departments">/api/v1/departments</a> 部门</li>
-<li><a href="/api/v1/calendar/deadline?start=2024-09-27&amp;working_days=5">/api/v1/calendar/deadline</a> 法定工作日期限</li>
-<li><a href="/api/v1/identifiers/resident-id/11010519491231002X">/api/v1/identifiers/…</a> 身份证号、统一社会信用代码校验</li>
-<li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a> OpenAPI 3.1</li>
-</ul>
-</main>
-</body>
-</html>
-"#;

@@ -75,7 +75,7 @@ fn forbidden() -> ApiError {
 }
 
 /// The case actor a request acts as.
-async fn case_actor(state: &Shared, actor: &Actor) -> Result<CaseActor, ApiError> {
+pub(crate) async fn case_actor(state: &Shared, actor: &Actor) -> Result<CaseActor, ApiError> {
     match actor {
         Actor::Operator => Ok(CaseActor::System),
         Actor::Citizen(c) => {
@@ -128,7 +128,7 @@ async fn case_actor(state: &Shared, actor: &Actor) -> Result<CaseActor, ApiError
 }
 
 /// The applicant a signed-in person applies as: themselves, or the organisation they act for.
-async fn citizen_applicant(state: &Shared, actor: &Actor) -> Result<ApplicantFacts, ApiError> {
+pub(crate) async fn citizen_applicant(state: &Shared, actor: &Actor) -> Result<ApplicantFacts, ApiError> {
     let Actor::Citizen(c) = actor else {
         return Err(forbidden());
     };

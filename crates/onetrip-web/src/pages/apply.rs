@@ -1,0 +1,703 @@
+//! Applying for a bundle, in the task-list pattern: the draft's overview, then the
+//! questionnaire (情形引导), one prefilled form, the materials (fetched ones shown as done),
+//! check your answers, submit, and the confirmation with the case numbers. Every step saves
+//! the draft, so the application resumes on any device.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use onetrip_app::AppError;
+use onetrip_app::cases::{ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel};
+use onetrip_domain::Localized;
+use onetrip_domain::bundle::{Bundle, MergedMaterial};
+use onetrip_domain::catalog::MaterialSource;
+use onetrip_domain::form::FormValues;
+use onetrip_store::ApplicationRow;
+use serde_json::Value;
+use tower_sessions::Session;
+
+use super::form::{self, Problems, SectionView};
+use super::{Page, check_csrf, first, form_pairs, ok, render};
+use crate::Shared;
+use crate::api::accounts::CurrentActor;
+use crate::api::cases::citizen_applicant;
+use crate::extract::Path;
+use crate::policy::Actor;
+use crate::problem::ApiError;
+
+/// The channel of a page request: a phone's browser is the mobile channel (掌上办), anything
+/// else the web (网上办).
+fn channel(headers: &HeaderMap) -> ApplyChannel {
+    let mobile = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ua| ua.contains("Mobile") || ua.contains("Android"));
+    if mobile {
+        ApplyChannel::Mobile
+    } else {
+        ApplyChannel::Web
+    }
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// `POST /bundles/{code}/start`: a new draft of the bundle for the signed-in person.
+pub async fn start(
+    State(state): State<Shared>,
+    session: Session,
+    headers: HeaderMap,
+    CurrentActor(actor): CurrentActor,
+    Path(code): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let pairs = form_pairs(&body);
+    check_csrf(&session, first(&pairs, "csrf_token")).await?;
+    let owner = citizen_applicant(&state, &actor).await?;
+    let input = ApplicationInput {
+        target: ApplicationTarget::Bundle { code },
+        answers: FormValues::new(),
+        form: FormValues::new(),
+        uploads: Default::default(),
+    };
+    let id = state
+        .app
+        .save_draft(&owner, None, &input, channel(&headers), Timestamp::now())
+        .await?;
+    Ok(see_other(&format!("/applications/{id}/questions")))
+}
+
+/// A draft of the signed-in person with its bundle.
+struct Draft {
+    owner: ApplicantFacts,
+    row: ApplicationRow,
+    input: ApplicationInput,
+    bundle: Bundle,
+}
+
+impl Draft {
+    fn code(&self) -> &str {
+        &self.bundle.code
+    }
+}
+
+/// Loads a draft the person may work on; a submitted application is not a draft any more.
+async fn draft(state: &Shared, actor: &Actor, id: &str) -> Result<Result<Draft, Response>, ApiError> {
+    let owner = citizen_applicant(state, actor).await?;
+    let row = state
+        .app
+        .db
+        .application(id)
+        .await
+        .map_err(AppError::from)?
+        .filter(|r| r.account_id.as_deref() == owner.account.as_ref().map(|a| a.as_str()))
+        .ok_or_else(|| AppError::NotFound {
+            kind: "application",
+            key: id.to_string(),
+        })?;
+    if row.state != "draft" {
+        return Ok(Err(see_other(&format!("/me/applications/{id}"))));
+    }
+    let input: ApplicationInput = serde_json::from_value(strip_extra(row.document.clone()))
+        .map_err(|e| AppError::Internal(format!("draft {id}: {e}")))?;
+    let ApplicationTarget::Bundle { code } = &input.target else {
+        return Err(AppError::NotFound {
+            kind: "bundle",
+            key: id.to_string(),
+        }
+        .into());
+    };
+    let bundle = state.app.bundle_view(code).await?.bundle;
+    Ok(Ok(Draft {
+        owner,
+        row,
+        input,
+        bundle,
+    }))
+}
+
+/// The application input's own keys of a stored document (drafts keep nothing else, but the
+/// document of a submitted application does).
+fn strip_extra(mut document: Value) -> Value {
+    if let Value::Object(map) = &mut document {
+        map.retain(|k, _| matches!(k.as_str(), "target" | "answers" | "form" | "uploads"));
+    }
+    document
+}
+
+async fn save(state: &Shared, d: &Draft, headers: &HeaderMap) -> Result<(), ApiError> {
+    state
+        .app
+        .save_draft(
+            &d.owner,
+            Some(&d.row.id),
+            &d.input,
+            channel(headers),
+            Timestamp::now(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// The problems of a rejected use case by input name, in the page's language (paths under
+/// `form.` lose that prefix).
+fn problems_of(page: &Page, e: &AppError) -> Option<Problems> {
+    let AppError::Rejected(list) = e else {
+        return None;
+    };
+    Some(
+        list.iter()
+            .map(|p| {
+                let path = p.path.strip_prefix("form.").unwrap_or(&p.path).to_string();
+                let message = if page.en {
+                    p.message_en.clone()
+                } else {
+                    p.message_zh.clone()
+                };
+                (path, message)
+            })
+            .collect(),
+    )
+}
+
+/// One line of the task list.
+pub struct Task {
+    /// Key of its name.
+    pub key: &'static str,
+    /// Where it is done.
+    pub href: String,
+    /// Done.
+    pub done: bool,
+    /// Can be started (the steps before are done).
+    pub open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/apply_tasks.html")]
+struct TasksPage {
+    page: Page,
+    name: String,
+    tasks: Vec<Task>,
+}
+
+fn answered(bundle: &Bundle, answers: &FormValues) -> bool {
+    !answers.is_empty() && bundle.check_answers(answers).is_empty()
+}
+
+fn filled(bundle: &Bundle, values: &FormValues) -> bool {
+    !values.is_empty()
+        && bundle
+            .form
+            .validate(values, onetrip_app::china_today(Timestamp::now()))
+            .is_ok()
+}
+
+/// `GET /applications/{id}`: the task list of a draft.
+pub async fn tasks(
+    State(state): State<Shared>,
+    page: Page,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let d = match draft(&state, &actor, &id).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(r),
+    };
+    let q = answered(&d.bundle, &d.input.answers);
+    let f = q && filled(&d.bundle, &d.input.form);
+    let tasks = vec![
+        Task {
+            key: "task-questions",
+            href: format!("/applications/{id}/questions"),
+            done: q,
+            open: true,
+        },
+        Task {
+            key: "task-form",
+            href: format!("/applications/{id}/form"),
+            done: f,
+            open: q,
+        },
+        Task {
+            key: "task-materials",
+            href: format!("/applications/{id}/materials"),
+            done: false,
+            open: f,
+        },
+        Task {
+            key: "task-check",
+            href: format!("/applications/{id}/check"),
+            done: false,
+            open: f,
+        },
+    ];
+    let name = page
+        .pick(&d.bundle.name, d.bundle.name_en.as_deref())
+        .to_string();
+    Ok(ok(&TasksPage { page, name, tasks }))
+}
+
+/// A question as drawn.
+pub struct QuestionView {
+    /// Key (the radio group's name).
+    pub key: String,
+    /// The question.
+    pub text: String,
+    /// Explanation.
+    pub help: Option<String>,
+    /// Options.
+    pub options: Vec<form::OptionView>,
+    /// Problem.
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/apply_questions.html")]
+struct QuestionsPage {
+    page: Page,
+    id: String,
+    name: String,
+    questions: Vec<QuestionView>,
+    errors: Vec<(String, String)>,
+}
+
+fn questions_page_of(page: Page, d: &Draft, problems: &Problems) -> QuestionsPage {
+    let answers = &d.input.answers;
+    let questions: Vec<QuestionView> = d
+        .bundle
+        .questionnaire
+        .iter()
+        .filter(|q| q.visible_when.as_ref().is_none_or(|c| c.holds(answers)))
+        .map(|q| {
+            let chosen = answers.get(&q.key).and_then(Value::as_str).unwrap_or("");
+            QuestionView {
+                key: q.key.clone(),
+                text: page.pick(&q.text, q.text_en.as_deref()).to_string(),
+                help: q.help.clone(),
+                options: q
+                    .options
+                    .iter()
+                    .map(|o| form::OptionView {
+                        value: o.value.clone(),
+                        label: page.pick(&o.label, o.label_en.as_deref()).to_string(),
+                        checked: o.value == chosen,
+                    })
+                    .collect(),
+                error: problems.get(&q.key).cloned(),
+            }
+        })
+        .collect();
+    let errors = questions
+        .iter()
+        .filter_map(|q| q.error.clone().map(|e| (format!("q-{}", q.key), e)))
+        .collect();
+    QuestionsPage {
+        name: page
+            .pick(&d.bundle.name, d.bundle.name_en.as_deref())
+            .to_string(),
+        id: d.row.id.clone(),
+        page,
+        questions,
+        errors,
+    }
+}
+
+/// `GET /applications/{id}/questions`: the questionnaire.
+pub async fn questions_page(
+    State(state): State<Shared>,
+    page: Page,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let d = match draft(&state, &actor, &id).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(r),
+    };
+    Ok(ok(&questions_page_of(page, &d, &Problems::new())))
+}
+
+/// `POST /applications/{id}/questions`: keeps the answers of the questions asked (in order,
+/// each asked only when the answers before it call for it); every unanswered question is shown
+/// with its problem, else on to the form.
+pub async fn questions_form(
+    State(state): State<Shared>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let pairs = form_pairs(&body);
+    check_csrf(&session, first(&pairs, "csrf_token")).await?;
+    let mut d = match draft(&state, &actor, &id).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(r),
+    };
+    let mut answers = FormValues::new();
+    for q in &d.bundle.questionnaire {
+        if !q.visible_when.as_ref().is_none_or(|c| c.holds(&answers)) {
+            continue;
+        }
+        if let Some(v) = first(&pairs, &q.key).filter(|v| !v.is_empty()) {
+            answers.insert(q.key.clone(), Value::String(v.to_string()));
+        }
+    }
+    let problems: Problems = d
+        .bundle
+        .check_answers(&answers)
+        .iter()
+        .map(|p| {
+            let key = match p {
+                onetrip_domain::bundle::AnswerProblem::Required(k)
+                | onetrip_domain::bundle::AnswerProblem::NotAnOption(k)
+                | onetrip_domain::bundle::AnswerProblem::Unknown(k) => k.clone(),
+            };
+            let message = if page.en {
+                p.message_en()
+            } else {
+                p.message_zh()
+            };
+            (key, message)
+        })
+        .collect();
+    let changed = answers != d.input.answers;
+    d.input.answers = answers;
+    if changed {
+        // Other answers may select other members: the form is prefilled again.
+        d.input.form = FormValues::new();
+    }
+    save(&state, &d, &headers).await?;
+    if !problems.is_empty() {
+        return Ok(render(
+            &questions_page_of(page, &d, &problems),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    Ok(see_other(&format!("/applications/{id}/form")))
+}
+
+#[derive(Template)]
+#[template(path = "pages/apply_form.html")]
+struct FormPage {
+    page: Page,
+    id: String,
+    title: String,
+    sections: Vec<SectionView>,
+    divisions: Vec<(String, String)>,
+    errors: Vec<(String, String)>,
+}
+
+async fn divisions(state: &Shared, en: bool) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(state
+        .app
+        .db
+        .divisions()
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|d| {
+            let name = match (en, d.name_en) {
+                (true, Some(n)) => n,
+                _ => d.name,
+            };
+            (d.code, name)
+        })
+        .collect())
+}
+
+async fn form_page_of(
+    state: &Shared,
+    page: Page,
+    d: &Draft,
+    problems: &Problems,
+) -> Result<FormPage, ApiError> {
+    let sections = form::sections(&page, &d.bundle.form, &d.input.form, problems);
+    let errors = problems
+        .iter()
+        .map(|(path, message)| (form::anchor(path), message.clone()))
+        .collect();
+    Ok(FormPage {
+        id: d.row.id.clone(),
+        title: page
+            .pick(&d.bundle.form.title, d.bundle.form.title_en.as_deref())
+            .to_string(),
+        divisions: divisions(state, page.en).await?,
+        sections,
+        errors,
+        page,
+    })
+}
+
+/// `GET /applications/{id}/form`: the one form, prefilled on the first visit from the
+/// person's account, certificates and the shared data the members may read (each read
+/// logged), and from the answers.
+pub async fn form_page(
+    State(state): State<Shared>,
+    page: Page,
+    headers: HeaderMap,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let mut d = match draft(&state, &actor, &id).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(r),
+    };
+    if !answered(&d.bundle, &d.input.answers) {
+        return Ok(see_other(&format!("/applications/{id}/questions")));
+    }
+    if d.input.form.is_empty() {
+        let prepared = state
+            .app
+            .prepare_bundle(d.code(), &d.owner, &d.input.answers, Timestamp::now())
+            .await?;
+        d.input.form = prepared.prefill;
+        save(&state, &d, &headers).await?;
+    }
+    Ok(ok(&form_page_of(&state, page, &d, &Problems::new()).await?))
+}
+
+/// `POST /applications/{id}/form`: saves what was filled in; adds or removes a row of a
+/// group and shows the form again; else checks every field and shows every problem next to
+/// its field, or goes on to the materials.
+pub async fn form_form(
+    State(state): State<Shared>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let pairs = form_pairs(&body);
+    check_csrf(&session, first(&pairs, "csrf_token")).await?;
+    let mut d = match draft(&state, &actor, &id).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(r),
+    };
+    let mut values = form::values_from_post(&d.bundle.form, &d.input.form, &pairs);
+    let row_change = if let Some(key) = first(&pairs, "add") {
+        if d.bundle.form.field(key).is_some() {
+            form::add_row(&mut values, key);
+        }
+        true
+    } else if let Some((key, index)) = first(&pairs, "remove").and_then(|v| v.rsplit_once(':')) {
+        if let Ok(i) = index.parse() {
+            form::remove_row(&mut values, key, i);
+        }
+        true
+    } else {
+        false
+    };
+    d.input.form = values;
+    // A draft keeps what is well-formed so far; malformed values are shown, not saved.
+    let saved = save(&state, &d, &headers).await;
+    let today = onetrip_app::china_today(Timestamp::now());
+    let problems: Problems = match saved {
+        Err(e) if e.errors.is_empty() => return Err(e),
+        Err(e) => e
+            .errors
+            .iter()
+            .map(|f| {
+                let path = f.path.strip_prefix("form.").unwrap_or(&f.path).to_string();
+                let m = if page.en { &f.message_en } else { &f.message_zh };
+                (path, m.clone())
+            })
+            .collect(),
+        Ok(()) if row_change => Problems::new(),
+        Ok(()) => match d.bundle.form.validate(&d.input.form, today) {
+            Ok(_) => return Ok(see_other(&format!("/applications/{id}/materials"))),
+            Err(list) => list
+                .into_iter()
+                .map(|e| (e.path, if page.en { e.message_en } else { e.message_zh }))
+                .collect(),
+        },
+    };
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render(
+        &form_page_of(&state, page, &d, &problems).await?,
+        status,
+    ))
+}
+
+/// A material of the application as drawn.
+pub struct MaterialView {
+    /// Name.
+    pub name: String,
+    /// Key of the text saying how it is supplied.
+    pub how_key: &'static str,
+    /// Fetched by the platform.
+    pub auto: bool,
+    /// Required.
+    pub required: bool,
+}
+
+fn material_view(m: &MergedMaterial) -> MaterialView {
+    let (how_key, auto) = match &m.source {
+        MaterialSource::Upload => ("material-upload", false),
+        MaterialSource::Certificate { .. } => ("material-from-certificate", true),
+        MaterialSource::SharedData { .. } => ("material-from-shared-data", true),
+        MaterialSource::BundleOutput { .. } => ("material-from-earlier-item", true),
+    };
+    MaterialView {
+        name: m.name.clone(),
+        how_key,
+        auto,
+        required: m.required,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/apply_materials.html")]
+struct MaterialsPage {
+    page: Page,
+    id: String,
+    materials: Vec<MaterialView>,
+    uploads: usize,
+}
+
+/// `GET /applications/{id}/materials`: the one set of materials, those the platform fetches
+/// itself (certificates, shared data, earlier members' results) shown as done.
+pub async fn materials_page(
+    State(state): State<Shared>,
+    page: Page,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let d = match draft(&state, &actor, &id).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(r),
+    };
+    if !answered(&d.bundle, &d.input.answers) {
+        return Ok(see_other(&format!("/applications/{id}/questions")));
+    }
+    let (items, _) = state.app.member_items(&d.bundle).await?;
+    let selection = d
+        .bundle
+        .select(&d.input.answers, &items)
+        .map_err(|e| AppError::Internal(format!("selection: {e:?}")))?;
+    let materials: Vec<MaterialView> = selection.materials.iter().map(material_view).collect();
+    let uploads = materials.iter().filter(|m| !m.auto && m.required).count();
+    Ok(ok(&MaterialsPage {
+        page,
+        id,
+        materials,
+        uploads,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "pages/apply_check.html")]
+struct CheckPage {
+    page: Page,
+    id: String,
+    name: String,
+    answers: Vec<(String, String)>,
+    values: Vec<(String, String)>,
+    errors: Vec<(String, String)>,
+}
+
+fn check_page_of(page: Page, d: &Draft, errors: Vec<(String, String)>) -> CheckPage {
+    let answers = d
+        .bundle
+        .questionnaire
+        .iter()
+        .filter_map(|q| {
+            let v = d.input.answers.get(&q.key)?.as_str()?;
+            let label = q
+                .options
+                .iter()
+                .find(|o| o.value == v)
+                .map(|o| page.pick(&o.label, o.label_en.as_deref()).to_string())
+                .unwrap_or_else(|| v.to_string());
+            Some((page.pick(&q.text, q.text_en.as_deref()).to_string(), label))
+        })
+        .collect();
+    let values = form::summary(&page, &d.bundle.form, &d.input.form);
+    CheckPage {
+        id: d.row.id.clone(),
+        name: page
+            .pick(&d.bundle.name, d.bundle.name_en.as_deref())
+            .to_string(),
+        answers,
+        values,
+        errors,
+        page,
+    }
+}
+
+/// `GET /applications/{id}/check`: check your answers before submitting.
+pub async fn check_page(
+    State(state): State<Shared>,
+    page: Page,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let d = match draft(&state, &actor, &id).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(r),
+    };
+    if !answered(&d.bundle, &d.input.answers) {
+        return Ok(see_other(&format!("/applications/{id}/questions")));
+    }
+    Ok(ok(&check_page_of(page, &d, Vec::new())))
+}
+
+/// `POST /applications/{id}/check`: submits the application once (the draft's id is the
+/// idempotency key, so a double click or a resent form makes one application), then shows
+/// the confirmation.
+pub async fn submit(
+    State(state): State<Shared>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let pairs = form_pairs(&body);
+    check_csrf(&session, first(&pairs, "csrf_token")).await?;
+    let d = match draft(&state, &actor, &id).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(r),
+    };
+    let key = format!("page:{id}");
+    match state
+        .app
+        .submit_application(
+            &d.owner,
+            Some(&id),
+            &d.input,
+            channel(&headers),
+            None,
+            Some(&key),
+            Timestamp::now(),
+        )
+        .await
+    {
+        Ok(submitted) => Ok(see_other(&format!(
+            "/me/applications/{}?submitted=1",
+            submitted.application
+        ))),
+        Err(e) => match problems_of(&page, &e) {
+            Some(problems) => {
+                let errors = problems
+                    .into_iter()
+                    .map(|(path, message)| (form::anchor(&path), message))
+                    .collect();
+                Ok(render(
+                    &check_page_of(page, &d, errors),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ))
+            }
+            None => Err(e.into()),
+        },
+    }
+}
