@@ -60,10 +60,7 @@ impl App {
 
     /// The current items a bundle's members name, with their version numbers; members whose
     /// item is missing are left out (publication reports them).
-    pub async fn member_items(
-        &self,
-        bundle: &Bundle,
-    ) -> Result<(Items, BTreeMap<String, i64>)> {
+    pub async fn member_items(&self, bundle: &Bundle) -> Result<(Items, BTreeMap<String, i64>)> {
         let mut items = Items::new();
         let mut versions = BTreeMap::new();
         for m in &bundle.members {

@@ -293,13 +293,29 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::POST, "/sign-out", Permission::Public),
     (Method::POST, "/bundles/{code}/start", Permission::Citizen),
     (Method::GET, "/applications/{id}", Permission::Citizen),
-    (Method::GET, "/applications/{id}/questions", Permission::Citizen),
-    (Method::POST, "/applications/{id}/questions", Permission::Citizen),
+    (
+        Method::GET,
+        "/applications/{id}/questions",
+        Permission::Citizen,
+    ),
+    (
+        Method::POST,
+        "/applications/{id}/questions",
+        Permission::Citizen,
+    ),
     (Method::GET, "/applications/{id}/form", Permission::Citizen),
     (Method::POST, "/applications/{id}/form", Permission::Citizen),
-    (Method::GET, "/applications/{id}/materials", Permission::Citizen),
+    (
+        Method::GET,
+        "/applications/{id}/materials",
+        Permission::Citizen,
+    ),
     (Method::GET, "/applications/{id}/check", Permission::Citizen),
-    (Method::POST, "/applications/{id}/check", Permission::Citizen),
+    (
+        Method::POST,
+        "/applications/{id}/check",
+        Permission::Citizen,
+    ),
     (Method::GET, "/me/applications", Permission::Citizen),
     (Method::GET, "/me/applications/{id}", Permission::Citizen),
     (

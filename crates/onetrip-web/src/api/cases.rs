@@ -128,7 +128,10 @@ pub(crate) async fn case_actor(state: &Shared, actor: &Actor) -> Result<CaseActo
 }
 
 /// The applicant a signed-in person applies as: themselves, or the organisation they act for.
-pub(crate) async fn citizen_applicant(state: &Shared, actor: &Actor) -> Result<ApplicantFacts, ApiError> {
+pub(crate) async fn citizen_applicant(
+    state: &Shared,
+    actor: &Actor,
+) -> Result<ApplicantFacts, ApiError> {
     let Actor::Citizen(c) = actor else {
         return Err(forbidden());
     };

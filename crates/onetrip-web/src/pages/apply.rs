@@ -85,7 +85,11 @@ impl Draft {
 }
 
 /// Loads a draft the person may work on; a submitted application is not a draft any more.
-async fn draft(state: &Shared, actor: &Actor, id: &str) -> Result<Result<Draft, Response>, ApiError> {
+async fn draft(
+    state: &Shared,
+    actor: &Actor,
+    id: &str,
+) -> Result<Result<Draft, Response>, ApiError> {
     let owner = citizen_applicant(state, actor).await?;
     let row = state
         .app
@@ -290,9 +294,16 @@ fn questions_page_of(page: Page, d: &Draft, problems: &Problems) -> QuestionsPag
             }
         })
         .collect();
-    let errors = questions
+    let errors = problems
         .iter()
-        .filter_map(|q| q.error.clone().map(|e| (format!("q-{}", q.key), e)))
+        .map(|(key, e)| {
+            let anchor = if questions.iter().any(|q| &q.key == key) {
+                format!("q-{key}")
+            } else {
+                "main".to_string()
+            };
+            (anchor, e.clone())
+        })
         .collect();
     QuestionsPage {
         name: page
@@ -355,6 +366,8 @@ pub async fn questions_form(
                 onetrip_domain::bundle::AnswerProblem::Required(k)
                 | onetrip_domain::bundle::AnswerProblem::NotAnOption(k)
                 | onetrip_domain::bundle::AnswerProblem::Unknown(k) => k.clone(),
+                // Shown at the top of the questionnaire.
+                onetrip_domain::bundle::AnswerProblem::NothingApplies => String::new(),
             };
             let message = if page.en {
                 p.message_en()
@@ -496,25 +509,41 @@ pub async fn form_form(
     // A draft keeps what is well-formed so far; malformed values are shown, not saved.
     let saved = save(&state, &d, &headers).await;
     let today = onetrip_app::china_today(Timestamp::now());
-    let problems: Problems = match saved {
-        Err(e) if e.errors.is_empty() => return Err(e),
-        Err(e) => e
-            .errors
-            .iter()
-            .map(|f| {
-                let path = f.path.strip_prefix("form.").unwrap_or(&f.path).to_string();
-                let m = if page.en { &f.message_en } else { &f.message_zh };
-                (path, m.clone())
-            })
-            .collect(),
-        Ok(()) if row_change => Problems::new(),
-        Ok(()) => match d.bundle.form.validate(&d.input.form, today) {
-            Ok(_) => return Ok(see_other(&format!("/applications/{id}/materials"))),
+    let full_check = |values: &FormValues| -> Problems {
+        match d.bundle.form.validate(values, today) {
+            Ok(_) => Problems::new(),
             Err(list) => list
                 .into_iter()
                 .map(|e| (e.path, if page.en { e.message_en } else { e.message_zh }))
                 .collect(),
-        },
+        }
+    };
+    let problems: Problems = match saved {
+        Err(e) if e.errors.is_empty() => return Err(e),
+        // A row added or removed: only what is malformed so far.
+        Err(e) if row_change => e
+            .errors
+            .iter()
+            .map(|f| {
+                let path = f.path.strip_prefix("form.").unwrap_or(&f.path).to_string();
+                let m = if page.en {
+                    &f.message_en
+                } else {
+                    &f.message_zh
+                };
+                (path, m.clone())
+            })
+            .collect(),
+        // Not saved: every problem of the form, the malformed values among them.
+        Err(_) => full_check(&d.input.form),
+        Ok(()) if row_change => Problems::new(),
+        Ok(()) => {
+            let problems = full_check(&d.input.form);
+            if problems.is_empty() {
+                return Ok(see_other(&format!("/applications/{id}/materials")));
+            }
+            problems
+        }
     };
     let status = if problems.is_empty() {
         StatusCode::OK

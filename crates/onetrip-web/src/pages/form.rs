@@ -71,7 +71,10 @@ fn problem_of(problems: &Problems, name: &str) -> Option<String> {
     problems.get(name).cloned().or_else(|| {
         problems
             .iter()
-            .find(|(k, _)| k.strip_prefix(name).is_some_and(|rest| rest.starts_with('.')))
+            .find(|(k, _)| {
+                k.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
             .map(|(_, v)| v.clone())
     })
 }
@@ -115,7 +118,9 @@ fn text_of(value: Option<&Value>) -> String {
 
 fn kind_of(kind: &FieldKind) -> &'static str {
     match kind {
-        FieldKind::Text { multiline: true, .. } => "textarea",
+        FieldKind::Text {
+            multiline: true, ..
+        } => "textarea",
         FieldKind::Text { .. } => "text",
         FieldKind::Number { .. } => "number",
         FieldKind::Money { .. } => "money",
@@ -148,7 +153,9 @@ fn field_view(
 ) -> FieldView {
     let mut view = FieldView {
         id: id_of(&name),
-        label: page.pick(&field.label, field.label_en.as_deref()).to_string(),
+        label: page
+            .pick(&field.label, field.label_en.as_deref())
+            .to_string(),
         help: field
             .help
             .as_deref()

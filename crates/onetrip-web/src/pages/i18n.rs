@@ -17,8 +17,8 @@ fluent_templates::static_loader! {
     };
 }
 
-const ZH: LanguageIdentifier = langid!("zh-CN");
-const EN: LanguageIdentifier = langid!("en");
+static ZH: LanguageIdentifier = langid!("zh-CN");
+static EN: LanguageIdentifier = langid!("en");
 
 fn language(en: bool) -> &'static LanguageIdentifier {
     if en { &EN } else { &ZH }
@@ -43,7 +43,148 @@ pub fn text_with(en: bool, key: &str, value: &str) -> String {
 
 /// Whether `key` exists in the one language asked for, without falling back.
 pub fn has(en: bool, key: &str) -> bool {
+    // With the one argument the pages pass, so that messages using it format too.
+    let args: HashMap<&str, FluentValue<'_>> = HashMap::from([("value", FluentValue::from("1"))]);
     LOCALES
-        .lookup_no_default_fallback::<&str>(language(en), key, None)
+        .lookup_no_default_fallback(language(en), key, Some(&args))
         .is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every key the pages use exists in both languages, both files hold the same keys, and
+    //! the page templates hold no untranslated Chinese of their own.
+
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::has;
+
+    fn files(dir: &str, ext: &str) -> Vec<(String, String)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == ext) {
+                out.push((
+                    path.display().to_string(),
+                    std::fs::read_to_string(&path).unwrap(),
+                ));
+            }
+        }
+        assert!(!out.is_empty(), "no .{ext} files in {}", dir.display());
+        out
+    }
+
+    /// The string literals of `text` that look like message keys: lowercase words joined by
+    /// hyphens (`task-questions`, `life-event-special_groups`).
+    fn literal_keys(text: &str) -> BTreeSet<String> {
+        text.split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|s| {
+                s.contains('-')
+                    && !s.ends_with('-')
+                    && !s.starts_with('-')
+                    && s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                    && s.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'
+                    })
+            })
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn ftl_keys(text: &str) -> BTreeSet<String> {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with(' '))
+            .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_key_exists_in_both_languages() {
+        let mut keys = BTreeSet::new();
+        for (_, text) in files("templates/pages", "html") {
+            for marker in ["t(\"", "tv(\""] {
+                for part in text.split(marker).skip(1) {
+                    keys.insert(part.split('"').next().unwrap().to_string());
+                }
+            }
+        }
+        for (path, text) in files("src/pages", "rs") {
+            // This file's tests name keys that must not exist.
+            if !path.ends_with("i18n.rs") {
+                keys.extend(literal_keys(&text));
+            }
+        }
+        // Keys built at run time, one family each.
+        for e in onetrip_domain::catalog::LifeEvent::ALL {
+            keys.insert(format!("life-event-{}", e.as_str()));
+        }
+        for s in [
+            "draft",
+            "submitted",
+            "in_progress",
+            "correction_needed",
+            "concluded",
+            "refused",
+            "withdrawn",
+        ] {
+            keys.insert(format!("application-state-{s}"));
+        }
+        for o in ["person", "organisation"] {
+            keys.insert(format!("service-object-{o}"));
+        }
+        assert!(keys.len() > 100, "found only {} keys", keys.len());
+        let missing: Vec<String> = keys
+            .iter()
+            .flat_map(|k| {
+                [(false, "zh-CN"), (true, "en")]
+                    .into_iter()
+                    .filter(|(en, _)| !has(*en, k))
+                    .map(move |(_, l)| format!("{l}: {k}"))
+            })
+            .collect();
+        assert!(missing.is_empty(), "missing translations: {missing:#?}");
+    }
+
+    #[test]
+    fn both_languages_hold_the_same_keys() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+        let zh = ftl_keys(&std::fs::read_to_string(dir.join("zh-CN/main.ftl")).unwrap());
+        let en = ftl_keys(&std::fs::read_to_string(dir.join("en/main.ftl")).unwrap());
+        assert!(zh.len() > 100);
+        let only_zh: Vec<_> = zh.difference(&en).collect();
+        let only_en: Vec<_> = en.difference(&zh).collect();
+        assert!(only_zh.is_empty(), "only in zh-CN: {only_zh:?}");
+        assert!(only_en.is_empty(), "only in en: {only_en:?}");
+        for k in &zh {
+            assert!(has(false, k) && has(true, k), "{k} does not parse");
+        }
+    }
+
+    #[test]
+    fn page_templates_hold_no_text_of_their_own() {
+        for (path, text) in files("templates/pages", "html") {
+            // The language switch names Chinese in Chinese, whatever the page's language.
+            let text = text.replace("中文", "");
+            let cjk: String = text
+                .chars()
+                .filter(|c| {
+                    ('\u{3000}'..='\u{9fff}').contains(c) || ('\u{ff00}'..='\u{ffef}').contains(c)
+                })
+                .collect();
+            assert!(cjk.is_empty(), "{path} has text of its own: {cjk}");
+        }
+    }
+
+    #[test]
+    fn arguments_are_filled_in_without_isolation_marks() {
+        let zh = super::text_with(false, "error-status", "404");
+        assert_eq!(zh, "状态码 404");
+        let en = super::text_with(true, "error-status", "404");
+        assert_eq!(en, "Status 404");
+        assert_eq!(super::text(true, "no-such-key"), "no-such-key");
+    }
 }

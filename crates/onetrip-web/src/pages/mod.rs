@@ -38,6 +38,26 @@ pub const STYLESHEET: &str = include_str!("../../assets/site.css");
 /// Name of the cookie that keeps the elder mode on.
 pub const ELDER_COOKIE: &str = "onetrip_elder";
 
+/// The addresses of the pages (route templates), which are not part of the API's OpenAPI
+/// document.
+pub const PATHS: [&str; 15] = [
+    "/",
+    "/search",
+    "/items/{code}",
+    "/bundles/{code}",
+    "/bundles/{code}/start",
+    "/applications/{id}",
+    "/applications/{id}/questions",
+    "/applications/{id}/form",
+    "/applications/{id}/materials",
+    "/applications/{id}/check",
+    "/me/applications",
+    "/me/applications/{id}",
+    "/me/applications/{id}/cases/{number}",
+    "/sign-out",
+    "/assets/site.css",
+];
+
 /// The page routes.
 pub fn router() -> Router<Shared> {
     Router::new()
@@ -127,12 +147,11 @@ pub fn encode(value: &str) -> String {
 /// The path and query of `parts` without the `lang` and `elder` switches, with `extra` added.
 fn link(parts: &Parts, extra: Option<&str>) -> String {
     let path = parts.uri.path();
-    let kept: Vec<(String, String)> = form_urlencoded::parse(
-        parts.uri.query().unwrap_or_default().as_bytes(),
-    )
-    .filter(|(k, _)| k != "lang" && k != "elder")
-    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-    .collect();
+    let kept: Vec<(String, String)> =
+        form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+            .filter(|(k, _)| k != "lang" && k != "elder")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (k, v) in &kept {
         query.append_pair(k, v);
@@ -205,7 +224,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
 /// for a year.
 fn css_version() -> &'static str {
     static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    VERSION.get_or_init(|| onetrip_seal::sm3_hex(STYLESHEET.as_bytes())[..12].to_string())
+    VERSION.get_or_init(|| {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        STYLESHEET.hash(&mut hasher);
+        format!("{:016x}", hasher.finish())
+    })
 }
 
 async fn stylesheet() -> Response {
@@ -279,7 +303,11 @@ pub async fn error_pages(request: Request, next: Next) -> Response {
     if err.status == StatusCode::UNAUTHORIZED {
         // After signing in the browser comes back with a GET: to this page, or, from a form,
         // to the person's applications.
-        let next = if get_like { page.here.clone() } else { "/me/applications".to_string() };
+        let next = if get_like {
+            page.here.clone()
+        } else {
+            "/me/applications".to_string()
+        };
         return Redirect::to(&format!("/sign-in?next={}", encode(&next))).into_response();
     }
     if err.code == "assurance_step_up_required" {
@@ -338,7 +366,7 @@ pub(crate) fn ok(template: &impl Template) -> Response {
 pub(crate) fn csrf_refused() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
-        "csrf_mismatch",
+        "page_expired",
         "页面已过期，请返回后重新提交",
         "This page has expired; go back and submit it again",
     )

@@ -187,7 +187,6 @@ struct SearchPage {
     bundles: Vec<BundleSummary>,
     hits: Vec<ItemHit>,
     total: u64,
-    page_number: usize,
     previous_href: Option<String>,
     next_href: Option<String>,
 }
@@ -276,7 +275,6 @@ pub async fn search(
         bundles,
         hits: found.items,
         total: found.total,
-        page_number,
     }))
 }
 

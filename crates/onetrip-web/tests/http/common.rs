@@ -333,6 +333,17 @@ impl<'a> Browser<'a> {
         .await
     }
 
+    /// `POST uri` with the pairs of a form, in order.
+    pub async fn post_pairs(&mut self, uri: &str, pairs: &[(String, String)]) -> Resp {
+        let body = serde_urlencoded::to_string(pairs).unwrap();
+        self.send(
+            req(Method::POST, uri)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
+            Body::from(body),
+        )
+        .await
+    }
+
     /// A JSON request; `csrf` is sent as `X-CSRF-Token` when given.
     pub async fn json(
         &mut self,
@@ -415,4 +426,73 @@ impl TestApp {
         let csrf = r.json()["csrf_token"].as_str().unwrap().to_string();
         (b, csrf)
     }
+}
+
+/// The value of attribute `name` in one HTML tag's text, unescaped.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let marker = format!(" {name}=\"");
+    let start = tag.find(&marker)? + marker.len();
+    let end = tag[start..].find('"')? + start;
+    Some(unescape(&tag[start..end]))
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&#38;", "&")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// What a browser would post for the first `<form>` whose action is `action` in `html`:
+/// hidden and text inputs with their values, checked radios and checkboxes, the selected
+/// option of each select, and textareas (buttons are left out).
+pub fn form_fields(html: &str, action: &str) -> Vec<(String, String)> {
+    let start = html
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form posting to {action}"));
+    let end = html[start..].find("</form>").unwrap() + start;
+    let form = &html[start..end];
+    let mut out = Vec::new();
+    let mut rest = form;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i..];
+        let close = rest.find('>').unwrap();
+        let tag = &rest[..=close];
+        if tag.starts_with("<input") {
+            let kind = attribute(tag, "type").unwrap_or_else(|| "text".into());
+            let name = attribute(tag, "name");
+            let value = attribute(tag, "value").unwrap_or_default();
+            let checkable = kind == "radio" || kind == "checkbox";
+            if let Some(name) = name
+                && (!checkable || tag.contains(" checked"))
+            {
+                out.push((name, value));
+            }
+        } else if tag.starts_with("<select") {
+            let name = attribute(tag, "name").unwrap_or_default();
+            let end = rest.find("</select>").unwrap();
+            let options = &rest[..end];
+            let selected = options
+                .split("<option")
+                .skip(1)
+                .find(|o| o.contains(" selected"))
+                .and_then(|o| attribute(o, "value"))
+                .unwrap_or_default();
+            out.push((name, selected));
+        } else if tag.starts_with("<textarea") {
+            let name = attribute(tag, "name").unwrap_or_default();
+            let end = rest.find("</textarea>").unwrap();
+            out.push((name, unescape(&rest[close + 1..end])));
+        }
+        rest = &rest[close + 1..];
+    }
+    out
+}
+
+/// Sets `name` to `value` in posted pairs (replacing what was there).
+pub fn set_field(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
+    fields.retain(|(k, _)| k != name);
+    fields.push((name.to_string(), value.to_string()));
 }

@@ -15,6 +15,7 @@ mod identifiers;
 mod ops;
 mod pages;
 mod partner;
+mod portal;
 mod resolution;
 mod roles;
 mod sso;

@@ -154,29 +154,3 @@ async fn unknown_routes_and_methods_are_problems() {
     let allow = r.header("allow").unwrap_or_default().to_string();
     assert!(allow.contains("GET") && allow.contains("PUT"), "{allow}");
 }
-
-#[tokio::test]
-async fn landing_page() {
-    let t = TestApp::new().await;
-    let r = t.get("/").await;
-    assert_eq!(r.status, StatusCode::OK);
-    assert!(
-        r.header("content-type")
-            .is_some_and(|c| c.starts_with("text/html"))
-    );
-    let html = r.text();
-    assert!(html.contains("<html lang=\"zh-CN\">"));
-    assert!(html.contains("action=\"/api/v1/items\""));
-    assert!(html.contains("/api/v1/openapi.json"));
-    // The links of the landing page work.
-    for uri in [
-        format!("/api/v1/items?q={}", enc("公积金")),
-        "/api/v1/divisions".into(),
-        "/api/v1/departments".into(),
-        "/api/v1/calendar/deadline?start=2024-09-27&working_days=5".into(),
-        "/api/v1/identifiers/resident-id/11010519491231002X".into(),
-        "/api/v1/openapi.json".into(),
-    ] {
-        assert_eq!(t.get(&uri).await.status, StatusCode::OK, "{uri}");
-    }
-}
