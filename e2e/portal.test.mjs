@@ -67,7 +67,10 @@ async function applyForBirth(page, { js }) {
   await look(page, 'the home page', { js });
   await submit(page, () => page.getByRole('link', { name: '新生儿出生“一件事”' }).first().click());
   await look(page, 'the bundle guide', { js });
-  assert.ok(await page.getByText('跑动次数').isVisible());
+  assert.ok(
+    await page.getByText('跑动次数').isVisible(),
+    `the bundle guide at ${page.url()}: ${await page.locator('main').textContent()}`,
+  );
   await press(page, '开始办理');
 
   // 1. The questionnaire: the card question appears once insurance is chosen.
@@ -90,9 +93,10 @@ async function applyForBirth(page, { js }) {
   await page.getByRole('group', { name: '落户方式' }).getByLabel('随父落户').check();
   await page.getByRole('group', { name: '新生儿与户主关系' }).getByLabel('子', { exact: true }).check();
   // The rest only the applicant knows: the first option of each choice left.
-  for (const group of ['缴费方式', '申请人与新生儿关系', '结果领取方式']) {
+  for (const group of ['缴费方式', '申请人与新生儿关系']) {
     await page.getByRole('group', { name: group }).getByRole('radio').first().check();
   }
+  await page.locator('input[name="delivery_method"][value="pickup"]').check();
   await page.getByLabel('联系电话').fill('13957100001');
   await press(page, '保存并继续');
   if (page.url().endsWith('/form')) {

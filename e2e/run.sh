@@ -6,7 +6,8 @@
 #
 # Needs: cargo, node >= 20, chromium (/usr/bin/chromium, or set CHROMIUM). Installs the npm
 # packages of e2e/package-lock.json when they are missing or stale.
-# Extra arguments go to `node --test`, e.g. `bash e2e/run.sh --test-name-pattern=keyboard`.
+# Extra arguments go to `node --test`, e.g. `bash e2e/run.sh --test-name-pattern=keyboard`;
+# E2E_FILES=e2e/portal.test.mjs runs one file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -77,7 +78,7 @@ start_server() {
 
 # Each test file gets its own fresh server: the journeys register the same demo people.
 status=0
-for file in e2e/*.test.mjs; do
+for file in ${E2E_FILES:-e2e/*.test.mjs}; do
   start_server
   echo "==> $file against $url"
   if ! ONETRIP_E2E_URL="${url%/}" ONETRIP_E2E_ADMIN_TOKEN="$admin_token" \
