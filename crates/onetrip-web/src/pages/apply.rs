@@ -123,6 +123,24 @@ async fn draft(
     }))
 }
 
+/// A draft page's draft, or where the browser goes instead: the application once submitted,
+/// the questionnaire while it is unanswered (when `answers_needed`).
+async fn open_draft(
+    state: &Shared,
+    actor: &Actor,
+    id: &str,
+    answers_needed: bool,
+) -> Result<Result<Draft, Response>, ApiError> {
+    let d = match draft(state, actor, id).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(Err(r)),
+    };
+    if answers_needed && !answered(&d.bundle, &d.input.answers) {
+        return Ok(Err(see_other(&format!("/applications/{id}/questions"))));
+    }
+    Ok(Ok(d))
+}
+
 /// The application input's own keys of a stored document (drafts keep nothing else, but the
 /// document of a submitted application does).
 fn strip_extra(mut document: Value) -> Value {
@@ -206,7 +224,7 @@ pub async fn tasks(
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let d = match draft(&state, &actor, &id).await? {
+    let d = match open_draft(&state, &actor, &id, false).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
     };
@@ -323,7 +341,7 @@ pub async fn questions_page(
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let d = match draft(&state, &actor, &id).await? {
+    let d = match open_draft(&state, &actor, &id, false).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
     };
@@ -344,7 +362,7 @@ pub async fn questions_form(
 ) -> Result<Response, ApiError> {
     let pairs = form_pairs(&body);
     check_csrf(&session, first(&pairs, "csrf_token")).await?;
-    let mut d = match draft(&state, &actor, &id).await? {
+    let mut d = match open_draft(&state, &actor, &id, false).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
     };
@@ -455,13 +473,10 @@ pub async fn form_page(
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let mut d = match draft(&state, &actor, &id).await? {
+    let mut d = match open_draft(&state, &actor, &id, true).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
     };
-    if !answered(&d.bundle, &d.input.answers) {
-        return Ok(see_other(&format!("/applications/{id}/questions")));
-    }
     if d.input.form.is_empty() {
         let prepared = state
             .app
@@ -487,7 +502,7 @@ pub async fn form_form(
 ) -> Result<Response, ApiError> {
     let pairs = form_pairs(&body);
     check_csrf(&session, first(&pairs, "csrf_token")).await?;
-    let mut d = match draft(&state, &actor, &id).await? {
+    let mut d = match open_draft(&state, &actor, &id, false).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
     };
@@ -600,13 +615,10 @@ pub async fn materials_page(
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let d = match draft(&state, &actor, &id).await? {
+    let d = match open_draft(&state, &actor, &id, true).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
     };
-    if !answered(&d.bundle, &d.input.answers) {
-        return Ok(see_other(&format!("/applications/{id}/questions")));
-    }
     let (items, _) = state.app.member_items(&d.bundle).await?;
     let selection = d
         .bundle
@@ -669,13 +681,10 @@ pub async fn check_page(
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let d = match draft(&state, &actor, &id).await? {
+    let d = match open_draft(&state, &actor, &id, true).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
     };
-    if !answered(&d.bundle, &d.input.answers) {
-        return Ok(see_other(&format!("/applications/{id}/questions")));
-    }
     Ok(ok(&check_page_of(page, &d, Vec::new())))
 }
 
@@ -693,7 +702,7 @@ pub async fn submit(
 ) -> Result<Response, ApiError> {
     let pairs = form_pairs(&body);
     check_csrf(&session, first(&pairs, "csrf_token")).await?;
-    let d = match draft(&state, &actor, &id).await? {
+    let d = match open_draft(&state, &actor, &id, false).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
     };

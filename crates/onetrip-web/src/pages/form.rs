@@ -34,8 +34,8 @@ pub struct FieldView {
     pub label: String,
     /// Hint under the label.
     pub help: Option<String>,
-    /// How it is drawn: `text`, `textarea`, `number`, `money`, `date`, `choice`, `multi`,
-    /// `resident_id`, `credit_code`, `phone`, `address`, `file`, `group`.
+    /// How it is drawn: the kind's type name (`text`, `multi_choice`, `address`, `group`…),
+    /// or `textarea` for multi-line text.
     pub kind: &'static str,
     /// Required.
     pub required: bool,
@@ -121,18 +121,7 @@ fn kind_of(kind: &FieldKind) -> &'static str {
         FieldKind::Text {
             multiline: true, ..
         } => "textarea",
-        FieldKind::Text { .. } => "text",
-        FieldKind::Number { .. } => "number",
-        FieldKind::Money { .. } => "money",
-        FieldKind::Date { .. } => "date",
-        FieldKind::Choice { .. } => "choice",
-        FieldKind::MultiChoice { .. } => "multi",
-        FieldKind::ResidentId => "resident_id",
-        FieldKind::CreditCode => "credit_code",
-        FieldKind::Phone => "phone",
-        FieldKind::Address => "address",
-        FieldKind::File { .. } => "file",
-        FieldKind::Group { .. } => "group",
+        other => other.type_name(),
     }
 }
 
@@ -383,7 +372,7 @@ pub fn summary(page: &Page, schema: &FormSchema, values: &FormValues) -> Vec<(St
     for section in sections(page, schema, values, &Problems::new()) {
         for f in section.fields {
             let text = match f.kind {
-                "choice" | "multi" => f
+                "choice" | "multi_choice" => f
                     .options
                     .iter()
                     .filter(|o| o.checked)

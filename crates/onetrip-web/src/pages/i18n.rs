@@ -51,6 +51,7 @@ pub fn has(en: bool, key: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     //! Every key the pages use exists in both languages, both files hold the same keys, and
     //! the page templates hold no untranslated Chinese of their own.

@@ -60,7 +60,7 @@ pub(crate) async fn own_applications(
         .applications_of_account(&c.account, 100)
         .await
         .map_err(onetrip_app::AppError::from)?;
-    rows.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.updated_at));
     Ok(rows)
 }
 
