@@ -22,13 +22,12 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use onetrip_app::App;
 use onetrip_app::resolution::{Applicant, RequestedItem};
-use onetrip_app::sharing::SharingConfig;
 
 const RESALE_TRANSFER: &str = "113301000839917858070040001001";
 
 mod support;
 
-use support::{env_or, ms, percentile};
+use support::{demo_app, env_or, ms, percentile, runtime};
 
 fn summary(label: &str, mut lat: Vec<Duration>, elapsed: Duration) {
     lat.sort();
@@ -53,22 +52,9 @@ fn main() {
     let sample = env_or("BENCH_SAMPLE", 2000) as usize;
     let seconds = env_or("BENCH_SECONDS", 10);
     let concurrency = env_or("BENCH_CONCURRENCY", 16) as usize;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async move {
-        // Rate limits are policy, not capacity: one item is the consumer of every read here.
-        let app = App::connect(&url)
-            .await
-            .unwrap()
-            .with_sharing_config(SharingConfig {
-                rate_per_second: 1_000_000,
-                burst: 1_000_000,
-                ..SharingConfig::default()
-            });
+    runtime().block_on(async move {
+        let app = demo_app(&url).await;
         let now = Timestamp::now();
-        app.load_demo_if_empty(now).await.unwrap();
         let persons = app.db.registry_counts().await.unwrap().persons;
         println!("backend={:?} registry persons={persons}", app.db.backend());
         let applicants = prepare::applicants(&app, sample, now).await;

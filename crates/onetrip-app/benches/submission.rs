@@ -20,14 +20,13 @@ use jiff::Timestamp;
 use onetrip_app::App;
 use onetrip_app::cases::{ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel};
 use onetrip_app::resolution::Applicant;
-use onetrip_app::sharing::SharingConfig;
 use onetrip_domain::form::FormValues;
 use onetrip_domain::identity::AccountId;
 use serde_json::{Value, json};
 
 mod support;
 
-use support::{env_or, ms, percentile};
+use support::{demo_app, env_or, ms, percentile, runtime};
 
 fn chen() -> ApplicantFacts {
     ApplicantFacts {
@@ -112,22 +111,9 @@ fn main() {
     let seconds = env_or("BENCH_SECONDS", 10);
     let concurrency = env_or("BENCH_CONCURRENCY", 16) as usize;
     let sample = env_or("BENCH_SAMPLE", 300) as usize;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async move {
-        // Rate limits are policy, not capacity: the items are the consumers of every read here.
-        let app = App::connect(&url)
-            .await
-            .unwrap()
-            .with_sharing_config(SharingConfig {
-                rate_per_second: 1_000_000,
-                burst: 1_000_000,
-                ..SharingConfig::default()
-            });
+    runtime().block_on(async move {
+        let app = demo_app(&url).await;
         let now = Timestamp::now();
-        app.load_demo_if_empty(now).await.unwrap();
         let input = Arc::new(input(&app, now).await);
         println!("backend: {:?}", app.db.backend());
 

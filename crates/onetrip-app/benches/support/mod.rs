@@ -20,3 +20,28 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// A multi-threaded Tokio runtime for a bench's `main`.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The app on `url` with the demo catalog loaded (when the database is empty) and shared-data
+/// rate limits lifted: they are policy, not capacity, and the benches' items read a lot.
+pub async fn demo_app(url: &str) -> onetrip_app::App {
+    let app = onetrip_app::App::connect(url)
+        .await
+        .unwrap()
+        .with_sharing_config(onetrip_app::sharing::SharingConfig {
+            rate_per_second: 1_000_000,
+            burst: 1_000_000,
+            ..onetrip_app::sharing::SharingConfig::default()
+        });
+    app.load_demo_if_empty(jiff::Timestamp::now())
+        .await
+        .unwrap();
+    app
+}
