@@ -42,11 +42,35 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
+  // The figures for docs/BENCHMARKS.md.
+  for (const [what, bytes] of WEIGHTS) console.log(`page weight: ${what}: ${bytes} bytes`);
 });
 
-/** Checks a page: language, title, axe (when scripts run), and no sideways scrolling. */
+/** Page weights seen, by page: HTML and every resource, uncompressed (the budget is 100 KB). */
+export const WEIGHTS = new Map();
+const BUDGET = 100 * 1024;
+
+/**
+ * Checks a page: language, title, axe (when scripts run), no sideways scrolling, and its
+ * weight (document and resources, uncompressed, as if nothing were cached) within the budget.
+ */
 async function look(page, what, { js = true } = {}) {
   if (js) {
+    // The stylesheet is counted by fetching it again: a cached one reports no size.
+    const weight = await page.evaluate(async () => {
+      const entries = [
+        ...performance.getEntriesByType('navigation'),
+        ...performance.getEntriesByType('resource').filter((e) => !e.name.includes('.css')),
+      ];
+      const other = entries.reduce((sum, e) => sum + (e.decodedBodySize || 0), 0);
+      let css = 0;
+      for (const link of document.querySelectorAll('link[rel=stylesheet]')) {
+        css += (await (await fetch(link.href)).blob()).size;
+      }
+      return other + css;
+    });
+    WEIGHTS.set(what, weight);
+    assert.ok(weight <= BUDGET, `${what} weighs ${weight} bytes, over ${BUDGET}`);
     await checkPage(page, { en: false, what });
     const width = await scrollWidth(page);
     assert.ok(width <= page.viewportSize().width, `${what} scrolls sideways: ${width}px`);
