@@ -392,7 +392,7 @@ fn event_record(
 }
 
 /// Builds the stored row of the next event of a case.
-fn chain_event(
+pub(crate) fn chain_event(
     number: &str,
     seq: i64,
     prev_hash: &str,

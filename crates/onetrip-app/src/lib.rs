@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod bundles;
 pub mod calendar;
+pub mod casegen;
 pub mod cases;
 pub mod catalog;
 pub mod certificates;

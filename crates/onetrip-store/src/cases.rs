@@ -27,6 +27,19 @@ fn parse_date(s: &str) -> Result<Date> {
     s.parse().map_err(|e: jiff::Error| corrupt("date", e))
 }
 
+/// The smallest string above every string that starts with `prefix` (its last character
+/// incremented, carrying over characters that cannot be), or `None` when there is none.
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(u32::from(last) + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 fn json(text: &str, what: &str) -> Result<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| corrupt(what, e))
 }
@@ -1114,8 +1127,13 @@ impl Db {
             if let Some(item) = &filter.item_code {
                 q.push(" AND item_code = ").push_bind(item);
             }
-            if let Some(prefix) = &filter.division_prefix {
-                q.push(" AND division_code LIKE ").push_bind(format!("{prefix}%"));
+            if let Some(prefix) = filter.division_prefix.as_deref().filter(|p| !p.is_empty()) {
+                // A range rather than LIKE: an index can check it on both backends (SQLite's
+                // LIKE is case-insensitive and PostgreSQL's needs a C collation for that).
+                q.push(" AND division_code >= ").push_bind(prefix.to_string());
+                if let Some(upper) = prefix_upper_bound(prefix) {
+                    q.push(" AND division_code < ").push_bind(upper);
+                }
             }
             q.push(" ORDER BY due_on, number LIMIT ").push_bind(limit);
             let rows = q.build().fetch_all(pool).await?;

@@ -8,8 +8,10 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod bulk;
 mod calendar;
 mod cases;
+mod cases_bulk;
 mod catalog;
 mod certificates;
 mod delegations;
@@ -30,20 +32,20 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{AuthEvent, NewPerson, NewStaff, OrganisationRow, PersonRow, StaffRow};
+pub use bulk::{PG_ROWS_PER_STATEMENT, SQLITE_ROWS_PER_STATEMENT};
 pub use cases::{
     ApplicationRow, BundleSummary, CaseChange, CaseCommit, CaseRow, DepartmentFigures, EventRow,
     IdempotencyRecord, IdempotentResponse, OutboxRow, QueueFilter, StoredBundle, SubmissionRows,
     SupervisionRow, WebhookRow,
 };
+pub use cases_bulk::CaseBatch;
 pub use catalog::{ChangedItem, ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};
 pub use certificates::{CertificateRow, HolderCertificate, SealKeyRow};
 pub use delegations::DelegationRow;
 pub use oidc::{ClientRow, CodeRow, GrantFacts, RefreshRow, SigningKeyRow};
 pub use otp::{OtpChallengeRow, SmsMessageRow};
 pub use population::{PopulationRow, PopulationStatus};
-pub use registry::{
-    PG_ROWS_PER_STATEMENT, RegistryBatch, RegistryCounts, SQLITE_ROWS_PER_STATEMENT,
-};
+pub use registry::{RegistryBatch, RegistryCounts};
 pub use sharing::{AccessLogFilter, Record, RequestFilter, ResourceFilter};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$db`, so that one piece of SQL code

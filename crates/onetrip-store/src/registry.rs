@@ -2,9 +2,9 @@
 //! households, marriages, births, deaths) and the legal-person registry.
 //!
 //! Writes are bulk upserts: a row whose key exists is replaced. On SQLite they are multi-row
-//! `INSERT … VALUES (…), (…)` statements of [`SQLITE_ROWS_PER_STATEMENT`] rows, prepared once
+//! `INSERT … VALUES (…), (…)` statements of [`crate::SQLITE_ROWS_PER_STATEMENT`] rows, prepared once
 //! and reused (sqlx caches statements by text) inside one write transaction; on PostgreSQL one
-//! `INSERT … SELECT * FROM UNNEST($1::text[], …)` per [`PG_ROWS_PER_STATEMENT`] rows. The reads
+//! `INSERT … SELECT * FROM UNNEST($1::text[], …)` per [`crate::PG_ROWS_PER_STATEMENT`] rows. The reads
 //! are the contract the data platform uses: each is one index lookup, whatever the registry's
 //! size. Resident ID numbers are personal data: never log them.
 
@@ -15,24 +15,14 @@ use onetrip_domain::registry::{
     Birth, Death, Household, LegalPerson, LegalPersonKind, LegalPersonStatus, Marriage,
     PersonStatus, RegistryPerson, parse_sex, sex_str,
 };
-use sqlx::{PgConnection, Row, SqliteConnection};
+use sqlx::Row;
 
+use crate::bulk::{Columns, Conflict, Table, insert_pg, insert_sqlite};
 use crate::{BeginWrite, Db, Result, StoreError, on_pool};
 
-/// Rows per multi-row `INSERT` on SQLite (the statement has rows × columns parameters, below
-/// SQLite's limit of 32,766).
-pub const SQLITE_ROWS_PER_STATEMENT: usize = 1_000;
-/// Rows per `UNNEST` insert on PostgreSQL.
-pub const PG_ROWS_PER_STATEMENT: usize = 20_000;
-
-/// A registry table: its name, columns (the key first) and how a conflict on the key is
-/// resolved.
-struct Table {
-    name: &'static str,
-    columns: &'static [&'static str],
-}
-
 const PERSONS: Table = Table {
+    conflict: Conflict::Replace,
+    bigint: &[],
     name: "population_registry",
     columns: &[
         "resident_id",
@@ -48,11 +38,15 @@ const PERSONS: Table = Table {
 };
 
 const HOUSEHOLDS: Table = Table {
+    conflict: Conflict::Replace,
+    bigint: &[],
     name: "registry_households",
     columns: &["id", "division_code", "address", "head_resident_id"],
 };
 
 const MARRIAGES: Table = Table {
+    conflict: Conflict::Replace,
+    bigint: &[],
     name: "registry_marriages",
     columns: &[
         "id",
@@ -65,6 +59,8 @@ const MARRIAGES: Table = Table {
 };
 
 const BIRTHS: Table = Table {
+    conflict: Conflict::Replace,
+    bigint: &[],
     name: "registry_births",
     columns: &[
         "medical_certificate_number",
@@ -79,11 +75,15 @@ const BIRTHS: Table = Table {
 };
 
 const DEATHS: Table = Table {
+    conflict: Conflict::Replace,
+    bigint: &[],
     name: "registry_deaths",
     columns: &["resident_id", "death_date", "place"],
 };
 
 const LEGAL_PERSONS: Table = Table {
+    conflict: Conflict::Replace,
+    bigint: &[],
     name: "legal_person_registry",
     columns: &[
         "credit_code",
@@ -97,85 +97,6 @@ const LEGAL_PERSONS: Table = Table {
         "established_on",
     ],
 };
-
-impl Table {
-    /// ` ON CONFLICT (key) DO UPDATE SET c = excluded.c, …`
-    fn conflict_clause(&self) -> String {
-        let sets: Vec<String> = self.columns[1..]
-            .iter()
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect();
-        format!(
-            " ON CONFLICT ({}) DO UPDATE SET {}",
-            self.columns[0],
-            sets.join(", ")
-        )
-    }
-
-    fn sqlite_insert(&self, rows: usize) -> String {
-        let n = self.columns.len();
-        let mut sql = format!(
-            "INSERT INTO {} ({}) VALUES ",
-            self.name,
-            self.columns.join(", ")
-        );
-        sql.reserve(rows * (n * 6 + 3));
-        // Anonymous `?` parameters: sqlx binds named ones (`$N`) by asking SQLite for each
-        // parameter's name, a linear search, which makes a statement of thousands of
-        // parameters quadratic (measured: 4,000 persons/s with `$N`).
-        for r in 0..rows {
-            if r > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for c in 0..n {
-                if c > 0 {
-                    sql.push(',');
-                }
-                sql.push('?');
-            }
-            sql.push(')');
-        }
-        sql.push_str(&self.conflict_clause());
-        sql
-    }
-
-    fn pg_insert(&self) -> String {
-        let params: Vec<String> = (1..=self.columns.len())
-            .map(|i| format!("${i}::text[]"))
-            .collect();
-        format!(
-            "INSERT INTO {} ({}) SELECT * FROM UNNEST({}){}",
-            self.name,
-            self.columns.join(", "),
-            params.join(", "),
-            self.conflict_clause()
-        )
-    }
-}
-
-/// Rows of one table in column-major order: `columns[c][r]` is column `c` of row `r`.
-struct Columns(Vec<Vec<Option<String>>>);
-
-impl Columns {
-    fn new(table: &Table, rows: usize) -> Self {
-        Columns(
-            (0..table.columns.len())
-                .map(|_| Vec::with_capacity(rows))
-                .collect(),
-        )
-    }
-
-    fn push(&mut self, row: impl IntoIterator<Item = Option<String>>) {
-        for (col, v) in self.0.iter_mut().zip(row) {
-            col.push(v);
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.0.first().map_or(0, Vec::len)
-    }
-}
 
 fn d(date: Date) -> Option<String> {
     Some(date.to_string())
@@ -293,50 +214,6 @@ fn dedupe_last(mut cols: Columns) -> Columns {
         });
     }
     cols
-}
-
-async fn upsert_sqlite(conn: &mut SqliteConnection, table: &Table, cols: Columns) -> Result<()> {
-    let n = cols.len();
-    let mut cols: Vec<std::vec::IntoIter<Option<String>>> =
-        cols.0.into_iter().map(Vec::into_iter).collect();
-    let full = table.sqlite_insert(SQLITE_ROWS_PER_STATEMENT);
-    let mut done = 0;
-    while done < n {
-        let rows = (n - done).min(SQLITE_ROWS_PER_STATEMENT);
-        let sql = if rows == SQLITE_ROWS_PER_STATEMENT {
-            full.clone()
-        } else {
-            table.sqlite_insert(rows)
-        };
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for _ in 0..rows {
-            for col in cols.iter_mut() {
-                q = q.bind(col.next().flatten());
-            }
-        }
-        q.execute(&mut *conn).await?;
-        done += rows;
-    }
-    Ok(())
-}
-
-async fn upsert_pg(conn: &mut PgConnection, table: &Table, cols: Columns) -> Result<()> {
-    let n = cols.len();
-    let sql = table.pg_insert();
-    let mut cols: Vec<std::vec::IntoIter<Option<String>>> =
-        cols.0.into_iter().map(Vec::into_iter).collect();
-    let mut done = 0;
-    while done < n {
-        let rows = (n - done).min(PG_ROWS_PER_STATEMENT);
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-        for col in cols.iter_mut() {
-            let part: Vec<Option<String>> = col.by_ref().take(rows).collect();
-            q = q.bind(part);
-        }
-        q.execute(&mut *conn).await?;
-        done += rows;
-    }
-    Ok(())
 }
 
 /// Counts of the rows of the registries.
@@ -538,7 +415,7 @@ impl Db {
                 let mut tx = pool.begin_write().await?;
                 for (table, cols) in tables {
                     if cols.len() > 0 {
-                        upsert_sqlite(&mut tx, table, cols).await?;
+                        insert_sqlite(&mut tx, table, cols).await?;
                     }
                 }
                 for (id, date) in death_updates {
@@ -554,7 +431,7 @@ impl Db {
                 let mut tx = pool.begin_write().await?;
                 for (table, cols) in tables {
                     if cols.len() > 0 {
-                        upsert_pg(&mut tx, table, cols).await?;
+                        insert_pg(&mut tx, table, cols).await?;
                     }
                 }
                 if !death_updates.is_empty() {

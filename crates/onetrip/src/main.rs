@@ -95,7 +95,8 @@ enum Command {
     /// Manage departments' electronic seals (SM2 keys that sign certificates).
     #[command(subcommand)]
     Seal(SealCommand),
-    /// Generate a realistic population and legal-person registry (deterministic for a seed).
+    /// Generate a realistic population and legal-person registry, and cases (deterministic for a
+    /// seed).
     Generate(GenerateArgs),
     /// Import and export the base registries (人口综合库, 法人综合库).
     #[command(subcommand)]
@@ -121,7 +122,7 @@ enum SealCommand {
 #[derive(Debug, Args)]
 struct GenerateArgs {
     /// Persons to generate.
-    #[arg(long)]
+    #[arg(long, default_value_t = 0)]
     people: u64,
     /// Organisations to generate (their legal representatives are generated persons).
     #[arg(long, default_value_t = 0)]
@@ -135,9 +136,19 @@ struct GenerateArgs {
     /// Generator threads (default: the number of cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// Only generate, write nothing (measures the generator alone).
+    /// Only generate, write nothing (measures the generator alone; registries only).
     #[arg(long)]
     dry_run: bool,
+    /// Cases to generate (one single-item application each) for the catalog's items; the
+    /// demo catalog is loaded first when the catalog is empty.
+    #[arg(long, default_value_t = 0)]
+    cases: u64,
+    /// Days of submissions the cases spread over, ending on the as-of date.
+    #[arg(long, default_value_t = 365)]
+    case_days: u32,
+    /// Also write every generated case's hash-chained event log (about 5 rows per case).
+    #[arg(long)]
+    case_events: bool,
     #[command(flatten)]
     storage: StorageArgs,
 }
@@ -192,17 +203,18 @@ enum RegistryCommand {
 struct GenerateBar {
     bar: Option<indicatif::ProgressBar>,
     last_tenth: std::sync::atomic::AtomicU64,
+    unit: &'static str,
 }
 
 impl GenerateBar {
-    fn new(total: u64) -> Self {
+    fn new(total: u64, unit: &'static str) -> Self {
         use std::io::IsTerminal;
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(total);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} persons \
-                 ({per_sec}, eta {eta})",
-            ) {
+            if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{human_pos}}/{{human_len}} {unit} \
+                 ({{per_sec}}, eta {{eta}})"
+            )) {
                 bar.set_style(style);
             }
             bar
@@ -210,27 +222,25 @@ impl GenerateBar {
         GenerateBar {
             bar,
             last_tenth: std::sync::atomic::AtomicU64::new(0),
+            unit,
         }
     }
 
     fn update(&self, p: onetrip_app::registry::GenerateProgress) {
+        self.set(p.persons_done, p.persons_total);
+    }
+
+    fn set(&self, done: u64, total: u64) {
         if let Some(bar) = &self.bar {
-            bar.set_position(p.persons_done);
+            bar.set_position(done);
             return;
         }
-        let tenth = (p.persons_done * 10)
-            .checked_div(p.persons_total)
-            .unwrap_or(10);
+        let tenth = (done * 10).checked_div(total).unwrap_or(10);
         let last = self
             .last_tenth
             .fetch_max(tenth, std::sync::atomic::Ordering::Relaxed);
         if tenth > last {
-            eprintln!(
-                "generated {}/{} persons ({}%)",
-                p.persons_done,
-                p.persons_total,
-                tenth * 10
-            );
+            eprintln!("generated {done}/{total} {} ({}%)", self.unit, tenth * 10);
         }
     }
 
@@ -256,7 +266,11 @@ async fn generate(config_file: Option<&Path>, args: GenerateArgs) -> anyhow::Res
         seed: args.seed,
         as_of,
     };
-    let bar = GenerateBar::new(args.people);
+    anyhow::ensure!(
+        args.people > 0 || args.cases > 0,
+        "nothing to generate: give --people and/or --cases"
+    );
+    let bar = GenerateBar::new(args.people, "persons");
     if args.dry_run {
         let started = std::time::Instant::now();
         let counts =
@@ -277,6 +291,44 @@ async fn generate(config_file: Option<&Path>, args: GenerateArgs) -> anyhow::Res
         return Ok(());
     }
     let app = open_app(&config).await?;
+    if args.people > 0 {
+        generate_registry(&app, gen_config, threads, &bar).await?;
+    }
+    if args.cases > 0 {
+        let case_config = onetrip_app::casegen::CaseGenConfig {
+            cases: args.cases,
+            seed: args.seed,
+            as_of,
+            days: args.case_days,
+            events: args.case_events,
+        };
+        let bar = GenerateBar::new(args.cases, "cases");
+        let r = app
+            .generate_cases(case_config, threads, |p| bar.set(p.done, p.total))
+            .await
+            .map_err(report)?;
+        bar.finish();
+        println!(
+            "generated {} cases ({} open), {} applications, {} events in {:.2} s: {:.0} cases/s (generating {:.2} s on {threads} threads, writing {:.2} s)",
+            r.cases,
+            r.open,
+            r.applications,
+            r.events,
+            r.elapsed.as_secs_f64(),
+            r.cases_per_second(),
+            r.generating.as_secs_f64(),
+            r.writing.as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+async fn generate_registry(
+    app: &App,
+    gen_config: onetrip_domain::registry::generator::GeneratorConfig,
+    threads: usize,
+    bar: &GenerateBar,
+) -> anyhow::Result<()> {
     let r = app
         .generate_registry(gen_config, threads, |p| bar.update(p))
         .await

@@ -767,6 +767,8 @@ pub struct QueueParams {
     warning: Option<String>,
     /// Only this item.
     item: Option<String>,
+    /// Only cases of divisions whose code starts with this (e.g. `3301`: Hangzhou).
+    division: Option<String>,
     /// At most this many (default 50, at most 200).
     limit: Option<i64>,
 }
@@ -813,7 +815,7 @@ pub async fn department_queue(
         state: p.state.filter(|s| !s.is_empty()),
         warning: p.warning.filter(|s| !s.is_empty()),
         item_code: p.item.filter(|s| !s.is_empty()),
-        division_prefix: None,
+        division_prefix: p.division.filter(|s| !s.is_empty()),
     };
     let rows = state
         .app
