@@ -415,7 +415,7 @@ impl Plan {
                 .enumerate()
                 .flat_map(|(s, stage)| (0..stage.steps.len()).map(move |k| (s, k)))
                 .collect();
-            let suspend_after = (limit > 0 && below(rng, 1000) < 30).then(|| steps.len() / 2);
+            let suspend_after = (limit > 0 && below(rng, 1000) < 30).then_some(steps.len() / 2);
             let start = on;
             for (i, (stage, step)) in steps.iter().enumerate() {
                 if suspend_after == Some(i) {

@@ -2,6 +2,7 @@
 //! reads back, the same rows for the same seed, intact event chains, on SQLite and (with
 //! `ONETRIP_TEST_DATABASE_URL`) on PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 use std::collections::{BTreeMap, HashSet};
 
 use jiff::civil::date;
