@@ -323,6 +323,15 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         "/me/applications/{id}/cases/{number}",
         Permission::Citizen,
     ),
+    // The staff entrance (crate::pages::staff): sign-in, and the workbench home.
+    (Method::GET, "/staff/sign-in", Permission::Public),
+    (Method::POST, "/staff/sign-in", Permission::Public),
+    (Method::GET, "/staff", Permission::Staff),
+    // Window clerk pages (综合窗口, crate::pages::counter).
+    // Department officer pages (crate::pages::work).
+    // Supervisor pages (crate::pages::supervision).
+    // Administrator pages (crate::pages::admin).
+    // The citizen's certificates, data-use log and account (crate::pages::mine).
     // Accounts.
     (Method::POST, "/api/v1/sms-codes", Permission::Public),
     (Method::POST, "/api/v1/persons", Permission::Public),

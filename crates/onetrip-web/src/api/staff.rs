@@ -262,12 +262,22 @@ pub async fn sign_in(
     session: Session,
     JsonBody(body): JsonBody<StaffCredentials>,
 ) -> Result<Json<StaffSessionDoc>, ApiError> {
+    start_session(&state, &session, &body, ip).await.map(Json)
+}
+
+/// Checks staff credentials and starts the session (the API and the staff sign-in page).
+pub(crate) async fn start_session(
+    state: &Shared,
+    session: &Session,
+    body: &StaffCredentials,
+    ip: Option<std::net::IpAddr>,
+) -> Result<StaffSessionDoc, ApiError> {
     let now = Timestamp::now();
     let outcome = state
         .app
         .sign_in_staff(
             &body.username,
-            &SecretString::from(body.password),
+            &SecretString::from(body.password.clone()),
             body.totp.as_deref(),
             ip,
             now,
@@ -316,15 +326,15 @@ pub async fn sign_in(
             .take(22)
             .collect(),
     };
-    let csrf_token = session::sign_in(&session, &auth, now)
+    let csrf_token = session::sign_in(session, &auth, now)
         .await
         .map_err(session_error)?;
-    Ok(Json(StaffSessionDoc {
+    Ok(StaffSessionDoc {
         id: staff.id.as_str().to_owned(),
         totp_verified: staff.totp_verified,
         totp_enrolment_required: enrolment_required,
         csrf_token,
-    }))
+    })
 }
 
 /// A TOTP secret to enrol.

@@ -61,18 +61,24 @@ mod tests {
 
     use super::has;
 
+    /// Every file ending in `.ext` under `dir` (relative to the crate), in subfolders too.
     fn files(dir: &str, ext: &str) -> Vec<(String, String)> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == ext) {
-                out.push((
-                    path.display().to_string(),
-                    std::fs::read_to_string(&path).unwrap(),
-                ));
+        fn walk(dir: &Path, ext: &str, out: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, ext, out);
+                } else if path.extension().is_some_and(|e| e == ext) {
+                    out.push((
+                        path.display().to_string(),
+                        std::fs::read_to_string(&path).unwrap(),
+                    ));
+                }
             }
         }
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut out = Vec::new();
+        walk(&dir, ext, &mut out);
         assert!(!out.is_empty(), "no .{ext} files in {}", dir.display());
         out
     }
@@ -152,9 +158,19 @@ mod tests {
 
     #[test]
     fn both_languages_hold_the_same_keys() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
-        let zh = ftl_keys(&std::fs::read_to_string(dir.join("zh-CN/main.ftl")).unwrap());
-        let en = ftl_keys(&std::fs::read_to_string(dir.join("en/main.ftl")).unwrap());
+        // Each language's keys over all its files (one file per area of the site); a key
+        // defined twice in one language is an error too.
+        let keys_of = |lang: &str| {
+            let mut keys = BTreeSet::new();
+            for (path, text) in files(&format!("locales/{lang}"), "ftl") {
+                for k in ftl_keys(&text) {
+                    assert!(keys.insert(k.clone()), "{k} defined twice ({path})");
+                }
+            }
+            keys
+        };
+        let zh = keys_of("zh-CN");
+        let en = keys_of("en");
         assert!(zh.len() > 100);
         let only_zh: Vec<_> = zh.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&zh).collect();

@@ -17,6 +17,7 @@ pub mod form;
 pub mod i18n;
 pub mod mine;
 pub mod portal;
+pub mod staff;
 
 use askama::Template;
 use axum::Router;
@@ -38,9 +39,8 @@ pub const STYLESHEET: &str = include_str!("../../assets/site.css");
 /// Name of the cookie that keeps the elder mode on.
 pub const ELDER_COOKIE: &str = "onetrip_elder";
 
-/// The addresses of the pages (route templates), which are not part of the API's OpenAPI
-/// document.
-pub const PATHS: [&str; 15] = [
+/// The addresses of the citizen portal's pages.
+const PORTAL_PATHS: &[&str] = &[
     "/",
     "/search",
     "/items/{code}",
@@ -58,8 +58,18 @@ pub const PATHS: [&str; 15] = [
     "/assets/site.css",
 ];
 
-/// The page routes.
+/// The addresses of every page (route templates), which are not part of the API's OpenAPI
+/// document. Each area of the site lists its own.
+pub fn paths() -> Vec<&'static str> {
+    [PORTAL_PATHS, staff::PATHS].concat()
+}
+
+/// The page routes: the portal's, then each area's own router.
 pub fn router() -> Router<Shared> {
+    portal_router().merge(staff::router())
+}
+
+fn portal_router() -> Router<Shared> {
     Router::new()
         .route("/", get(portal::home))
         .route("/search", get(portal::search))
@@ -302,13 +312,21 @@ pub async fn error_pages(request: Request, next: Next) -> Response {
     };
     if err.status == StatusCode::UNAUTHORIZED {
         // After signing in the browser comes back with a GET: to this page, or, from a form,
-        // to the person's applications.
+        // to the person's applications (the workbench for staff areas).
+        let staff_area = is_staff_area(&page.here);
         let next = if get_like {
             page.here.clone()
+        } else if staff_area {
+            "/staff".to_string()
         } else {
             "/me/applications".to_string()
         };
-        return Redirect::to(&format!("/sign-in?next={}", encode(&next))).into_response();
+        let sign_in = if staff_area {
+            "/staff/sign-in"
+        } else {
+            "/sign-in"
+        };
+        return Redirect::to(&format!("{sign_in}?next={}", encode(&next))).into_response();
     }
     if err.code == "assurance_step_up_required" {
         return Redirect::to(&format!("/step-up?next={}", encode(&page.here))).into_response();
@@ -338,6 +356,17 @@ pub async fn error_pages(request: Request, next: Next) -> Response {
         },
         err.status,
     )
+}
+
+/// The areas of the site for staff, whose visitors sign in on the staff sign-in page.
+pub const STAFF_AREAS: [&str; 5] = ["/staff", "/counter", "/work", "/supervision", "/admin"];
+
+/// Whether a path (with its query) is in a staff area.
+fn is_staff_area(here: &str) -> bool {
+    let path = here.split('?').next().unwrap_or_default();
+    STAFF_AREAS
+        .iter()
+        .any(|a| path == *a || path.strip_prefix(a).is_some_and(|r| r.starts_with('/')))
 }
 
 /// Renders a page with a status; pages are personal, so they are never stored by caches.

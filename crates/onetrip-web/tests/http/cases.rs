@@ -6,54 +6,12 @@
 use axum::body::Body;
 use axum::http::{Method, StatusCode, header};
 use jiff::Timestamp;
-use onetrip_app::staff::{Granter, NewStaffInput};
-use onetrip_domain::identifiers::DivisionCode;
-use onetrip_domain::identity::{RoleGrant, StaffRole};
+use onetrip_domain::identity::StaffRole;
 use serde_json::{Value, json};
 
 use crate::common::*;
 
 const HEALTH_CITY: &str = "11330100000897962X";
-
-/// A signed-in member of staff: (browser, CSRF token).
-async fn staff<'a>(
-    t: &'a TestApp,
-    username: &str,
-    role: StaffRole,
-    division: &str,
-    department: Option<&str>,
-) -> (Browser<'a>, String) {
-    let created = t
-        .app
-        .create_staff(
-            &Granter::Bootstrap,
-            NewStaffInput {
-                username: username.into(),
-                name: "工作人员".into(),
-                department_code: department.unwrap_or(HEALTH_CITY).into(),
-                division_code: division.into(),
-                roles: vec![RoleGrant {
-                    role,
-                    division: DivisionCode::parse(division).unwrap(),
-                    department: department.map(str::to_string),
-                }],
-            },
-            Timestamp::now(),
-        )
-        .await
-        .unwrap();
-    let body = json!({
-        "username": username,
-        "password": secrecy::ExposeSecret::expose_secret(&created.initial_password),
-    });
-    let mut b = Browser::new(t);
-    let r = b
-        .json(Method::POST, "/api/v1/staff/session", &body, None)
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let csrf = r.json()["csrf_token"].as_str().unwrap().to_string();
-    (b, csrf)
-}
 
 async fn submit(b: &mut Browser<'_>, csrf: &str, key: &str, body: &Value) -> Resp {
     b.send(

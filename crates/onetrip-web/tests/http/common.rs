@@ -322,6 +322,16 @@ impl<'a> Browser<'a> {
         self.send(req(Method::GET, uri), Body::empty()).await
     }
 
+    /// `GET uri` as a browser navigating to a page (`Accept: text/html`), so that problems
+    /// come back as pages and sign-in as a redirect.
+    pub async fn get_page(&mut self, uri: &str) -> Resp {
+        self.send(
+            req(Method::GET, uri).header(header::ACCEPT, "text/html,application/xhtml+xml"),
+            Body::empty(),
+        )
+        .await
+    }
+
     /// `POST uri` with a form.
     pub async fn post_form(&mut self, uri: &str, form: &[(&str, &str)]) -> Resp {
         let body = serde_urlencoded::to_string(form).unwrap();
@@ -495,4 +505,45 @@ pub fn form_fields(html: &str, action: &str) -> Vec<(String, String)> {
 pub fn set_field(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
     fields.retain(|(k, _)| k != name);
     fields.push((name.to_string(), value.to_string()));
+}
+
+/// A member of staff created with one role and signed in through the API: (browser, CSRF
+/// token). The department defaults to the city health commission.
+pub async fn staff<'a>(
+    t: &'a TestApp,
+    username: &str,
+    role: onetrip_domain::identity::StaffRole,
+    division: &str,
+    department: Option<&str>,
+) -> (Browser<'a>, String) {
+    let created = t
+        .app
+        .create_staff(
+            &onetrip_app::staff::Granter::Bootstrap,
+            onetrip_app::staff::NewStaffInput {
+                username: username.into(),
+                name: "工作人员".into(),
+                department_code: department.unwrap_or("11330100000897962X").into(),
+                division_code: division.into(),
+                roles: vec![onetrip_domain::identity::RoleGrant {
+                    role,
+                    division: onetrip_domain::identifiers::DivisionCode::parse(division).unwrap(),
+                    department: department.map(str::to_string),
+                }],
+            },
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let body = serde_json::json!({
+        "username": username,
+        "password": secrecy::ExposeSecret::expose_secret(&created.initial_password),
+    });
+    let mut b = Browser::new(t);
+    let r = b
+        .json(Method::POST, "/api/v1/staff/session", &body, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let csrf = r.json()["csrf_token"].as_str().unwrap().to_string();
+    (b, csrf)
 }

@@ -20,3 +20,4 @@ mod resolution;
 mod roles;
 mod sso;
 mod validation_import;
+mod workbench;

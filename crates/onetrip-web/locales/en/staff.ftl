@@ -1,0 +1,25 @@
+# The staff entrance: sign-in and the workbench home.
+staff-sign-in-title = Staff sign-in
+staff-sign-in-hint = Window, department, supervision and administration staff sign in with the account their office gave them.
+staff-username = User name
+staff-password = Password
+staff-totp = Authenticator code
+staff-totp-hint = Open your authenticator app and enter the 6 digits it shows.
+staff-sign-in-button = Sign in
+staff-home-title = Workbench
+staff-totp-missing = Your administrator roles work only after you enrol an authenticator and sign in again.
+staff-no-station = Your account has no role yet; ask a system administrator.
+station-counter = Service window
+station-counter-hint = Apply for walk-in applicants, print receipts and one-time notices, today's intake
+station-queue = Case queue
+station-queue-hint = Your department's cases by deadline: accept, ask for corrections, review, conclude
+station-supervision = Supervision
+station-supervision-hint = Overdue and at-risk cases, supervision orders, on-time rate
+station-catalog = Services and life events
+station-catalog-hint = Edit items, situations, materials and bundles
+station-data = Data sharing
+station-data-hint = Data resources, access requests, the access log
+station-staff = Staff and roles
+station-staff-hint = Staff accounts, roles and the working-day calendar
+nav-workbench = Workbench
+footer-staff = Staff entrance

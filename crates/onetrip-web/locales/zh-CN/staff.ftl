@@ -1,0 +1,25 @@
+# The staff entrance: sign-in and the workbench home.
+staff-sign-in-title = 工作人员登录
+staff-sign-in-hint = 窗口、部门、督办和管理人员使用本单位分配的账号登录。
+staff-username = 用户名
+staff-password = 密码
+staff-totp = 动态口令
+staff-totp-hint = 打开身份验证器应用，输入显示的 6 位数字。
+staff-sign-in-button = 登录
+staff-home-title = 工作台
+staff-totp-missing = 您的管理员角色需先绑定身份验证器并重新登录后才能使用。
+staff-no-station = 您的账号暂无可用角色，请联系系统管理员。
+station-counter = 综合窗口
+station-counter-hint = 代办申请、打印回执和一次性告知书、今日受理
+station-queue = 办件队列
+station-queue-hint = 按办理时限查看本部门办件，受理、补正、审核、办结
+station-supervision = 督办
+station-supervision-hint = 超期和临期办件、督办单、按时办结率
+station-catalog = 事项与一件事管理
+station-catalog-hint = 编辑事项、情形、材料和一件事
+station-data = 数据共享管理
+station-data-hint = 数据资源、共享申请审批、访问日志
+station-staff = 人员与角色
+station-staff-hint = 工作人员账号、角色和工作日历
+nav-workbench = 工作台
+footer-staff = 工作人员入口
