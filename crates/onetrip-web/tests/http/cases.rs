@@ -5,7 +5,6 @@
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode, header};
-use jiff::Timestamp;
 use onetrip_domain::identity::StaffRole;
 use serde_json::{Value, json};
 

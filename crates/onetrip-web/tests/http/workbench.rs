@@ -27,7 +27,11 @@ async fn create(t: &TestApp, username: &str, roles: &[StaffRole]) -> (AccountId,
                     .map(|r| RoleGrant {
                         role: *r,
                         division: DivisionCode::parse("330106").unwrap(),
-                        department: None,
+                        department: matches!(
+                            r,
+                            StaffRole::DepartmentOfficer | StaffRole::DepartmentHead
+                        )
+                        .then(|| "11330100000897962X".to_string()),
                     })
                     .collect(),
             },
