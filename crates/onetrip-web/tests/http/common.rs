@@ -507,6 +507,69 @@ pub fn set_field(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
     fields.push((name.to_string(), value.to_string()));
 }
 
+/// Creates a member of staff (name 王窗口) holding `roles` in `division`; department roles are
+/// held in `department` (default: the city health commission): (id, initial password).
+pub async fn create_staff(
+    t: &TestApp,
+    username: &str,
+    division: &str,
+    department: Option<&str>,
+    roles: &[onetrip_domain::identity::StaffRole],
+) -> (onetrip_domain::identity::AccountId, String) {
+    use onetrip_domain::identity::StaffRole;
+    let department = department.unwrap_or("11330100000897962X");
+    let created = t
+        .app
+        .create_staff(
+            &onetrip_app::staff::Granter::Bootstrap,
+            onetrip_app::staff::NewStaffInput {
+                username: username.into(),
+                name: "王窗口".into(),
+                department_code: department.into(),
+                division_code: division.into(),
+                roles: roles
+                    .iter()
+                    .map(|r| onetrip_domain::identity::RoleGrant {
+                        role: *r,
+                        division: onetrip_domain::identifiers::DivisionCode::parse(division)
+                            .unwrap(),
+                        department: matches!(
+                            r,
+                            StaffRole::DepartmentOfficer | StaffRole::DepartmentHead
+                        )
+                        .then(|| department.to_string()),
+                    })
+                    .collect(),
+            },
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    (
+        created.id.clone(),
+        secrecy::ExposeSecret::expose_secret(&created.initial_password).to_string(),
+    )
+}
+
+/// Signs in on the staff sign-in page with the page's CSRF token.
+pub async fn staff_page_sign_in(
+    b: &mut Browser<'_>,
+    username: &str,
+    password: &str,
+    totp: Option<&str>,
+) -> Resp {
+    let csrf = hidden(&b.get_page("/staff/sign-in").await.text(), "csrf_token");
+    let mut form = vec![
+        ("csrf_token", csrf.as_str()),
+        ("username", username),
+        ("password", password),
+    ];
+    if let Some(code) = totp {
+        form.push(("totp", code));
+    }
+    b.post_form("/staff/sign-in", &form).await
+}
+
 /// A member of staff created with one role and signed in through the API: (browser, CSRF
 /// token). The department defaults to the city health commission.
 pub async fn staff<'a>(
@@ -516,29 +579,8 @@ pub async fn staff<'a>(
     division: &str,
     department: Option<&str>,
 ) -> (Browser<'a>, String) {
-    let created = t
-        .app
-        .create_staff(
-            &onetrip_app::staff::Granter::Bootstrap,
-            onetrip_app::staff::NewStaffInput {
-                username: username.into(),
-                name: "工作人员".into(),
-                department_code: department.unwrap_or("11330100000897962X").into(),
-                division_code: division.into(),
-                roles: vec![onetrip_domain::identity::RoleGrant {
-                    role,
-                    division: onetrip_domain::identifiers::DivisionCode::parse(division).unwrap(),
-                    department: department.map(str::to_string),
-                }],
-            },
-            jiff::Timestamp::now(),
-        )
-        .await
-        .unwrap();
-    let body = serde_json::json!({
-        "username": username,
-        "password": secrecy::ExposeSecret::expose_secret(&created.initial_password),
-    });
+    let (_, password) = create_staff(t, username, division, department, &[role]).await;
+    let body = serde_json::json!({ "username": username, "password": password });
     let mut b = Browser::new(t);
     let r = b
         .json(Method::POST, "/api/v1/staff/session", &body, None)

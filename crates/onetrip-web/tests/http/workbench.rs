@@ -4,51 +4,15 @@
 
 use axum::http::StatusCode;
 use jiff::Timestamp;
-use onetrip_app::staff::{Granter, NewStaffInput};
-use onetrip_domain::identifiers::DivisionCode;
-use onetrip_domain::identity::{AccountId, RoleGrant, StaffRole, TOTP_STEP_SECS, TotpSecret};
-use secrecy::ExposeSecret;
+use onetrip_domain::identity::{StaffRole, TOTP_STEP_SECS, TotpSecret};
 
 use crate::common::*;
-
-/// Creates a member of staff: (id, initial password).
-async fn create(t: &TestApp, username: &str, roles: &[StaffRole]) -> (AccountId, String) {
-    let created = t
-        .app
-        .create_staff(
-            &Granter::Bootstrap,
-            NewStaffInput {
-                username: username.into(),
-                name: "王窗口".into(),
-                department_code: "11330100000897962X".into(),
-                division_code: "330106".into(),
-                roles: roles
-                    .iter()
-                    .map(|r| RoleGrant {
-                        role: *r,
-                        division: DivisionCode::parse("330106").unwrap(),
-                        department: matches!(
-                            r,
-                            StaffRole::DepartmentOfficer | StaffRole::DepartmentHead
-                        )
-                        .then(|| "11330100000897962X".to_string()),
-                    })
-                    .collect(),
-            },
-            Timestamp::now(),
-        )
-        .await
-        .unwrap();
-    (
-        created.id.clone(),
-        created.initial_password.expose_secret().to_string(),
-    )
-}
 
 #[tokio::test]
 async fn staff_sign_in_on_the_page_leads_to_the_workbench() {
     let t = TestApp::new().await;
-    let (_, password) = create(&t, "wang.clerk", &[StaffRole::WindowClerk]).await;
+    let (_, password) =
+        create_staff(&t, "wang.clerk", "330106", None, &[StaffRole::WindowClerk]).await;
     let mut b = Browser::new(&t);
     // The workbench needs a signed-in member of staff; browsers are sent to sign in.
     let r = b.get_page("/staff").await;
@@ -118,9 +82,11 @@ async fn staff_sign_in_on_the_page_leads_to_the_workbench() {
 #[tokio::test]
 async fn an_administrator_without_an_authenticator_is_told_to_enrol() {
     let t = TestApp::new().await;
-    let (_, password) = create(
+    let (_, password) = create_staff(
         &t,
         "li.admin",
+        "330106",
+        None,
         &[
             StaffRole::CatalogAdministrator,
             StaffRole::DepartmentOfficer,
@@ -128,17 +94,7 @@ async fn an_administrator_without_an_authenticator_is_told_to_enrol() {
     )
     .await;
     let mut b = Browser::new(&t);
-    let csrf = hidden(&b.get_page("/staff/sign-in").await.text(), "csrf_token");
-    let r = b
-        .post_form(
-            "/staff/sign-in",
-            &[
-                ("csrf_token", &csrf),
-                ("username", "li.admin"),
-                ("password", &password),
-            ],
-        )
-        .await;
+    let r = staff_page_sign_in(&mut b, "li.admin", &password, None).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let html = b.get_page("/staff").await.text();
     // The officer role works; the catalog role waits for the authenticator.
@@ -150,7 +106,14 @@ async fn an_administrator_without_an_authenticator_is_told_to_enrol() {
 #[tokio::test]
 async fn an_enrolled_administrator_is_asked_for_the_code_on_the_page() {
     let t = TestApp::new().await;
-    let (id, password) = create(&t, "zhao.admin", &[StaffRole::CatalogAdministrator]).await;
+    let (id, password) = create_staff(
+        &t,
+        "zhao.admin",
+        "330106",
+        None,
+        &[StaffRole::CatalogAdministrator],
+    )
+    .await;
     let e = t.app.begin_totp_enrolment(&id).await.unwrap();
     let secret = TotpSecret::from_base32(&e.secret_base32).unwrap();
     let step = Timestamp::now().as_second() / TOTP_STEP_SECS;
@@ -164,17 +127,7 @@ async fn an_enrolled_administrator_is_asked_for_the_code_on_the_page() {
         .await
         .unwrap();
     let mut b = Browser::new(&t);
-    let csrf = hidden(&b.get_page("/staff/sign-in").await.text(), "csrf_token");
-    let r = b
-        .post_form(
-            "/staff/sign-in",
-            &[
-                ("csrf_token", &csrf),
-                ("username", "zhao.admin"),
-                ("password", &password),
-            ],
-        )
-        .await;
+    let r = staff_page_sign_in(&mut b, "zhao.admin", &password, None).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text();
     assert!(
@@ -182,17 +135,8 @@ async fn an_enrolled_administrator_is_asked_for_the_code_on_the_page() {
         "the code is asked for: {html}"
     );
     assert!(html.contains("href=\"#totp\""));
-    let r = b
-        .post_form(
-            "/staff/sign-in",
-            &[
-                ("csrf_token", &csrf),
-                ("username", "zhao.admin"),
-                ("password", &password),
-                ("totp", &secret.code_at_step(step + 1)),
-            ],
-        )
-        .await;
+    let code = secret.code_at_step(step + 1);
+    let r = staff_page_sign_in(&mut b, "zhao.admin", &password, Some(&code)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let html = b.get_page("/staff").await.text();
     assert!(html.contains("href=\"/admin/catalog\""), "{html}");
