@@ -5,10 +5,7 @@
 
 use axum::http::{Method, StatusCode};
 use jiff::Timestamp;
-use onetrip_app::staff::{Granter, NewStaffInput};
-use onetrip_domain::identifiers::DivisionCode;
-use onetrip_domain::identity::{AccountId, RoleGrant, StaffRole, TOTP_STEP_SECS, TotpSecret};
-use secrecy::ExposeSecret;
+use onetrip_domain::identity::{AccountId, StaffRole, TOTP_STEP_SECS, TotpSecret};
 
 use crate::common::*;
 
@@ -17,61 +14,35 @@ const ITEM: &str = "123301000597435545200050001001";
 
 /// Creates a member of staff with one role in 330100: (id, initial password).
 async fn create(t: &TestApp, username: &str, role: StaffRole) -> (AccountId, String) {
-    let created = t
-        .app
-        .create_staff(
-            &Granter::Bootstrap,
-            NewStaffInput {
-                username: username.into(),
-                name: "钱管理".into(),
-                department_code: "11330100000897962X".into(),
-                division_code: "330100".into(),
-                roles: vec![RoleGrant {
-                    role,
-                    division: DivisionCode::parse("330100").unwrap(),
-                    department: None,
-                }],
-            },
-            Timestamp::now(),
-        )
-        .await
-        .unwrap();
-    (
-        created.id.clone(),
-        created.initial_password.expose_secret().to_string(),
-    )
+    create_staff(t, username, "330100", None, &[role]).await
 }
 
-/// Signs in on the staff sign-in page; returns the answer to the form.
+/// Signs in on the staff sign-in page, with the authenticator code when not empty.
 async fn sign_in(b: &mut Browser<'_>, username: &str, password: &str, totp: &str) -> Resp {
-    let csrf = hidden(&b.get_page("/staff/sign-in").await.text(), "csrf_token");
-    b.post_form(
-        "/staff/sign-in",
-        &[
-            ("csrf_token", &csrf),
-            ("username", username),
-            ("password", password),
-            ("totp", totp),
-        ],
-    )
-    .await
+    staff_page_sign_in(b, username, password, Some(totp).filter(|c| !c.is_empty())).await
 }
 
-/// An administrator with an authenticator, signed in with a code: their browser.
-async fn administrator<'a>(t: &'a TestApp, username: &str, role: StaffRole) -> Browser<'a> {
-    let (id, password) = create(t, username, role).await;
-    let e = t.app.begin_totp_enrolment(&id).await.unwrap();
+/// Enrols an authenticator for `id` with a code of the current step: the secret and that step.
+async fn enrol(t: &TestApp, id: &AccountId) -> (TotpSecret, i64) {
+    let e = t.app.begin_totp_enrolment(id).await.unwrap();
     let secret = TotpSecret::from_base32(&e.secret_base32).unwrap();
     let step = Timestamp::now().as_second() / TOTP_STEP_SECS;
     t.app
         .confirm_totp_enrolment(
-            &id,
+            id,
             &e.secret_base32,
             &secret.code_at_step(step),
             Timestamp::now(),
         )
         .await
         .unwrap();
+    (secret, step)
+}
+
+/// An administrator with an authenticator, signed in with a code: their browser.
+async fn administrator<'a>(t: &'a TestApp, username: &str, role: StaffRole) -> Browser<'a> {
+    let (id, password) = create(t, username, role).await;
+    let (secret, step) = enrol(t, &id).await;
     let mut b = Browser::new(t);
     let r = sign_in(&mut b, username, &password, &secret.code_at_step(step + 1)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
@@ -757,43 +728,15 @@ async fn a_data_administrator_decides_access_requests_and_revokes_grants() {
     let first = pending_request(&t).await;
     let second = pending_request(&t).await;
     // The provincial data administrator administers the provincial provider.
-    let (id, password) = {
-        let created = t
-            .app
-            .create_staff(
-                &Granter::Bootstrap,
-                NewStaffInput {
-                    username: "jiang.data".into(),
-                    name: "蒋数据".into(),
-                    department_code: "11330000045628651N".into(),
-                    division_code: "330000".into(),
-                    roles: vec![RoleGrant {
-                        role: StaffRole::DataAdministrator,
-                        division: DivisionCode::parse("330000").unwrap(),
-                        department: None,
-                    }],
-                },
-                Timestamp::now(),
-            )
-            .await
-            .unwrap();
-        (
-            created.id.clone(),
-            created.initial_password.expose_secret().to_string(),
-        )
-    };
-    let e = t.app.begin_totp_enrolment(&id).await.unwrap();
-    let secret = TotpSecret::from_base32(&e.secret_base32).unwrap();
-    let step = Timestamp::now().as_second() / TOTP_STEP_SECS;
-    t.app
-        .confirm_totp_enrolment(
-            &id,
-            &e.secret_base32,
-            &secret.code_at_step(step),
-            Timestamp::now(),
-        )
-        .await
-        .unwrap();
+    let (id, password) = create_staff(
+        &t,
+        "jiang.data",
+        "330000",
+        Some("11330000045628651N"),
+        &[StaffRole::DataAdministrator],
+    )
+    .await;
+    let (secret, step) = enrol(&t, &id).await;
     let mut admin = Browser::new(&t);
     let r = sign_in(
         &mut admin,
