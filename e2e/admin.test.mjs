@@ -64,37 +64,32 @@ async function look(page, what) {
   assert.ok(width <= page.viewportSize().width, `${what} scrolls sideways: ${width}px`);
 }
 
-async function signIn(page, password, code) {
-  await page.goto(url('/staff/sign-in?next=/admin/catalog'));
-  await page.fill('#username', ADMIN.username);
-  await page.fill('#password', password);
-  if (code) await page.fill('#totp', code);
-  await submit(page, () => page.click('form[action="/staff/sign-in"] button[type=submit]'));
-}
-
-test('a catalog administrator enrols an authenticator and adds a situation to an item', async () => {
+/** Creates a member of staff with the admin token: their initial password. */
+async function createStaff(username, roles, division = '330100', department = '11330100000897962X') {
   const r = await fetch(`${BASE}/api/v1/staff`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
     body: JSON.stringify({
-      username: ADMIN.username,
+      username,
       name: ADMIN.name,
-      department_code: '11330100000897962X',
-      division_code: '330100',
-      roles: [{ role: 'catalog_administrator', division: '330100' }],
+      department_code: department,
+      division_code: division,
+      roles: roles.map((role) => ({ role, division })),
     }),
   });
   const created = await r.json();
-  assert.equal(r.status, 201, `create the administrator: ${JSON.stringify(created)}`);
-  const password = created.initial_password;
+  assert.equal(r.status, 201, `create ${username}: ${JSON.stringify(created)}`);
+  return created.initial_password;
+}
 
-  const context = await newContext(browser, { viewport: { width: 360, height: 800 } });
-  const page = await context.newPage();
-
-  // Signed in without a code: the workbench links the enrolment.
+/**
+ * Signs in without a code, enrols an authenticator on /staff/authenticator, signs out and in
+ * again with a code, landing on `next`.
+ */
+async function enrolAndSignIn(page, username, password, next) {
   await page.goto(url('/staff/sign-in'));
   await look(page, 'the staff sign-in');
-  await page.fill('#username', ADMIN.username);
+  await page.fill('#username', username);
   await page.fill('#password', password);
   await submit(page, () => page.click('form[action="/staff/sign-in"] button[type=submit]'));
   assert.equal(new URL(page.url()).pathname, '/staff');
@@ -112,13 +107,23 @@ test('a catalog administrator enrols an authenticator and adds a situation to an
 
   // Sign out and in again, now with a code: a step after the one the enrolment spent.
   await submit(page, () => page.click('main form[action="/sign-out"] button'));
-  await signIn(page, password, '');
+  await page.goto(url(`/staff/sign-in?next=${encodeURIComponent(next)}`));
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await submit(page, () => page.click('form[action="/staff/sign-in"] button[type=submit]'));
   await look(page, 'the sign-in asking for the code');
   assert.ok(await page.isVisible('#totp'));
   await page.fill('#password', password);
   await page.fill('#totp', totp(secret, Math.max(enrolStep + 1, currentStep())));
   await submit(page, () => page.click('form[action="/staff/sign-in"] button[type=submit]'));
-  assert.equal(new URL(page.url()).pathname, '/admin/catalog', await page.content());
+  assert.equal(new URL(page.url()).pathname, next, await page.content());
+}
+
+test('a catalog administrator enrols an authenticator and adds a situation to an item', async () => {
+  const password = await createStaff(ADMIN.username, ['catalog_administrator']);
+  const context = await newContext(browser, { viewport: { width: 360, height: 800 } });
+  const page = await context.newPage();
+  await enrolAndSignIn(page, ADMIN.username, password, '/admin/catalog');
   await look(page, 'the catalog list');
 
   // Find the item and open its editor.
@@ -155,5 +160,39 @@ test('a catalog administrator enrols an authenticator and adds a situation to an
   await look(page, 'the public guide');
   const options = await page.locator('#situation option').allTextContents();
   assert.ok(options.includes(SITUATION.name), `situations in the guide: ${options}`);
+  await context.close();
+});
+
+test('the other administrator consoles pass axe and fit a 360 px screen', async () => {
+  const username = 'e2e.system';
+  const password = await createStaff(
+    username,
+    ['catalog_administrator', 'data_administrator', 'system_administrator'],
+    '330000',
+    '11330000045628651N',
+  );
+  const context = await newContext(browser, { viewport: { width: 360, height: 800 } });
+  const page = await context.newPage();
+  await enrolAndSignIn(page, username, password, '/admin/staff');
+  await look(page, 'the staff console');
+  await submit(page, () => page.click(`table a:text-is("${ADMIN.username}")`));
+  await look(page, 'a member of staff');
+  assert.ok(await page.isVisible('form[action$="/roles"]'));
+  for (const [path, what] of [
+    ['/admin/certificates', 'certificate types and seals'],
+    ['/admin/data', 'data sharing'],
+    ['/admin/calendar', 'the calendar import'],
+    ['/admin/bundles', 'the bundles'],
+    ['/admin/bundles/ZJ-BIRTH', 'the bundle editor'],
+  ]) {
+    await page.goto(url(path));
+    await look(page, what);
+  }
+  // In English, and in elder mode.
+  await page.goto(url('/admin/staff', true));
+  await checkPage(page, { en: true, what: 'the staff console in English' });
+  // The language chosen persists: back to Chinese.
+  await page.goto(url(`/admin/catalog/items/${ITEM}?elder=1&lang=zh`));
+  await look(page, 'the item editor in elder mode');
   await context.close();
 });
