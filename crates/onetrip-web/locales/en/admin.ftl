@@ -187,3 +187,4 @@ admin-bundle-mapping = Form mapping (item field ← unified form field)
 admin-bundle-questionnaire = Questionnaire
 admin-bundle-form = Unified form
 admin-bundle-api-note = The questionnaire, the form and the mapping are changed through the API (PUT /api/v1/bundles/<code>) for now.
+admin-calendar-line = Line { $value }:

@@ -639,6 +639,10 @@ async fn a_catalog_administrator_imports_a_calendar_year_and_sees_its_problems()
     let html = r.text();
     assert!(html.contains("id=\"document-error\""), "{html}");
     assert!(html.contains("2026-02-30"));
+    let line = 1 + schedule[..schedule.find("2026-01-02").unwrap()]
+        .matches('\n')
+        .count();
+    assert!(html.contains(&format!("第 {line} 行：")), "{html}");
     // The year must be the document's.
     let r = admin
         .post_form(

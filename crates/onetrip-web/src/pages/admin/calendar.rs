@@ -88,12 +88,19 @@ pub async fn import(
         }
         Err(e) if is_input_problem(&e) => {
             for p in field_problems(&view.page, &e) {
+                let place = match line_of(&document, &p.path) {
+                    Some(line) => format!(
+                        "{} ",
+                        view.page.tv("admin-calendar-line", &line.to_string())
+                    ),
+                    None => String::new(),
+                };
                 let text = if p.path.is_empty() || p.message.contains(&p.path) {
                     p.message
                 } else {
                     format!("{}: {}", p.path, p.message)
                 };
-                view.document_problems.push(text);
+                view.document_problems.push(format!("{place}{text}"));
             }
             if let Some(first) = view.document_problems.first() {
                 view.errors.push(("document".into(), first.clone()));
@@ -101,5 +108,121 @@ pub async fn import(
             Ok(render(&view, StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// A container of the JSON document being walked, with where the walk is in it.
+enum Frame {
+    /// An object, with the key of the member being read.
+    Object(Option<String>),
+    /// An array, with the index of the element being read.
+    Array(usize),
+}
+
+/// The path of the value being read, as the schedule's problems name it
+/// (`holidays[1].off[2]`).
+fn path_of(stack: &[Frame]) -> String {
+    let mut path = String::new();
+    for frame in stack {
+        match frame {
+            Frame::Object(Some(key)) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Frame::Object(None) => {}
+            Frame::Array(i) => path.push_str(&format!("[{i}]")),
+        }
+    }
+    path
+}
+
+/// The line (from 1) where the value at `path` starts in a JSON document, so that a problem
+/// can say where it is; `None` when the path is empty or not found.
+pub fn line_of(text: &str, path: &str) -> Option<usize> {
+    if path.is_empty() {
+        return None;
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut line = 1;
+    let mut value_next = false;
+    let mut key_next = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\n' {
+            line += 1;
+            continue;
+        }
+        if c.is_whitespace() {
+            continue;
+        }
+        if value_next && c != ']' {
+            value_next = false;
+            if path_of(&stack) == path {
+                return Some(line);
+            }
+        }
+        match c {
+            '{' => {
+                stack.push(Frame::Object(None));
+                key_next = true;
+            }
+            '[' => {
+                stack.push(Frame::Array(0));
+                value_next = true;
+            }
+            '}' | ']' => {
+                stack.pop();
+            }
+            ':' => value_next = true,
+            ',' => match stack.last_mut() {
+                Some(Frame::Array(i)) => {
+                    *i += 1;
+                    value_next = true;
+                }
+                Some(Frame::Object(_)) => key_next = true,
+                None => {}
+            },
+            '"' => {
+                let mut read = String::new();
+                while let Some(s) = chars.next() {
+                    match s {
+                        '"' => break,
+                        '\\' => {
+                            chars.next();
+                        }
+                        '\n' => line += 1,
+                        other => read.push(other),
+                    }
+                }
+                if key_next {
+                    key_next = false;
+                    if let Some(Frame::Object(key)) = stack.last_mut() {
+                        *key = Some(read);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_of;
+
+    #[test]
+    fn a_problem_path_is_found_on_its_line() {
+        let text = "{\n  \"year\": 2026,\n  \"holidays\": [\n    {\"name\": \"a\\\"b\", \"off\": [\n      \"2026-01-01\",\n      \"2026-02-30\"]},\n    {\"name\": \"c\", \"off\": []}\n  ]\n}";
+        assert_eq!(line_of(text, "year"), Some(2));
+        assert_eq!(line_of(text, "holidays"), Some(3));
+        assert_eq!(line_of(text, "holidays[0].name"), Some(4));
+        assert_eq!(line_of(text, "holidays[0].off[1]"), Some(6));
+        assert_eq!(line_of(text, "holidays[1].off"), Some(7));
+        assert_eq!(line_of(text, "holidays[2]"), None);
+        assert_eq!(line_of(text, ""), None);
+        assert_eq!(line_of("not json", "year"), None);
     }
 }
