@@ -188,3 +188,4 @@ admin-bundle-questionnaire = Questionnaire
 admin-bundle-form = Unified form
 admin-bundle-api-note = The questionnaire, the form and the mapping are changed through the API (PUT /api/v1/bundles/<code>) for now.
 admin-calendar-line = Line { $value }:
+admin-calendar-file = Or choose the JSON file

@@ -188,3 +188,4 @@ admin-bundle-questionnaire = 情形引导问题
 admin-bundle-form = 一表申请
 admin-bundle-api-note = 情形引导、表单和映射目前通过接口（PUT /api/v1/bundles/<code>）修改。
 admin-calendar-line = 第 { $value } 行：
+admin-calendar-file = 或选择 JSON 文件

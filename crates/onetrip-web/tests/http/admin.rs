@@ -604,6 +604,8 @@ async fn a_catalog_administrator_imports_a_calendar_year_and_sees_its_problems()
     let mut admin = administrator(&t, "tang.catalog", StaffRole::CatalogAdministrator).await;
     let html = admin.get_page("/admin/calendar").await.text();
     assert!(html.contains("<th scope=\"row\">2026</th>"), "{html}");
+    // Without scripts the schedule is pasted; the file picker only shows with them.
+    assert!(html.contains("<div id=\"document-file-wrap\" hidden>"));
     let csrf = hidden(&html, "csrf_token");
     let schedule = include_str!("../../../../data/calendar/2026.json");
 
