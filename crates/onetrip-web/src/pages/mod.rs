@@ -12,6 +12,7 @@
 //! Who may open a page is decided by [`crate::policy`] like for every route; a page that needs
 //! a signed-in person sends an anonymous visitor to the sign-in page and back.
 
+pub mod admin;
 pub mod apply;
 pub mod form;
 pub mod i18n;
@@ -61,12 +62,14 @@ const PORTAL_PATHS: &[&str] = &[
 /// The addresses of every page (route templates), which are not part of the API's OpenAPI
 /// document. Each area of the site lists its own.
 pub fn paths() -> Vec<&'static str> {
-    [PORTAL_PATHS, staff::PATHS].concat()
+    [PORTAL_PATHS, staff::PATHS, admin::PATHS].concat()
 }
 
 /// The page routes: the portal's, then each area's own router.
 pub fn router() -> Router<Shared> {
-    portal_router().merge(staff::router())
+    portal_router()
+        .merge(staff::router())
+        .merge(admin::router())
 }
 
 fn portal_router() -> Router<Shared> {
