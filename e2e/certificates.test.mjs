@@ -126,10 +126,15 @@ describe('certificates', { timeout: 180_000 }, () => {
     await other.goto(`${link}?lang=en`);
     await look(other, 'the public verification page in English', true);
     assert.deepEqual(await disclosedTerms(other), ['Name', 'Date of birth']);
-    await other.goto(`${link}?elder=1`);
+    await other.goto(`${link}?lang=zh&elder=1`);
     await look(other, 'the public verification page in elder mode');
     assert.equal(await other.locator('html').getAttribute('class'), 'elder');
     await stranger.close();
+
+    // The holder's code page in the elder mode.
+    await page.goto(`${page.url()}&elder=1`);
+    await look(page, 'the code in elder mode');
+    assert.ok(await page.getByRole('img', { name: /亮证二维码/ }).isVisible());
 
     // Who used my data, and the account.
     await page.goto(url('/me/data-access'));
@@ -138,6 +143,26 @@ describe('certificates', { timeout: 180_000 }, () => {
     assert.equal(new URL(page.url()).pathname, '/me/account');
     await look(page, 'my account');
     assert.ok(await page.getByText('二级（已实名认证）').isVisible());
+    await context.close();
+  });
+
+  test('showing a certificate works with JavaScript turned off', async () => {
+    const context = await newContext(browser, { ...PHONE, javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(url('/sign-in?next=/me/certificates'));
+    await page.fill('#login', PERSON.phone);
+    await page.fill('#password', PERSON.password);
+    await press(page, '登录');
+    assert.equal(new URL(page.url()).pathname, '/me/certificates');
+    await submit(page, () => page.getByRole('link', { name: '亮证 居民身份证' }).click());
+    await page.getByLabel('姓名', { exact: true }).check();
+    await press(page, '生成亮证码');
+    assert.match(page.url(), /\/show\?token=/);
+    assert.equal(await page.locator('.qr svg').count(), 1);
+    const link = (await page.locator('#presentation-link').textContent()).trim();
+    await page.goto(link);
+    assert.match(await page.locator('.verdict').textContent(), /核验通过/);
+    assert.deepEqual(await disclosedTerms(page), ['姓名']);
     await context.close();
   });
 });
