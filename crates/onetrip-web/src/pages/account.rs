@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use onetrip_app::AppError;
 use onetrip_app::certificates::{CertificateView, PresentationCheck, PresentedCertificate};
-use onetrip_domain::certificate::{CertificateStatus, CertificateType};
+use onetrip_domain::certificate::{CertificateStatus, CertificateType, HolderKind};
 use onetrip_domain::identity::{AccountId, AssuranceLevel};
 use onetrip_domain::sharing::AccessOutcome;
 use serde::Deserialize;
@@ -219,13 +219,13 @@ fn inline_qr(url: &str) -> Result<String, ApiError> {
     })
 }
 
-/// The person's certificate `id` with its type, through the use case (404 when there is no
-/// such certificate, 403 when it is not theirs).
+/// The certificate `id` of whom the person acts for, with its type and holder, through the use
+/// case (404 when there is no such certificate, 403 when it is not theirs).
 async fn own_certificate(
     state: &Shared,
     actor: &crate::policy::Actor,
     id: &str,
-) -> Result<(CertificateView, CertificateType), ApiError> {
+) -> Result<(CertificateView, CertificateType, (HolderKind, String)), ApiError> {
     let (kind, holder_id) = holder(state, actor).await?;
     let view = state
         .app
@@ -243,7 +243,7 @@ async fn own_certificate(
                 key: view.certificate_type.clone(),
             })
         })?;
-    Ok((view, ty))
+    Ok((view, ty, (kind, holder_id)))
 }
 
 fn show_page_of(
@@ -302,7 +302,7 @@ pub async fn show_page(
     Path(id): Path<String>,
     Query(p): Query<ShowParams>,
 ) -> Result<Response, ApiError> {
-    let (view, ty) = own_certificate(&state, &actor, &id).await?;
+    let (view, ty, _) = own_certificate(&state, &actor, &id).await?;
     let mut show = show_page_of(page, &view, &ty, &[], &[]);
     if let Some(token) = p.token.filter(|t| !t.is_empty()) {
         match state
@@ -355,8 +355,7 @@ pub async fn show_form(
             .collect()
     };
     let (fields, predicates) = (values("fields"), values("predicates"));
-    let (view, ty) = own_certificate(&state, &actor, &id).await?;
-    let (kind, holder_id) = holder(&state, &actor).await?;
+    let (view, ty, (kind, holder_id)) = own_certificate(&state, &actor, &id).await?;
     let made = state
         .app
         .present_certificate(
