@@ -11,12 +11,14 @@ import { after, before, describe, test } from 'node:test';
 
 import {
   BASE,
+  MODES,
   checkPage,
   launch,
   newContext,
   readSmsCode,
   scrollWidth,
   session,
+  shoot,
   submit,
   url,
 } from './lib.mjs';
@@ -111,6 +113,7 @@ describe('certificates', { timeout: 180_000 }, () => {
     assert.deepEqual(await disclosedTerms(page), ['姓名', '出生']);
     const link = (await page.locator('#presentation-link').textContent()).trim();
     assert.ok(link.startsWith(`${BASE}/verify/`), link);
+    const codePage = new URL(page.url());
 
     // A stranger opens the link in a fresh browser: verified, only the chosen fields.
     const stranger = await newContext(browser, PHONE);
@@ -143,6 +146,15 @@ describe('certificates', { timeout: 180_000 }, () => {
     assert.equal(new URL(page.url()).pathname, '/me/account');
     await look(page, 'my account');
     assert.ok(await page.getByText('二级（已实名认证）').isVisible());
+
+    // Screenshots of these pages in Chinese, English and elder mode (checked again each time).
+    for (const m of MODES) {
+      await shoot(page, 'my-certificates', '/me/certificates', m);
+      await shoot(page, 'certificate-code', `${codePage.pathname}${codePage.search}`, m);
+      await shoot(page, 'certificate-verification', new URL(link).pathname, m);
+      await shoot(page, 'data-access', '/me/data-access', m);
+      await shoot(page, 'account', '/me/account', m);
+    }
     await context.close();
   });
 
