@@ -13,6 +13,7 @@
 //! a signed-in person sends an anonymous visitor to the sign-in page and back.
 
 pub mod account;
+pub mod admin;
 pub mod apply;
 pub mod form;
 pub mod i18n;
@@ -62,13 +63,14 @@ const PORTAL_PATHS: &[&str] = &[
 /// The addresses of every page (route templates), which are not part of the API's OpenAPI
 /// document. Each area of the site lists its own.
 pub fn paths() -> Vec<&'static str> {
-    [PORTAL_PATHS, staff::PATHS, account::PATHS].concat()
+    [PORTAL_PATHS, staff::PATHS, admin::PATHS, account::PATHS].concat()
 }
 
 /// The page routes: the portal's, then each area's own router.
 pub fn router() -> Router<Shared> {
     portal_router()
         .merge(staff::router())
+        .merge(admin::router())
         .merge(account::router())
 }
 

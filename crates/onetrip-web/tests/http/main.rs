@@ -4,6 +4,7 @@
 
 mod account;
 mod accounts;
+mod admin;
 mod authz;
 mod calendar;
 mod cases;
