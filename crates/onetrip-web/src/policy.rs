@@ -392,7 +392,21 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         "/admin/staff/{id}/totp",
         Permission::SystemAdmin,
     ),
-    // The citizen's certificates, data-use log and account (crate::pages::mine).
+    // The citizen's certificates, data-use log and account (crate::pages::account).
+    (Method::GET, "/me/certificates", Permission::Citizen),
+    (
+        Method::GET,
+        "/me/certificates/{id}/show",
+        Permission::Citizen,
+    ),
+    (
+        Method::POST,
+        "/me/certificates/{id}/show",
+        Permission::Citizen,
+    ),
+    (Method::GET, "/me/data-access", Permission::Citizen),
+    (Method::GET, "/me/account", Permission::Citizen),
+    (Method::POST, "/me/account/acting", Permission::Citizen),
     // Accounts.
     (Method::POST, "/api/v1/sms-codes", Permission::Public),
     (Method::POST, "/api/v1/persons", Permission::Public),
