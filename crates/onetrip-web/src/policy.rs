@@ -290,6 +290,7 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/items/{code}", Permission::Public),
     (Method::GET, "/bundles/{code}", Permission::Public),
     (Method::GET, "/assets/site.css", Permission::Public),
+    (Method::GET, "/assets/site.js", Permission::Public),
     (Method::POST, "/sign-out", Permission::Public),
     (Method::POST, "/bundles/{code}/start", Permission::Citizen),
     (Method::GET, "/applications/{id}", Permission::Citizen),
