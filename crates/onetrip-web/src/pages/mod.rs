@@ -13,10 +13,12 @@
 //! a signed-in person sends an anonymous visitor to the sign-in page and back.
 
 pub mod apply;
+pub mod counter;
 pub mod form;
 pub mod i18n;
 pub mod mine;
 pub mod portal;
+pub mod print;
 pub mod staff;
 
 use askama::Template;
@@ -61,12 +63,15 @@ const PORTAL_PATHS: &[&str] = &[
 /// The addresses of every page (route templates), which are not part of the API's OpenAPI
 /// document. Each area of the site lists its own.
 pub fn paths() -> Vec<&'static str> {
-    [PORTAL_PATHS, staff::PATHS].concat()
+    [PORTAL_PATHS, staff::PATHS, counter::PATHS, print::PATHS].concat()
 }
 
 /// The page routes: the portal's, then each area's own router.
 pub fn router() -> Router<Shared> {
-    portal_router().merge(staff::router())
+    portal_router()
+        .merge(staff::router())
+        .merge(counter::router())
+        .merge(print::router())
 }
 
 fn portal_router() -> Router<Shared> {
