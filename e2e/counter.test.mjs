@@ -106,17 +106,17 @@ test('a window clerk accepts a walk-in application and prints the receipt', asyn
   fields += 2;
   for (const [name, value] of [
     ['register_with', 'father'],
+    ['relation_to_head', '子'],
     ['applicant_relation', 'father'],
     ['delivery_method', 'pickup'],
   ]) {
-    const choice = page.locator(`input[name=${name}][value=${value}]`);
+    const choice = page.locator(`input[name="${name}"][value="${value}"]`);
     if (await choice.count()) {
       await choice.check();
       fields += 1;
     }
   }
   for (const [id, value] of [
-    ['#f-relation_to_head', '子'],
     ['#f-applicant_phone', '13957100001'],
   ]) {
     if (await page.locator(id).count()) {
@@ -131,11 +131,19 @@ test('a window clerk accepts a walk-in application and prints the receipt', asyn
   }
   await page.fill('#signature', 'PAD-E2E-0001');
   fields += 1;
-  await submit(page, () => page.click('main form button[type=submit]'));
+  // Enter in the last field submits the application (not the form's first "add a row").
+  await submit(page, () => page.press('#signature', 'Enter'));
   screens += 1;
 
   // The printable receipt, with the case numbers.
-  assert.match(new URL(page.url()).pathname, /^\/counter\/applications\/[^/]+\/receipt$/);
+  const problems = (await page.locator('#error-summary').count())
+    ? await page.locator('#error-summary').textContent()
+    : '';
+  assert.match(
+    new URL(page.url()).pathname,
+    /^\/counter\/applications\/[^/]+\/receipt$/,
+    `not submitted: ${problems}`,
+  );
   const numbers = await page.locator('tbody th[scope=row]').allTextContents();
   assert.ok(numbers.length >= 3, `case numbers on the receipt: ${numbers}`);
   for (const n of numbers) assert.match(n, /^330106-/);

@@ -146,6 +146,11 @@ async fn a_clerk_accepts_a_walk_in_application_for_an_item_and_prints_the_receip
     );
     let boxes = material_boxes(&html);
     let mut fields = form_fields(&html, &walk_in);
+    // Without the CSRF token nothing is submitted.
+    let r = b
+        .post_form(&walk_in, &[("signature", "PAD-20261121-0001")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = b.post_pairs(&walk_in, &fields).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text();
