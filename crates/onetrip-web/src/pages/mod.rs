@@ -12,6 +12,7 @@
 //! Who may open a page is decided by [`crate::policy`] like for every route; a page that needs
 //! a signed-in person sends an anonymous visitor to the sign-in page and back.
 
+pub mod admin;
 pub mod apply;
 pub mod counter;
 pub mod form;
@@ -63,13 +64,21 @@ const PORTAL_PATHS: &[&str] = &[
 /// The addresses of every page (route templates), which are not part of the API's OpenAPI
 /// document. Each area of the site lists its own.
 pub fn paths() -> Vec<&'static str> {
-    [PORTAL_PATHS, staff::PATHS, counter::PATHS, print::PATHS].concat()
+    [
+        PORTAL_PATHS,
+        staff::PATHS,
+        admin::PATHS,
+        counter::PATHS,
+        print::PATHS,
+    ]
+    .concat()
 }
 
 /// The page routes: the portal's, then each area's own router.
 pub fn router() -> Router<Shared> {
     portal_router()
         .merge(staff::router())
+        .merge(admin::router())
         .merge(counter::router())
         .merge(print::router())
 }
