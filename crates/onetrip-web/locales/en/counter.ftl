@@ -32,3 +32,5 @@ counter-intake-none = Nothing has been taken in today yet.
 counter-intake-time = Time
 counter-intake-mine = You
 counter-print-receipt = Receipt
+walk-in-notice-hint = If the applicant has not brought everything, print the one-time notice: it lists every document at once.
+walk-in-notice = One-time notice: { $value }

@@ -32,3 +32,5 @@ counter-intake-none = 今天还没有受理的申请。
 counter-intake-time = 时间
 counter-intake-mine = 本人受理
 counter-print-receipt = 回执
+walk-in-notice-hint = 申请人材料不齐的，请打印一次性告知书，一次列明全部所需材料。
+walk-in-notice = 一次性告知书：{ $value }

@@ -649,6 +649,7 @@ struct WalkInPage {
     sections: Vec<SectionView>,
     divisions: Vec<(String, String)>,
     materials: Vec<MaterialLine>,
+    notices: Vec<(String, String)>,
     signature: String,
     signature_error: Option<String>,
     errors: Vec<(String, String)>,
@@ -658,11 +659,10 @@ struct WalkInPage {
 /// logged), those the platform fetches shown as fetched, the others once per name.
 async fn material_lines(
     state: &Shared,
-    subject: &Subject,
+    requested: &[(String, RequestedItem)],
     w: &WalkIn,
     facts: &ApplicantFacts,
 ) -> Result<Vec<MaterialLine>, ApiError> {
-    let requested = subject.requested(state, w).await?;
     let items: Vec<RequestedItem> = requested.iter().map(|(_, r)| r.clone()).collect();
     let resolution = state
         .app
@@ -715,7 +715,21 @@ async fn walk_in_page_of(
         Some(schema) => form::sections(&page, schema, &values, problems),
         None => Vec::new(),
     };
-    let mut materials = material_lines(state, subject, w, facts).await?;
+    let requested = subject.requested(state, w).await?;
+    let mut materials = material_lines(state, &requested, w, facts).await?;
+    // The one-time notice of each item, for an applicant who has not brought everything.
+    let mut notices = Vec::with_capacity(requested.len());
+    for (_, r) in &requested {
+        let name = match state.app.service_item(&r.item).await {
+            Ok((item, _)) => page.pick(&item.name, item.name_en.as_deref()).to_string(),
+            Err(_) => r.item.clone(),
+        };
+        let mut href = format!("/counter/items/{}/notice", super::encode(&r.item));
+        if let Some(s) = &r.situation {
+            href.push_str(&format!("?situation={}", super::encode(s)));
+        }
+        notices.push((href, name));
+    }
     let mut errors = Vec::new();
     for (path, message) in problems {
         if path == "signature" {
@@ -754,6 +768,7 @@ async fn walk_in_page_of(
         sections,
         divisions: divisions(state, page.en).await?,
         materials,
+        notices,
         signature: w.signature.clone(),
         signature_error: problems.get("signature").cloned(),
         errors,

@@ -144,6 +144,12 @@ async fn a_clerk_accepts_a_walk_in_application_for_an_item_and_prints_the_receip
         html.contains("330105********0315"),
         "the ID is masked: {html}"
     );
+    assert!(
+        html.contains(&format!(
+            "href=\"/counter/items/{SSC}/notice?situation=S01\""
+        )),
+        "the one-time notice: {html}"
+    );
     let boxes = material_boxes(&html);
     let mut fields = form_fields(&html, &walk_in);
     // Without the CSRF token nothing is submitted.
