@@ -2,7 +2,9 @@
 // form submission that waits for the next document.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
@@ -40,6 +42,14 @@ export async function newContext(browser, options = {}) {
   });
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(15_000);
+  // Every page keeps to its Content-Security-Policy (no inline script or style): violations are
+  // collected here and checked by checkPage.
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.violatedDirective}: ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
   return context;
 }
 
@@ -83,6 +93,8 @@ export async function checkPage(page, { en, what }) {
   }));
   assert.equal(lang, en ? 'en' : 'zh-CN', `language of ${what} (${page.url()})`);
   assert.match(title, /^[^<>]+ · onetrip$/, `title of ${what}: ${JSON.stringify(title)}`);
+  const csp = await page.evaluate(() => window.__cspViolations ?? []);
+  assert.deepEqual(csp, [], `${what} breaks its Content-Security-Policy (${page.url()})`);
   await expectNoAxeViolations(page, what);
 }
 
@@ -141,4 +153,32 @@ export async function focusState(page) {
 /** Horizontal overflow of the page: the scrolling element's scroll width. */
 export async function scrollWidth(page) {
   return page.evaluate(() => document.scrollingElement.scrollWidth);
+}
+
+/** Where screenshots go (CI keeps them as artifacts; docs/UI.md shows copies). */
+export const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
+
+/** The three looks of every main page: Simplified Chinese, English, elder mode. */
+export const MODES = [
+  { mode: 'zh', en: false, elder: false },
+  { mode: 'en', en: true, elder: false },
+  { mode: 'elder', en: false, elder: true },
+];
+
+/**
+ * Opens `path` in the mode, checks the page (language, title, axe, no sideways scrolling) and
+ * saves `e2e/screenshots/<name>-<mode>.png`.
+ */
+export async function shoot(page, name, path, { mode, en, elder }) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  // Both switches are kept in cookies: set them on every page.
+  const target = new URL(url(path, en));
+  target.searchParams.set('lang', en ? 'en' : 'zh');
+  target.searchParams.set('elder', elder ? '1' : '0');
+  await page.goto(target.toString());
+  await checkPage(page, { en, what: `${name} (${mode})` });
+  const width = await scrollWidth(page);
+  const viewport = page.viewportSize().width;
+  assert.ok(width <= viewport, `${name} (${mode}) scrolls sideways: ${width}px`);
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}-${mode}.png`) });
 }

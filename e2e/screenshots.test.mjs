@@ -4,45 +4,21 @@
 // language, title, axe-core (WCAG 2.1 A/AA) and no sideways scrolling.
 //
 // Run with `bash e2e/run.sh` (E2E_FILES=e2e/screenshots.test.mjs for this file alone).
-import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { checkPage, launch, newContext, readSmsCode, scrollWidth, submit, url } from './lib.mjs';
+import { MODES, launch, newContext, readSmsCode, shoot, submit, url } from './lib.mjs';
 
-const DIR = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
-const MODES = [
-  { mode: 'zh', en: false, elder: false },
-  { mode: 'en', en: true, elder: false },
-  { mode: 'elder', en: false, elder: true },
-];
 // 林晓燕 is in the demo population registry.
 const PERSON = { name: '林晓燕', residentId: '330102199007220264', phone: '13800138011', password: 'Baidi-Lake9#' };
 
 let browser;
 before(async () => {
   browser = await launch();
-  mkdirSync(DIR, { recursive: true });
 });
 after(async () => {
   await browser?.close();
 });
-
-/** Opens `path` in the mode, checks the page and saves `<name>-<mode>.png`. */
-async function shoot(page, name, path, { mode, en, elder }) {
-  // Both switches are kept in cookies: set them on every page.
-  const target = new URL(url(path, en));
-  target.searchParams.set('lang', en ? 'en' : 'zh');
-  target.searchParams.set('elder', elder ? '1' : '0');
-  await page.goto(target.toString());
-  await checkPage(page, { en, what: `${name} (${mode})` });
-  const width = await scrollWidth(page);
-  assert.ok(width <= 390, `${name} (${mode}) scrolls sideways: ${width}px`);
-  await page.screenshot({ path: join(DIR, `${name}-${mode}.png`) });
-}
 
 async function press(page, name) {
   await submit(page, () => page.getByRole('button', { name, exact: true }).click());

@@ -290,6 +290,7 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/items/{code}", Permission::Public),
     (Method::GET, "/bundles/{code}", Permission::Public),
     (Method::GET, "/assets/site.css", Permission::Public),
+    (Method::GET, "/assets/site.js", Permission::Public),
     (Method::POST, "/sign-out", Permission::Public),
     (Method::POST, "/bundles/{code}/start", Permission::Citizen),
     (Method::GET, "/applications/{id}", Permission::Citizen),
@@ -441,7 +442,21 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         "/admin/staff/{id}/totp",
         Permission::SystemAdmin,
     ),
-    // The citizen's certificates, data-use log and account (crate::pages::mine).
+    // The citizen's certificates, data-use log and account (crate::pages::account).
+    (Method::GET, "/me/certificates", Permission::Citizen),
+    (
+        Method::GET,
+        "/me/certificates/{id}/show",
+        Permission::Citizen,
+    ),
+    (
+        Method::POST,
+        "/me/certificates/{id}/show",
+        Permission::Citizen,
+    ),
+    (Method::GET, "/me/data-access", Permission::Citizen),
+    (Method::GET, "/me/account", Permission::Citizen),
+    (Method::POST, "/me/account/acting", Permission::Citizen),
     // Accounts.
     (Method::POST, "/api/v1/sms-codes", Permission::Public),
     (Method::POST, "/api/v1/persons", Permission::Public),

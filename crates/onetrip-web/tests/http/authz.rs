@@ -192,6 +192,7 @@ pub(crate) fn concrete(
         "/bundles/{code}/start" => "/bundles/ZJ-BIRTH/start".into(),
         t if t.starts_with("/applications/{id}") => t.replace("{id}", "unknown"),
         "/me/applications/{id}" => "/me/applications/unknown".into(),
+        "/me/certificates/{id}/show" => "/me/certificates/unknown/show".into(),
         "/me/applications/{id}/cases/{number}" => {
             "/me/applications/unknown/cases/330106-20261121-999999".into()
         }

@@ -2,6 +2,7 @@
 //! (`tower::ServiceExt::oneshot`) over a fresh application (own SQLite file, demo catalog).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod account;
 mod accounts;
 mod admin;
 mod authz;
