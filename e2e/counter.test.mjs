@@ -149,6 +149,7 @@ test('a window clerk accepts a walk-in application and prints the receipt', asyn
   for (const n of numbers) assert.match(n, /^330106-/);
   const wall = Date.now() - started - checking;
   await look(page, 'the receipt');
+  assert.ok(await page.locator('.print-button').isVisible(), 'the print button (scripts on)');
   assert.equal(
     await page.evaluate(() => getComputedStyle(document.querySelector('header.site')).display),
     'block',

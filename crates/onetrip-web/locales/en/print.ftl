@@ -42,3 +42,4 @@ notice-reason = What is needed
 notice-clock = The time limit stops until the corrections are supplied and runs on from there.
 receipt-open = Printable receipt
 notice-open = Printable one-time notice
+print-button = Print

@@ -42,3 +42,4 @@ notice-reason = 补正要求
 notice-clock = 补正期间办理时限暂停，补正材料提交后继续计算。
 receipt-open = 打印受理回执
 notice-open = 打印一次性告知书
+print-button = 打印

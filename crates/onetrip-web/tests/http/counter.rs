@@ -220,6 +220,8 @@ async fn a_clerk_accepts_a_walk_in_application_for_an_item_and_prints_the_receip
     assert!(html.contains("330105********0315"), "masked: {html}");
     assert!(!html.contains(WALK_IN_RID), "never the full ID");
     assert!(html.contains("class=\"print-doc\""));
+    // Its print button needs scripts, so it starts hidden (the page prints without it).
+    assert!(html.contains("print-button\" hidden>"), "{html}");
 
     // Today's intake lists it, with its case number and the receipt.
     let home = b.get_page("/counter").await.text();
