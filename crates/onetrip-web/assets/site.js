@@ -13,3 +13,13 @@
     if (chosen) chosen.text().then(function (s) { text.value = s; });
   });
 })();
+
+// The print views: a button that opens the print dialog (without scripts, the browser's own
+// Print does the same; the page itself is the printable document).
+(function () {
+  var buttons = document.querySelectorAll('.print-button');
+  for (var i = 0; i < buttons.length; i += 1) {
+    buttons[i].hidden = false;
+    buttons[i].addEventListener('click', function () { window.print(); });
+  }
+})();

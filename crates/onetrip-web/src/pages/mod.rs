@@ -15,10 +15,12 @@
 pub mod account;
 pub mod admin;
 pub mod apply;
+pub mod counter;
 pub mod form;
 pub mod i18n;
 pub mod mine;
 pub mod portal;
+pub mod print;
 pub mod staff;
 
 use askama::Template;
@@ -67,7 +69,15 @@ const PORTAL_PATHS: &[&str] = &[
 /// The addresses of every page (route templates), which are not part of the API's OpenAPI
 /// document. Each area of the site lists its own.
 pub fn paths() -> Vec<&'static str> {
-    [PORTAL_PATHS, staff::PATHS, admin::PATHS, account::PATHS].concat()
+    [
+        PORTAL_PATHS,
+        staff::PATHS,
+        admin::PATHS,
+        account::PATHS,
+        counter::PATHS,
+        print::PATHS,
+    ]
+    .concat()
 }
 
 /// The page routes: the portal's, then each area's own router.
@@ -76,6 +86,8 @@ pub fn router() -> Router<Shared> {
         .merge(staff::router())
         .merge(admin::router())
         .merge(account::router())
+        .merge(counter::router())
+        .merge(print::router())
 }
 
 fn portal_router() -> Router<Shared> {
