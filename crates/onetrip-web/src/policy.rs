@@ -329,7 +329,17 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/staff", Permission::Staff),
     // Window clerk pages (综合窗口, crate::pages::counter).
     // Department officer pages (crate::pages::work).
+    (Method::GET, "/work/queue", Permission::Staff),
+    (Method::POST, "/work/queue/batch", Permission::Staff),
+    (Method::GET, "/work/cases/{number}", Permission::Staff),
+    (Method::POST, "/work/cases/{number}", Permission::Staff),
     // Supervisor pages (crate::pages::supervision).
+    (Method::GET, "/supervision", Permission::Staff),
+    (
+        Method::POST,
+        "/supervision/cases/{number}/orders",
+        Permission::Staff,
+    ),
     // Administrator pages (crate::pages::admin).
     // The citizen's certificates, data-use log and account (crate::pages::mine).
     // Accounts.

@@ -18,6 +18,8 @@ pub mod i18n;
 pub mod mine;
 pub mod portal;
 pub mod staff;
+pub mod supervision;
+pub mod work;
 
 use askama::Template;
 use axum::Router;
@@ -61,12 +63,15 @@ const PORTAL_PATHS: &[&str] = &[
 /// The addresses of every page (route templates), which are not part of the API's OpenAPI
 /// document. Each area of the site lists its own.
 pub fn paths() -> Vec<&'static str> {
-    [PORTAL_PATHS, staff::PATHS].concat()
+    [PORTAL_PATHS, staff::PATHS, work::PATHS, supervision::PATHS].concat()
 }
 
 /// The page routes: the portal's, then each area's own router.
 pub fn router() -> Router<Shared> {
-    portal_router().merge(staff::router())
+    portal_router()
+        .merge(staff::router())
+        .merge(work::router())
+        .merge(supervision::router())
 }
 
 fn portal_router() -> Router<Shared> {
