@@ -3,7 +3,7 @@
 # the mobile profile on the home, guide and application pages).
 #
 #   bench/lighthouse.sh            (LH_OUT=dir keeps the JSON reports; SKIP_BUILD=1 uses the
-#                                   release binary already built)
+#                                   release binary already built; LH_BINARY=path another binary)
 #
 # Starts the release `onetrip demo` on a free port in a throwaway directory, installs the
 # pinned Lighthouse and playwright-core of bench/lighthouse/package-lock.json when missing, and
@@ -14,11 +14,11 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/onetrip/target}"
-ONETRIP="$CARGO_TARGET_DIR/release/onetrip"
+ONETRIP="${LH_BINARY:-$CARGO_TARGET_DIR/release/onetrip}"
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 [[ -x "$CHROMIUM" ]] || die "no chromium at $CHROMIUM: apt-get install -y chromium"
 
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+if [[ "${SKIP_BUILD:-0}" != 1 && -z "${LH_BINARY:-}" ]]; then
   log "building the release binary (cargo build --release -p onetrip)…"
   (cd "$ROOT" && cargo build --release --quiet -p onetrip --bin onetrip) || die "build failed"
 fi

@@ -2,7 +2,9 @@
 // form submission that waits for the next document.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
@@ -249,4 +251,32 @@ export async function applyForBirth(page, look) {
   assert.equal(numbers.length, 4, `four case numbers: ${numbers}`);
   for (const n of numbers) assert.match(n, /^330106-\d{8}-\d{6}$/);
   return { numbers, confirmation: page.url() };
+}
+
+/** Where screenshots go (CI keeps them as artifacts; docs/UI.md shows copies). */
+export const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
+
+/** The three looks of every main page: Simplified Chinese, English, elder mode. */
+export const MODES = [
+  { mode: 'zh', en: false, elder: false },
+  { mode: 'en', en: true, elder: false },
+  { mode: 'elder', en: false, elder: true },
+];
+
+/**
+ * Opens `path` in the mode, checks the page (language, title, axe, no sideways scrolling) and
+ * saves `e2e/screenshots/<name>-<mode>.png`.
+ */
+export async function shoot(page, name, path, { mode, en, elder }) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  // Both switches are kept in cookies: set them on every page.
+  const target = new URL(url(path, en));
+  target.searchParams.set('lang', en ? 'en' : 'zh');
+  target.searchParams.set('elder', elder ? '1' : '0');
+  await page.goto(target.toString());
+  await checkPage(page, { en, what: `${name} (${mode})` });
+  const width = await scrollWidth(page);
+  const viewport = page.viewportSize().width;
+  assert.ok(width <= viewport, `${name} (${mode}) scrolls sideways: ${width}px`);
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}-${mode}.png`) });
 }

@@ -18,6 +18,9 @@ if [ ! -x "$CHROMIUM" ]; then
   echo "no chromium at $CHROMIUM: apt-get install -y chromium (or set CHROMIUM)" >&2
   exit 1
 fi
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  echo "warning: no CJK font, screenshots will show boxes: apt-get install -y fonts-wqy-microhei" >&2
+fi
 if [ ! -f e2e/node_modules/.package-lock.json ] ||
   [ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; then
   echo "==> npm ci (e2e)"

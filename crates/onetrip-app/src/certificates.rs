@@ -681,9 +681,13 @@ impl App {
     /// One certificate as its holder or issuer sees it.
     pub async fn certificate_view(&self, id: &str, now: Timestamp) -> Result<CertificateView> {
         let row = self.require_certificate(id).await?;
+        self.row_view(&row, now).await
+    }
+
+    async fn row_view(&self, row: &CertificateRow, now: Timestamp) -> Result<CertificateView> {
         let ty = self.require_type(&row.type_code).await?;
         let (name, name_en) = self.issuer_names(&row.issuer).await?;
-        Ok(view(&row, &ty, name, name_en, china_today(now)))
+        Ok(view(row, &ty, name, name_en, china_today(now)))
     }
 
     async fn issuer_names(&self, code: &str) -> Result<(String, Option<String>)> {
@@ -751,6 +755,18 @@ impl App {
             return Err(AppError::refused(&CertificateRefusal::NotHolder));
         }
         Ok(row)
+    }
+
+    /// One certificate of `holder` as its holder sees it: a missing certificate is not found,
+    /// another holder's is refused (`certificate_not_holder`).
+    pub async fn holder_certificate(
+        &self,
+        id: &str,
+        holder: (HolderKind, &str),
+        now: Timestamp,
+    ) -> Result<CertificateView> {
+        let row = self.require_holder(id, holder).await?;
+        self.row_view(&row, now).await
     }
 
     /// Exports a certificate of `holder` for third parties.

@@ -32,6 +32,7 @@ const CHEN: &str = "330102198503140138";
 const SSC: &str = "113301000354023845200030002000";
 const HRSS_CITY: &str = "113301000354023845";
 const HEALTH_CITY: &str = "11330100000897962X";
+const XIHU_CIVIL_AFFAIRS: &str = "11330106086703320Q";
 
 fn at(day: Date) -> Result<Timestamp> {
     day.at(9, 30, 0, 0)
@@ -371,5 +372,98 @@ impl App {
         )
         .await?;
         Ok(made)
+    }
+}
+
+/// A member of staff of the demo, to try the workbenches with.
+#[derive(Debug, Clone)]
+pub struct DemoStaff {
+    /// Sign-in name.
+    pub username: &'static str,
+    /// What they do, in English (for the banner).
+    pub role: &'static str,
+    /// The initial password, when the account was made in this run.
+    pub password: Option<secrecy::SecretString>,
+}
+
+impl App {
+    /// Makes the demo's staff accounts that are missing: a window clerk of Xihu district, an
+    /// officer of the city's human resources and social security bureau (which receives
+    /// birth-bundle cases), an officer of the city health commission, and a supervisor of the
+    /// city. Returns every account, with the initial password of those made now. Administrator
+    /// roles are left out on purpose: they need an authenticator (`onetrip staff create`).
+    pub async fn load_demo_staff(&self, now: Timestamp) -> Result<Vec<DemoStaff>> {
+        // (sign-in name, role in English, name, role, division, department worked in, whether
+        // the role is held in that department).
+        let accounts = [
+            (
+                "demo.clerk",
+                "window clerk, Xihu district",
+                "西湖区综合窗口",
+                StaffRole::WindowClerk,
+                "330106",
+                XIHU_CIVIL_AFFAIRS,
+                false,
+            ),
+            (
+                "demo.hrss",
+                "department officer, city HRSS bureau",
+                "市人社局经办人",
+                StaffRole::DepartmentOfficer,
+                "330100",
+                HRSS_CITY,
+                true,
+            ),
+            (
+                "demo.health",
+                "department officer, city health commission",
+                "市卫健委经办人",
+                StaffRole::DepartmentOfficer,
+                "330100",
+                HEALTH_CITY,
+                true,
+            ),
+            (
+                "demo.supervisor",
+                "supervisor, Hangzhou",
+                "杭州市督办人员",
+                StaffRole::Supervisor,
+                "330100",
+                HRSS_CITY,
+                false,
+            ),
+        ];
+        let mut out = Vec::new();
+        for (username, role_en, name, role, division, department, held_there) in accounts {
+            let password = if self.db.staff_by_username(username).await?.is_some() {
+                None
+            } else {
+                let created = self
+                    .create_staff(
+                        &crate::staff::Granter::Bootstrap,
+                        crate::staff::NewStaffInput {
+                            username: username.into(),
+                            name: name.into(),
+                            department_code: department.into(),
+                            division_code: division.into(),
+                            roles: vec![RoleGrant {
+                                role,
+                                division: DivisionCode::parse(division)
+                                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                                department: held_there.then(|| department.to_string()),
+                            }],
+                        },
+                        now,
+                    )
+                    .await?;
+                Some(created.initial_password)
+            };
+            out.push(DemoStaff {
+                username,
+                role: role_en,
+                password,
+            });
+        }
+        Ok(out)
     }
 }

@@ -27,9 +27,9 @@ use tower_sessions::Session;
 use crate::Shared;
 use crate::api::accounts::{ClientIp, session_error};
 use crate::extract::{Path, Query};
+use crate::pages::Page;
 use crate::problem::ApiError;
 use crate::session::{self, SessionAuth};
-use crate::sso::Lang;
 use crate::sso::{message, no_store, safe_next};
 
 /// The session key of a started partner sign-in.
@@ -59,22 +59,22 @@ pub fn redirect_uri(issuer: &str, name: &str) -> String {
 }
 
 /// The page for a refused partner sign-in, with a link to sign in here instead.
-fn refusal_page(lang: Lang, status: StatusCode, e: &dyn Localized, next: &str) -> Response {
+fn refusal_page(page: &Page, status: StatusCode, e: &dyn Localized, next: &str) -> Response {
     message(
-        lang,
+        page,
         status,
         (
             "未能通过其他平台登录",
             "Sign-in through another platform failed",
         ),
-        if lang.en {
+        if page.en {
             e.message_en()
         } else {
             e.message_zh()
         },
         Some((
             with_query("/sign-in", &[("next", next)]),
-            if lang.en {
+            if page.en {
                 "Sign in with an account of this platform"
             } else {
                 "使用本平台账号登录"
@@ -95,9 +95,9 @@ fn status_of(code: &str) -> StatusCode {
 }
 
 /// Shows a refusal of the use case as a page; other failures (storage) as problems.
-fn refused_or_error(lang: Lang, e: AppError, next: &str) -> Result<Response, ApiError> {
+fn refused_or_error(page: &Page, e: AppError, next: &str) -> Result<Response, ApiError> {
     match e {
-        AppError::Refused { .. } => Ok(refusal_page(lang, status_of(e.code()), &e, next)),
+        AppError::Refused { .. } => Ok(refusal_page(page, status_of(e.code()), &e, next)),
         other => Err(other.into()),
     }
 }
@@ -111,7 +111,7 @@ pub struct StartParams {
 /// `GET /sign-in/partner/{name}`: sends the person to the partner to sign in.
 pub async fn start(
     State(state): State<Shared>,
-    lang: Lang,
+    page: Page,
     session: Session,
     Path(name): Path<String>,
     Query(q): Query<StartParams>,
@@ -121,7 +121,7 @@ pub async fn start(
     let redirect = redirect_uri(state.app.issuer(), &name);
     let (url, sign_in) = match state.app.begin_partner_sign_in(&name, &redirect, now).await {
         Ok(started) => started,
-        Err(e) => return refused_or_error(lang, e, &next),
+        Err(e) => return refused_or_error(&page, e, &next),
     };
     session
         .insert(PENDING_KEY, Stored { sign_in, next })
@@ -133,7 +133,7 @@ pub async fn start(
 /// `GET /sign-in/partner/{name}/callback`: the partner sends the person back here.
 pub async fn callback(
     State(state): State<Shared>,
-    lang: Lang,
+    page: Page,
     ClientIp(ip): ClientIp,
     session: Session,
     Path(name): Path<String>,
@@ -142,7 +142,7 @@ pub async fn callback(
     let now = Timestamp::now();
     if !state.app.partner_summaries().iter().any(|p| p.name == name) {
         return Ok(refusal_page(
-            lang,
+            &page,
             StatusCode::NOT_FOUND,
             &PartnerRefusal::UnknownPartner,
             "/",
@@ -156,7 +156,7 @@ pub async fn callback(
     let Some(stored) = stored.filter(|s| s.sign_in.partner == name) else {
         tracing::warn!(partner = %name, "partner callback without a matching pending sign-in");
         return Ok(refusal_page(
-            lang,
+            &page,
             StatusCode::BAD_REQUEST,
             &PartnerRefusal::SignInFailed,
             "/",
@@ -169,7 +169,7 @@ pub async fn callback(
         .await
     {
         Ok(signed) => signed,
-        Err(e) => return refused_or_error(lang, e, &stored.next),
+        Err(e) => return refused_or_error(&page, e, &stored.next),
     };
     let auth = SessionAuth::citizen(signed.account_id.as_str(), signed.level, AMR_FEDERATED, now)
         .map_err(session_error)?;

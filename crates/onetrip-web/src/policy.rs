@@ -341,7 +341,82 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         Permission::Staff,
     ),
     // Administrator pages (crate::pages::admin).
-    // The citizen's certificates, data-use log and account (crate::pages::mine).
+    (Method::GET, "/staff/authenticator", Permission::Staff),
+    (Method::POST, "/staff/authenticator", Permission::Staff),
+    (Method::GET, "/admin/catalog", Permission::CatalogWrite),
+    (
+        Method::GET,
+        "/admin/catalog/items/{code}",
+        Permission::CatalogWrite,
+    ),
+    (
+        Method::POST,
+        "/admin/catalog/items/{code}",
+        Permission::CatalogWrite,
+    ),
+    (Method::GET, "/admin/bundles", Permission::CatalogWrite),
+    (
+        Method::GET,
+        "/admin/bundles/{code}",
+        Permission::CatalogWrite,
+    ),
+    (
+        Method::POST,
+        "/admin/bundles/{code}",
+        Permission::CatalogWrite,
+    ),
+    (Method::GET, "/admin/calendar", Permission::CatalogWrite),
+    (Method::POST, "/admin/calendar", Permission::CatalogWrite),
+    (Method::GET, "/admin/certificates", Permission::SystemAdmin),
+    (
+        Method::POST,
+        "/admin/certificates/seals/{department}/rotation",
+        Permission::SystemAdmin,
+    ),
+    (Method::GET, "/admin/data", Permission::DataAdmin),
+    (
+        Method::POST,
+        "/admin/data/requests/{id}/decision",
+        Permission::DataAdmin,
+    ),
+    (
+        Method::POST,
+        "/admin/data/grants/{id}/revocation",
+        Permission::DataAdmin,
+    ),
+    (Method::GET, "/admin/staff", Permission::SystemAdmin),
+    (Method::POST, "/admin/staff", Permission::SystemAdmin),
+    (Method::GET, "/admin/staff/{id}", Permission::SystemAdmin),
+    (
+        Method::POST,
+        "/admin/staff/{id}/roles",
+        Permission::SystemAdmin,
+    ),
+    (
+        Method::POST,
+        "/admin/staff/{id}/disabled",
+        Permission::SystemAdmin,
+    ),
+    (
+        Method::POST,
+        "/admin/staff/{id}/totp",
+        Permission::SystemAdmin,
+    ),
+    // The citizen's certificates, data-use log and account (crate::pages::account).
+    (Method::GET, "/me/certificates", Permission::Citizen),
+    (
+        Method::GET,
+        "/me/certificates/{id}/show",
+        Permission::Citizen,
+    ),
+    (
+        Method::POST,
+        "/me/certificates/{id}/show",
+        Permission::Citizen,
+    ),
+    (Method::GET, "/me/data-access", Permission::Citizen),
+    (Method::GET, "/me/account", Permission::Citizen),
+    (Method::POST, "/me/account/acting", Permission::Citizen),
     // Accounts.
     (Method::POST, "/api/v1/sms-codes", Permission::Public),
     (Method::POST, "/api/v1/persons", Permission::Public),

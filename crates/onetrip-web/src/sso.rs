@@ -33,6 +33,7 @@ use utoipa_axum::routes;
 use crate::Shared;
 use crate::api::accounts::ClientIp;
 use crate::extract::{FormBody, JsonBody, Path, Query};
+use crate::pages::Page;
 use crate::problem::{ApiError, Problem};
 use crate::session::{self, SessionAuth};
 
@@ -99,10 +100,9 @@ fn render(template: &impl Template, status: StatusCode) -> Response {
 }
 
 #[derive(Template)]
-#[template(path = "message.html")]
+#[template(path = "pages/identity/message.html")]
 struct MessagePage {
-    en: bool,
-    lang_query: String,
+    page: Page,
     heading: String,
     body: String,
     is_error: bool,
@@ -111,7 +111,7 @@ struct MessagePage {
 
 /// A page with a heading, a message and an optional link (errors and confirmations).
 pub(crate) fn message(
-    lang: Lang,
+    page: &Page,
     status: StatusCode,
     heading: (&str, &str),
     body: String,
@@ -119,9 +119,8 @@ pub(crate) fn message(
 ) -> Response {
     render(
         &MessagePage {
-            en: lang.en,
-            lang_query: String::new(),
-            heading: if lang.en { heading.1 } else { heading.0 }.to_owned(),
+            page: page.clone(),
+            heading: if page.en { heading.1 } else { heading.0 }.to_owned(),
             body,
             is_error: status.is_client_error() || status.is_server_error(),
             link,
@@ -204,19 +203,19 @@ fn redirect_error(
     no_store(Redirect::to(&with_query(redirect_uri, &q)).into_response())
 }
 
-fn show_error(lang: Lang, e: SsoError) -> Response {
-    let body = if lang.en {
+fn show_error(page: &Page, e: SsoError) -> Response {
+    let body = if page.en {
         e.message_en()
     } else {
         e.message_zh()
     };
     message(
-        lang,
+        page,
         StatusCode::BAD_REQUEST,
         ("无法登录该系统", "Cannot sign in to that system"),
         format!(
             "{body}{}",
-            if lang.en {
+            if page.en {
                 " (the system that sent you here is not registered, or its return address does not match)."
             } else {
                 "（将您转到此处的系统未登记，或其回调地址与登记的不一致。）"
@@ -301,10 +300,9 @@ fn user_of(auth: &SessionAuth) -> Option<AuthenticatedUser> {
 }
 
 #[derive(Template)]
-#[template(path = "consent.html")]
+#[template(path = "pages/identity/consent.html")]
 struct ConsentPage {
-    en: bool,
-    lang_query: String,
+    page: Page,
     client_name: String,
     scopes: Vec<String>,
     acting_for: Option<String>,
@@ -316,14 +314,14 @@ struct ConsentPage {
 /// consent, or issues the code, as needed.
 pub async fn authorize(
     State(state): State<Shared>,
-    lang: Lang,
+    page: Page,
     session: Session,
     Query(p): Query<AuthorizeParams>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
     let request = match state.app.check_authorization(&p).await {
         Ok(r) => r,
-        Err(AuthorizeError::Show(e)) => return Ok(show_error(lang, e)),
+        Err(AuthorizeError::Show(e)) => return Ok(show_error(&page, e)),
         Err(AuthorizeError::Redirect {
             redirect_uri,
             error,
@@ -374,14 +372,13 @@ pub async fn authorize(
             };
             Ok(render(
                 &ConsentPage {
-                    en: lang.en,
-                    lang_query: String::new(),
+                    page: page.clone(),
                     client_name: request.client_name.clone(),
                     scopes: request
                         .scopes
                         .iter()
                         .map(|s| {
-                            if lang.en {
+                            if page.en {
                                 s.consent_en()
                             } else {
                                 s.consent_zh()
@@ -430,17 +427,17 @@ pub struct ConsentForm {
 /// `POST /oauth2/authorize`: the user's answer on the consent page.
 pub async fn consent(
     State(state): State<Shared>,
-    lang: Lang,
+    page: Page,
     session: Session,
     FormBody(form): FormBody<ConsentForm>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    if let Some(refused) = refuse_without_csrf(&session, form.csrf_token.as_deref(), lang).await? {
+    if let Some(refused) = refuse_without_csrf(&session, form.csrf_token.as_deref(), &page).await? {
         return Ok(refused);
     }
     let request = match state.app.check_authorization(&form.params).await {
         Ok(r) => r,
-        Err(AuthorizeError::Show(e)) => return Ok(show_error(lang, e)),
+        Err(AuthorizeError::Show(e)) => return Ok(show_error(&page, e)),
         Err(AuthorizeError::Redirect {
             redirect_uri,
             error,
@@ -478,20 +475,20 @@ pub async fn consent(
 async fn refuse_without_csrf(
     session: &Session,
     token: Option<&str>,
-    lang: Lang,
+    page: &Page,
 ) -> Result<Option<Response>, ApiError> {
     let ok = session::csrf_matches(session, token)
         .await
         .map_err(crate::api::accounts::session_error)?;
-    Ok((!ok).then(|| csrf_page(lang)))
+    Ok((!ok).then(|| csrf_page(page)))
 }
 
-fn csrf_page(lang: Lang) -> Response {
+fn csrf_page(page: &Page) -> Response {
     message(
-        lang,
+        page,
         StatusCode::FORBIDDEN,
         ("页面已过期", "The page has expired"),
-        if lang.en {
+        if page.en {
             "The form was out of date or not sent from this site. Go back, reload the page and try again.".to_owned()
         } else {
             "表单已过期或并非从本站提交。请返回并刷新页面后重试。".to_owned()
@@ -597,7 +594,7 @@ pub struct LogoutParams {
 /// post-logout URI.
 pub async fn logout(
     State(state): State<Shared>,
-    lang: Lang,
+    page: Page,
     session: Session,
     Query(p): Query<LogoutParams>,
 ) -> Result<Response, ApiError> {
@@ -614,7 +611,7 @@ pub async fn logout(
     {
         Ok(l) => l,
         Err(e @ AppError::Rejected(_)) => {
-            let text = if lang.en {
+            let text = if page.en {
                 e.message_en()
             } else {
                 e.message_zh()
@@ -623,7 +620,7 @@ pub async fn logout(
                 AppError::Rejected(p) => p
                     .iter()
                     .map(|f| {
-                        if lang.en {
+                        if page.en {
                             f.message_en.clone()
                         } else {
                             f.message_zh.clone()
@@ -634,7 +631,7 @@ pub async fn logout(
                 _ => String::new(),
             };
             return Ok(message(
-                lang,
+                &page,
                 StatusCode::BAD_REQUEST,
                 ("无法退出", "Cannot sign out"),
                 format!("{text}: {detail}"),
@@ -666,17 +663,17 @@ pub async fn logout(
             Ok(no_store(Redirect::to(&to).into_response()))
         }
         None => Ok(message(
-            lang,
+            &page,
             StatusCode::OK,
             ("您已退出登录", "You are signed out"),
-            if lang.en {
+            if page.en {
                 "You have signed out of onetrip.".to_owned()
             } else {
                 "您已退出一体化在线政务服务平台。".to_owned()
             },
             Some((
                 "/".to_owned(),
-                if lang.en { "Home" } else { "返回首页" }.to_owned(),
+                if page.en { "Home" } else { "返回首页" }.to_owned(),
             )),
         )),
     }
@@ -688,13 +685,13 @@ async fn page_send_code(
     purpose: CodePurpose,
     phone: &str,
     now: Timestamp,
-    lang: Lang,
+    page: &Page,
 ) -> Option<PageError> {
     match state.app.send_random_code(purpose, phone, now).await {
         Ok(_) => None,
         Err(e) => Some(PageError {
             field: "phone".into(),
-            message: if lang.en {
+            message: if page.en {
                 e.message_en()
             } else {
                 e.message_zh()
@@ -713,10 +710,9 @@ pub struct PageError {
 }
 
 #[derive(Template)]
-#[template(path = "sign_in.html")]
+#[template(path = "pages/identity/sign_in.html")]
 struct SignInPage {
-    en: bool,
-    lang_query: String,
+    page: Page,
     next_encoded: String,
     partners: Vec<(String, String)>,
     client_name: Option<String>,
@@ -774,7 +770,7 @@ async fn client_name_of(state: &Shared, next: &str) -> Option<String> {
 /// `GET /sign-in`.
 pub async fn sign_in_page(
     State(state): State<Shared>,
-    lang: Lang,
+    page: Page,
     session: Session,
     Query(q): Query<NextParam>,
 ) -> Result<Response, ApiError> {
@@ -784,8 +780,7 @@ pub async fn sign_in_page(
         .map_err(crate::api::accounts::session_error)?;
     Ok(render(
         &SignInPage {
-            en: lang.en,
-            lang_query: format!("&next={}", urlencode(&next)),
+            page: page.clone(),
             next_encoded: urlencode(&next),
             partners: partners_of(&state),
             client_name: client_name_of(&state, &next).await,
@@ -821,26 +816,25 @@ pub struct SignInForm {
 /// `POST /sign-in`: password sign-in, sending a code, or code sign-in.
 pub async fn sign_in_form(
     State(state): State<Shared>,
-    lang: Lang,
+    page: Page,
     ClientIp(ip): ClientIp,
     session: Session,
     FormBody(form): FormBody<SignInForm>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    if let Some(refused) = refuse_without_csrf(&session, form.csrf_token.as_deref(), lang).await? {
+    if let Some(refused) = refuse_without_csrf(&session, form.csrf_token.as_deref(), &page).await? {
         return Ok(refused);
     }
     let next = safe_next(form.next.as_deref());
     let text = |e: &dyn Localized| {
-        if lang.en {
+        if page.en {
             e.message_en()
         } else {
             e.message_zh()
         }
     };
-    let mut page = SignInPage {
-        en: lang.en,
-        lang_query: format!("&next={}", urlencode(&next)),
+    let mut view = SignInPage {
+        page: page.clone(),
         next_encoded: urlencode(&next),
         partners: partners_of(&state),
         client_name: client_name_of(&state, &next).await,
@@ -855,13 +849,13 @@ pub async fn sign_in_form(
     };
     let outcome = match form.method.as_deref() {
         Some("send_code") => {
-            match page_send_code(&state, CodePurpose::SignIn, &page.phone, now, lang).await {
-                None => page.code_sent = true,
-                Some(error) => page.errors.push(error),
+            match page_send_code(&state, CodePurpose::SignIn, &view.phone, now, &page).await {
+                None => view.code_sent = true,
+                Some(error) => view.errors.push(error),
             }
             return Ok(render(
-                &page,
-                if page.errors.is_empty() {
+                &view,
+                if view.errors.is_empty() {
                     StatusCode::OK
                 } else {
                     StatusCode::UNPROCESSABLE_ENTITY
@@ -871,7 +865,7 @@ pub async fn sign_in_form(
         Some("code") => state
             .app
             .sign_in_with_code(
-                &page.phone,
+                &view.phone,
                 form.code.as_deref().unwrap_or_default(),
                 ip,
                 now,
@@ -881,7 +875,7 @@ pub async fn sign_in_form(
         _ => state
             .app
             .sign_in_with_password(
-                &page.login,
+                &view.login,
                 &SecretString::from(form.password.unwrap_or_default()),
                 ip,
                 now,
@@ -913,20 +907,19 @@ pub async fn sign_in_form(
             } else {
                 "login"
             };
-            page.errors.push(PageError {
+            view.errors.push(PageError {
                 field: field.into(),
                 message: text(&e),
             });
-            Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY))
+            Ok(render(&view, StatusCode::UNPROCESSABLE_ENTITY))
         }
     }
 }
 
 #[derive(Template)]
-#[template(path = "step_up.html")]
+#[template(path = "pages/identity/step_up.html")]
 struct StepUpPage {
-    en: bool,
-    lang_query: String,
+    page: Page,
     client_name: String,
     needed: &'static str,
     held: &'static str,
@@ -945,7 +938,7 @@ fn level_name(l: AssuranceLevel) -> &'static str {
 
 async fn step_up_page_for(
     state: &Shared,
-    lang: Lang,
+    page: &Page,
     session: &Session,
     next: String,
     error: Option<String>,
@@ -974,8 +967,7 @@ async fn step_up_page_for(
     };
     Ok(render(
         &StepUpPage {
-            en: lang.en,
-            lang_query: format!("&next={}", urlencode(&next)),
+            page: page.clone(),
             client_name,
             needed: level_name(needed),
             held: level_name(level),
@@ -992,11 +984,11 @@ async fn step_up_page_for(
 /// `GET /step-up`: real-name verification to reach L2.
 pub async fn step_up_page(
     State(state): State<Shared>,
-    lang: Lang,
+    page: Page,
     session: Session,
     Query(q): Query<NextParam>,
 ) -> Result<Response, ApiError> {
-    step_up_page_for(&state, lang, &session, safe_next(q.next.as_deref()), None).await
+    step_up_page_for(&state, &page, &session, safe_next(q.next.as_deref()), None).await
 }
 
 /// The step-up form.
@@ -1009,12 +1001,12 @@ pub struct StepUpForm {
 /// `POST /step-up`.
 pub async fn step_up_form(
     State(state): State<Shared>,
-    lang: Lang,
+    page: Page,
     session: Session,
     FormBody(form): FormBody<StepUpForm>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    if let Some(refused) = refuse_without_csrf(&session, form.csrf_token.as_deref(), lang).await? {
+    if let Some(refused) = refuse_without_csrf(&session, form.csrf_token.as_deref(), &page).await? {
         return Ok(refused);
     }
     let next = safe_next(form.next.as_deref());
@@ -1036,12 +1028,12 @@ pub async fn step_up_form(
             Ok(no_store(Redirect::to(&next).into_response()))
         }
         Err(e @ AppError::RealNameMismatch) => {
-            let text = if lang.en {
+            let text = if page.en {
                 e.message_en()
             } else {
                 e.message_zh()
             };
-            step_up_page_for(&state, lang, &session, next, Some(text)).await
+            step_up_page_for(&state, &page, &session, next, Some(text)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -1169,10 +1161,9 @@ mod tests {
 }
 
 #[derive(Template)]
-#[template(path = "register.html")]
+#[template(path = "pages/identity/register.html")]
 struct RegisterPage {
-    en: bool,
-    lang_query: String,
+    page: Page,
     next_encoded: String,
     errors: Vec<PageError>,
     csrf_token: String,
@@ -1194,7 +1185,7 @@ impl RegisterPage {
 
 /// `GET /register`: the registration page (自然人注册).
 pub async fn register_page(
-    lang: Lang,
+    page: Page,
     session: Session,
     Query(q): Query<NextParam>,
 ) -> Result<Response, ApiError> {
@@ -1204,8 +1195,7 @@ pub async fn register_page(
         .map_err(crate::api::accounts::session_error)?;
     Ok(render(
         &RegisterPage {
-            en: lang.en,
-            lang_query: format!("&next={}", urlencode(&next)),
+            page: page.clone(),
             next_encoded: urlencode(&next),
             errors: Vec::new(),
             csrf_token,
@@ -1236,18 +1226,17 @@ pub struct RegisterForm {
 /// to its field and in the summary.
 pub async fn register_form(
     State(state): State<Shared>,
-    lang: Lang,
+    page: Page,
     session: Session,
     FormBody(form): FormBody<RegisterForm>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    if let Some(refused) = refuse_without_csrf(&session, form.csrf_token.as_deref(), lang).await? {
+    if let Some(refused) = refuse_without_csrf(&session, form.csrf_token.as_deref(), &page).await? {
         return Ok(refused);
     }
     let next = safe_next(form.next.as_deref());
-    let mut page = RegisterPage {
-        en: lang.en,
-        lang_query: format!("&next={}", urlencode(&next)),
+    let mut view = RegisterPage {
+        page: page.clone(),
         next_encoded: urlencode(&next),
         errors: Vec::new(),
         csrf_token: session::csrf_token(&session)
@@ -1260,24 +1249,24 @@ pub async fn register_form(
         code_sent: false,
     };
     if form.action.as_deref() == Some("send_code") {
-        match page_send_code(&state, CodePurpose::Register, &page.phone, now, lang).await {
-            None => page.code_sent = true,
-            Some(error) => page.errors.push(error),
+        match page_send_code(&state, CodePurpose::Register, &view.phone, now, &page).await {
+            None => view.code_sent = true,
+            Some(error) => view.errors.push(error),
         }
-        let status = if page.errors.is_empty() {
+        let status = if view.errors.is_empty() {
             StatusCode::OK
         } else {
             StatusCode::UNPROCESSABLE_ENTITY
         };
-        return Ok(render(&page, status));
+        return Ok(render(&view, status));
     }
     let result = state
         .app
         .register_person(
             onetrip_app::accounts::RegisterPerson {
-                resident_id: page.resident_id.clone(),
-                name: page.name.clone(),
-                phone: page.phone.clone(),
+                resident_id: view.resident_id.clone(),
+                name: view.name.clone(),
+                phone: view.phone.clone(),
                 password: SecretString::from(form.password.unwrap_or_default()),
                 sms_code: form.sms_code.unwrap_or_default(),
             },
@@ -1296,22 +1285,21 @@ pub async fn register_form(
         }
         Err(AppError::Rejected(problems)) => {
             for p in problems {
-                page.errors.push(PageError {
+                view.errors.push(PageError {
                     field: p.path.clone(),
-                    message: if lang.en { p.message_en } else { p.message_zh },
+                    message: if page.en { p.message_en } else { p.message_zh },
                 });
             }
-            Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY))
+            Ok(render(&view, StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(e) => Err(e.into()),
     }
 }
 
 #[derive(Template)]
-#[template(path = "dev_sms.html")]
+#[template(path = "pages/identity/dev_sms.html")]
 struct DevSmsPage {
-    en: bool,
-    lang_query: String,
+    page: Page,
     phone: String,
     messages: Vec<(String, String, String)>,
 }
@@ -1326,7 +1314,7 @@ pub struct PhoneParam {
 /// a person trying the demo can read the codes "sent" to them.
 pub async fn dev_sms(
     State(state): State<Shared>,
-    lang: Lang,
+    page: Page,
     Query(q): Query<PhoneParam>,
 ) -> Result<Response, ApiError> {
     if !state.dev_pages {
@@ -1347,8 +1335,7 @@ pub async fn dev_sms(
     };
     Ok(render(
         &DevSmsPage {
-            en: lang.en,
-            lang_query: format!("&phone={}", urlencode(&phone)),
+            page: page.clone(),
             phone,
             messages,
         },

@@ -682,6 +682,17 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
             Err(e) => tracing::warn!(error = %e, "demo applications not loaded"),
         }
     }
+    let demo_staff = if demo {
+        match app.load_demo_staff(jiff::Timestamp::now()).await {
+            Ok(staff) => staff,
+            Err(e) => {
+                tracing::warn!(error = %e, "demo staff not made");
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
     let mut generated_token = None;
     if announce_demo && config.admin.token.is_none() {
         let token = uuid::Uuid::new_v4().simple().to_string();
@@ -740,6 +751,23 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
         println!("  API spec: http://{addr}/api/v1/openapi.json");
         if let Some(token) = generated_token {
             println!("  admin token for catalog writes (this run only): {token}");
+        }
+        if !demo_staff.is_empty() {
+            println!("  staff sign-in: http://{addr}/staff/sign-in");
+            for s in &demo_staff {
+                match &s.password {
+                    Some(p) => println!(
+                        "    {:<16} {:<44} password {}",
+                        s.username,
+                        s.role,
+                        secrecy::ExposeSecret::expose_secret(p)
+                    ),
+                    None => println!(
+                        "    {:<16} {:<44} (password shown when it was made)",
+                        s.username, s.role
+                    ),
+                }
+            }
         }
         println!("Press Ctrl-C to stop.");
     } else {

@@ -378,6 +378,14 @@ pub async fn me(
     CurrentActor(actor): CurrentActor,
 ) -> Result<Json<ProfileDoc>, ApiError> {
     let c = citizen(&actor)?;
+    Ok(Json(profile(&state, c).await?))
+}
+
+/// The profile of the signed-in person `c`, personal identifiers masked.
+pub(crate) async fn profile(
+    state: &Shared,
+    c: &crate::policy::CitizenActor,
+) -> Result<ProfileDoc, ApiError> {
     let person = state
         .app
         .db
@@ -388,14 +396,14 @@ pub async fn me(
     let resident_id = ResidentId::parse(&person.resident_id, today_in_china())
         .map(|id| id.to_string())
         .unwrap_or_else(|_| "******************".to_owned());
-    Ok(Json(ProfileDoc {
+    Ok(ProfileDoc {
         account_id: person.id,
         name: person.name,
         resident_id,
         phone: mask_phone(&person.phone),
         assurance_level: person.assurance_level,
         acting_for: c.acting_for.clone(),
-    }))
+    })
 }
 
 /// One sign-in attempt.

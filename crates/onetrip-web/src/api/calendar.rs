@@ -152,18 +152,22 @@ pub struct YearDoc {
 #[utoipa::path(get, path = "/api/v1/calendar/years", tag = "calendar",
     responses((status = 200, description = "Loaded years", body = Vec<YearDoc>)))]
 pub async fn years(State(state): State<Shared>) -> Json<Vec<YearDoc>> {
+    Json(loaded_years(&state))
+}
+
+/// The years the calendar holds, with the notice each comes from (the API and the calendar
+/// page).
+pub(crate) fn loaded_years(state: &Shared) -> Vec<YearDoc> {
     let calendar = state.app.calendar();
-    Json(
-        calendar
-            .years()
-            .into_iter()
-            .filter_map(|y| calendar.schedule(y))
-            .map(|s| YearDoc {
-                year: s.year(),
-                source: s.source().to_string(),
-            })
-            .collect(),
-    )
+    calendar
+        .years()
+        .into_iter()
+        .filter_map(|y| calendar.schedule(y))
+        .map(|s| YearDoc {
+            year: s.year(),
+            source: s.source().to_string(),
+        })
+        .collect()
 }
 
 /// Imports (or amends) one year's official schedule; every problem is listed.
@@ -178,8 +182,20 @@ pub async fn put_year(
     Path(year): Path<i16>,
     RawBody(body): RawBody,
 ) -> Result<Json<YearDoc>, ApiError> {
-    let text = String::from_utf8_lossy(&body);
-    let parsed = YearSchedule::from_json(&text).map_err(onetrip_app::AppError::from)?;
+    let schedule = import_year(&state, year, &String::from_utf8_lossy(&body)).await?;
+    Ok(Json(YearDoc {
+        year: schedule.year(),
+        source: schedule.source().to_string(),
+    }))
+}
+
+/// Imports the schedule `text` as the calendar of `year` (the API and the calendar page).
+pub(crate) async fn import_year(
+    state: &Shared,
+    year: i16,
+    text: &str,
+) -> Result<YearSchedule, ApiError> {
+    let parsed = YearSchedule::from_json(text).map_err(onetrip_app::AppError::from)?;
     if parsed.year() != year {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -194,12 +210,8 @@ pub async fn put_year(
             ),
         ));
     }
-    let schedule = state
+    Ok(state
         .app
-        .import_calendar_year(&text, jiff::Timestamp::now())
-        .await?;
-    Ok(Json(YearDoc {
-        year: schedule.year(),
-        source: schedule.source().to_string(),
-    }))
+        .import_calendar_year(text, jiff::Timestamp::now())
+        .await?)
 }

@@ -3,16 +3,14 @@
 //! exports (`POST /api/v1/certificates/verify`) and of presentations (the `GET /verify/{token}`
 //! page), and seal key rotation.
 
-use askama::Template;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use jiff::Timestamp;
-use onetrip_app::AppError;
 use onetrip_app::certificates::{
     CertificateActor, CertificateExport, CertificateView, ExportVerification, IssueRequest,
-    Presentation, PresentationCheck,
+    Presentation,
 };
 use onetrip_domain::certificate::{CertificateType, HolderKind};
 use onetrip_domain::identity::AccountId;
@@ -26,7 +24,6 @@ use crate::api::accounts::CurrentActor;
 use crate::extract::{JsonBody, Path};
 use crate::policy::Actor;
 use crate::problem::{ApiError, Problem};
-use crate::sso::Lang;
 
 /// The certificate API routes.
 pub fn router() -> OpenApiRouter<Shared> {
@@ -58,7 +55,10 @@ fn issuer(actor: &Actor) -> Result<CertificateActor, ApiError> {
 
 /// The holder the signed-in person acts as: the organisation after an explicit switch, else
 /// the person (by resident ID number).
-async fn holder(state: &Shared, actor: &Actor) -> Result<(HolderKind, String), ApiError> {
+pub(crate) async fn holder(
+    state: &Shared,
+    actor: &Actor,
+) -> Result<(HolderKind, String), ApiError> {
     match actor {
         Actor::Citizen(c) => match &c.acting_for {
             Some(org) => Ok((HolderKind::Organisation, org.clone())),
@@ -354,194 +354,16 @@ pub async fn seal_keys(
     ))
 }
 
-/// One row of the verification page.
-struct Row {
-    label: String,
-    value: String,
-}
-
-#[derive(Template)]
-#[template(path = "verify.html")]
-struct VerifyPage {
-    en: bool,
-    lang_query: String,
-    heading: String,
-    /// `ok`, `warn` or `bad`.
-    tone: &'static str,
-    verdict: String,
-    rows: Vec<Row>,
-    disclosed: Vec<Row>,
-    note: String,
-}
-
-fn value_text(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "—".to_owned(),
-        other => other.to_string(),
-    }
-}
-
 /// The public verification page of a presentation (the URL in the QR code): authenticity,
 /// live status, issuer and only the disclosed fields. HTML, no sign-in, no JavaScript;
-/// Chinese by default, English with `?lang=en`.
+/// Chinese by default, English with `?lang=en`. Rendered by [`crate::pages::account::verify`].
 #[utoipa::path(get, path = "/verify/{token}", tag = "certificates",
     params(("token" = String, Path, description = "Presentation token")),
     responses((status = 200, description = "The verification page (also for expired or tampered tokens)", body = String, content_type = "text/html")))]
 pub async fn verify_page(
     State(state): State<Shared>,
-    lang: Lang,
+    page: crate::pages::Page,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Response {
-    let en = lang.en;
-    let t = |zh: &str, e: &str| if en { e.to_owned() } else { zh.to_owned() };
-    let check = match state
-        .app
-        .verify_presentation(&token, Timestamp::now())
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "presentation verification failed");
-            return ApiError::from(AppError::Internal(e.to_string())).into_response();
-        }
-    };
-    let mut page = VerifyPage {
-        en,
-        lang_query: String::new(),
-        heading: t("电子证照核验", "Certificate verification"),
-        tone: "bad",
-        verdict: String::new(),
-        rows: Vec::new(),
-        disclosed: Vec::new(),
-        note: String::new(),
-    };
-    let status = match check {
-        PresentationCheck::Tampered => {
-            page.verdict = t(
-                "核验未通过：该亮证码不是本平台签发的，或内容已被篡改。",
-                "Not verified: this code was not issued by this platform, or it was altered.",
-            );
-            StatusCode::OK
-        }
-        PresentationCheck::Expired { expired_at } => {
-            page.tone = "warn";
-            let at = expired_at
-                .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-                .strftime("%Y-%m-%d %H:%M:%S")
-                .to_string();
-            page.verdict = if en {
-                format!(
-                    "This presentation expired at {at} (UTC+8). Ask the holder to show a new code."
-                )
-            } else {
-                format!("该亮证码已于 {at} 过期，请持证人重新出示。")
-            };
-            StatusCode::OK
-        }
-        PresentationCheck::Verified(p) => {
-            use onetrip_domain::certificate::CertificateStatus as S;
-            page.tone = match p.status {
-                S::Valid => "ok",
-                S::Expired => "warn",
-                S::Revoked => "bad",
-            };
-            page.verdict = match p.status {
-                S::Valid => t(
-                    "核验通过：证照真实有效，由下列发证机关电子印章签发。",
-                    "Verified: the certificate is authentic and valid, sealed by the issuer below.",
-                ),
-                S::Expired => t(
-                    "证照真实，但已过有效期。",
-                    "The certificate is authentic but has expired.",
-                ),
-                S::Revoked => t(
-                    "证照真实，但已被发证机关注销。",
-                    "The certificate is authentic but has been revoked by its issuer.",
-                ),
-            };
-            let issuer_name = if en {
-                p.issuer.name_en.clone().unwrap_or(p.issuer.name.clone())
-            } else {
-                p.issuer.name.clone()
-            };
-            page.rows = vec![
-                Row {
-                    label: t("证照类型", "Certificate"),
-                    value: if en {
-                        p.type_name_en.clone()
-                    } else {
-                        p.type_name.clone()
-                    },
-                },
-                Row {
-                    label: t("状态", "Status"),
-                    value: if en {
-                        p.status.name_en().to_owned()
-                    } else {
-                        p.status.name_zh().to_owned()
-                    },
-                },
-                Row {
-                    label: t("发证机关", "Issuer"),
-                    value: format!("{issuer_name}（{}）", p.issuer.credit_code),
-                },
-                Row {
-                    label: t("证照标识", "Identifier"),
-                    value: p.certificate_id.clone(),
-                },
-            ];
-            if let Some(reason) = &p.revocation_reason {
-                page.rows.push(Row {
-                    label: t("注销原因", "Reason for revocation"),
-                    value: reason.clone(),
-                });
-            }
-            for f in &p.fields {
-                page.disclosed.push(Row {
-                    label: if en {
-                        f.name_en.clone()
-                    } else {
-                        f.name.clone()
-                    },
-                    value: value_text(&f.value),
-                });
-            }
-            for pr in &p.predicates {
-                page.disclosed.push(Row {
-                    label: if en {
-                        pr.description_en.clone()
-                    } else {
-                        pr.description.clone()
-                    },
-                    value: match (pr.holds, en) {
-                        (true, false) => "是".to_owned(),
-                        (false, false) => "否".to_owned(),
-                        (true, true) => "yes".to_owned(),
-                        (false, true) => "no".to_owned(),
-                    },
-                });
-            }
-            let until = p
-                .expires_at
-                .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-                .strftime("%H:%M:%S")
-                .to_string();
-            page.note = if en {
-                format!(
-                    "Only the fields the holder chose are shown. This code is valid until {until} (UTC+8)."
-                )
-            } else {
-                format!("仅显示持证人选择出示的信息。本亮证码有效至 {until}。")
-            };
-            StatusCode::OK
-        }
-    };
-    match page.render() {
-        Ok(html) => crate::sso::no_store((status, Html(html)).into_response()),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            ApiError::from(AppError::Internal(e.to_string())).into_response()
-        }
-    }
+    crate::pages::account::verify(&state, page, &token).await
 }

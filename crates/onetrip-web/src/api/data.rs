@@ -43,7 +43,7 @@ pub fn router() -> OpenApiRouter<Shared> {
 
 /// The data-sharing actor of a request: the operator, a data administrator (after TOTP) or a
 /// machine client.
-fn data_actor(actor: &Actor) -> Result<DataActor, ApiError> {
+pub(crate) fn data_actor(actor: &Actor) -> Result<DataActor, ApiError> {
     match actor {
         Actor::Operator => Ok(DataActor::Operator),
         Actor::Staff(s) if s.holds(StaffRole::DataAdministrator) => {

@@ -38,7 +38,8 @@ pub fn router() -> OpenApiRouter<Shared> {
         .routes(routes!(eligibility))
 }
 
-fn person(actor: &Actor) -> Result<&CitizenActor, ApiError> {
+/// The signed-in person, or 403 for anyone else.
+pub(crate) fn person(actor: &Actor) -> Result<&CitizenActor, ApiError> {
     match actor {
         Actor::Citizen(c) => Ok(c),
         _ => Err(ApiError::new(
@@ -254,6 +255,21 @@ pub async fn switch_acting(
     JsonBody(body): JsonBody<ActingSwitch>,
 ) -> Result<Json<ActingDoc>, ApiError> {
     let p = person(&actor)?;
+    switch_acting_for(&state, p, &session, body.organisation.as_deref()).await?;
+    Ok(Json(ActingDoc {
+        acting_for: body.organisation,
+    }))
+}
+
+/// Switches the session of `p` to act for `organisation` (a credit code), or for oneself with
+/// `None`: only in a web session, and only for an organisation the person may act for today
+/// (legal representative or live delegation). The session id rotates.
+pub(crate) async fn switch_acting_for(
+    state: &Shared,
+    p: &CitizenActor,
+    session: &Session,
+    organisation: Option<&str>,
+) -> Result<(), ApiError> {
     if !p.via_session {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -263,12 +279,12 @@ pub async fn switch_acting(
         ));
     }
     let now = Timestamp::now();
-    if let Some(org) = &body.organisation {
+    if let Some(org) = organisation {
         let actable = state
             .app
             .organisations_i_may_act_for(&AccountId::new(p.account.clone()), today_in_china())
             .await?;
-        if !actable.iter().any(|a| &a.organisation.credit_code == org) {
+        if !actable.iter().any(|a| a.organisation.credit_code == org) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "acting_no_delegation",
@@ -277,15 +293,13 @@ pub async fn switch_acting(
             ));
         }
     }
-    if !session::act_for(&session, body.organisation.clone(), now)
+    if !session::act_for(session, organisation.map(str::to_owned), now)
         .await
         .map_err(session_error)?
     {
         return Err(ApiError::from(onetrip_app::AppError::InvalidToken));
     }
-    Ok(Json(ActingDoc {
-        acting_for: body.organisation,
-    }))
+    Ok(())
 }
 
 /// Whether the signed-in person, as the identity they act for, may apply for an item.

@@ -34,7 +34,8 @@ pub fn router() -> OpenApiRouter<Shared> {
         .routes(routes!(auth_events))
 }
 
-fn granter(actor: &Actor) -> Result<Granter, ApiError> {
+/// Who grants: the operator, or the signed-in member of staff.
+pub(crate) fn granter(actor: &Actor) -> Result<Granter, ApiError> {
     match actor {
         Actor::Operator => Ok(Granter::Bootstrap),
         Actor::Staff(s) => Ok(Granter::Staff(AccountId::new(s.id.clone()))),

@@ -12,6 +12,8 @@
 //! Who may open a page is decided by [`crate::policy`] like for every route; a page that needs
 //! a signed-in person sends an anonymous visitor to the sign-in page and back.
 
+pub mod account;
+pub mod admin;
 pub mod apply;
 pub mod form;
 pub mod i18n;
@@ -63,7 +65,15 @@ const PORTAL_PATHS: &[&str] = &[
 /// The addresses of every page (route templates), which are not part of the API's OpenAPI
 /// document. Each area of the site lists its own.
 pub fn paths() -> Vec<&'static str> {
-    [PORTAL_PATHS, staff::PATHS, work::PATHS, supervision::PATHS].concat()
+    [
+        PORTAL_PATHS,
+        staff::PATHS,
+        work::PATHS,
+        supervision::PATHS,
+        admin::PATHS,
+        account::PATHS,
+    ]
+    .concat()
 }
 
 /// The page routes: the portal's, then each area's own router.
@@ -72,6 +82,8 @@ pub fn router() -> Router<Shared> {
         .merge(staff::router())
         .merge(work::router())
         .merge(supervision::router())
+        .merge(admin::router())
+        .merge(account::router())
 }
 
 fn portal_router() -> Router<Shared> {
@@ -117,6 +129,8 @@ pub struct Page {
     pub citizen: bool,
     /// A member of staff is signed in.
     pub staff: bool,
+    /// Credit code of the organisation the signed-in person acts for, if any.
+    pub acting_for: Option<String>,
     /// The session's CSRF token.
     pub csrf: String,
     /// This page with the other language.
@@ -225,6 +239,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
             en,
             elder,
             citizen: matches!(actor, Actor::Citizen(_)),
+            acting_for: match &actor {
+                Actor::Citizen(c) => c.acting_for.clone(),
+                _ => None,
+            },
             staff: matches!(actor, Actor::Staff(_)),
             csrf,
             lang_href: link(parts, Some(if en { "lang=zh" } else { "lang=en" })),

@@ -2,7 +2,9 @@
 //! (`tower::ServiceExt::oneshot`) over a fresh application (own SQLite file, demo catalog).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod account;
 mod accounts;
+mod admin;
 mod authz;
 mod calendar;
 mod cases;

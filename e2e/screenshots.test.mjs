@@ -1,0 +1,70 @@
+// Screenshots of the main pages in Simplified Chinese, in English and in elder mode (长辈版),
+// on a 390 × 844 phone, saved under e2e/screenshots/ (CI keeps them as artifacts; docs/UI.md
+// shows copies from docs/screenshots/). Each page is also checked like every other page:
+// language, title, axe-core (WCAG 2.1 A/AA) and no sideways scrolling.
+//
+// Run with `bash e2e/run.sh` (E2E_FILES=e2e/screenshots.test.mjs for this file alone).
+import { after, before, describe, test } from 'node:test';
+
+import { MODES, launch, newContext, readSmsCode, shoot, submit, url } from './lib.mjs';
+
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
+// 林晓燕 is in the demo population registry.
+const PERSON = { name: '林晓燕', residentId: '330102199007220264', phone: '13800138011', password: 'Baidi-Lake9#' };
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function press(page, name) {
+  await submit(page, () => page.getByRole('button', { name, exact: true }).click());
+}
+
+describe('screenshots of the main pages', { timeout: 240_000 }, () => {
+  test('public pages', async () => {
+    const context = await newContext(browser, PHONE);
+    const page = await context.newPage();
+    await page.goto(url(`/search?q=${encodeURIComponent('公积金')}`));
+    const item = await page.locator('a[href^="/items/"]').first().getAttribute('href');
+    for (const m of MODES) {
+      await shoot(page, 'home', '/', m);
+      await shoot(page, 'search', `/search?q=${encodeURIComponent('公积金')}`, m);
+      await shoot(page, 'item-guide', item, m);
+      await shoot(page, 'bundle-guide', '/bundles/ZJ-BIRTH', m);
+      await shoot(page, 'sign-in', '/sign-in', m);
+      await shoot(page, 'staff-sign-in', '/staff/sign-in', m);
+    }
+    await context.close();
+  });
+
+  test('a signed-in person applying', async () => {
+    const context = await newContext(browser, PHONE);
+    const page = await context.newPage();
+    await page.goto(url('/register?next=/'));
+    await page.fill('#name', PERSON.name);
+    await page.fill('#resident_id', PERSON.residentId);
+    await page.fill('#phone', PERSON.phone);
+    await press(page, '获取验证码');
+    const inbox = await context.newPage();
+    const code = await readSmsCode(inbox, PERSON.phone, false);
+    await inbox.close();
+    await page.fill('#sms_code', code);
+    await page.fill('#password', PERSON.password);
+    await press(page, '注册');
+    await page.goto(url('/step-up?next=/'));
+    await press(page, '立即核验');
+    await page.goto(url('/bundles/ZJ-BIRTH'));
+    await press(page, '开始办理');
+    const application = new URL(page.url()).pathname.replace(/\/questions$/, '');
+    for (const m of MODES) {
+      await shoot(page, 'application-tasks', application, m);
+      await shoot(page, 'application-questions', `${application}/questions`, m);
+      await shoot(page, 'my-applications', '/me/applications', m);
+    }
+    await context.close();
+  });
+});
