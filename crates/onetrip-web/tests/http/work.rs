@@ -606,3 +606,46 @@ async fn supervisors_order_and_departments_answer() {
         "an untranslated key: {en}"
     );
 }
+
+#[tokio::test]
+async fn an_officer_of_two_departments_picks_one() {
+    use onetrip_domain::identifiers::DivisionCode;
+    use onetrip_domain::identity::RoleGrant;
+    let t = TestApp::new().await;
+    let (_, _, _, number) = birth_case(&t).await;
+    let grant = |department: &str| RoleGrant {
+        role: StaffRole::DepartmentOfficer,
+        division: DivisionCode::parse("330100").unwrap(),
+        department: Some(department.to_string()),
+    };
+    let created = t
+        .app
+        .create_staff(
+            &onetrip_app::staff::Granter::Bootstrap,
+            onetrip_app::staff::NewStaffInput {
+                username: "two.departments".into(),
+                name: "赵经办".into(),
+                department_code: HRSS_CITY.into(),
+                division_code: "330100".into(),
+                roles: vec![grant(HRSS_CITY), grant(HEALTH_CITY)],
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let mut b = Browser::new(&t);
+    let password = secrecy::ExposeSecret::expose_secret(&created.initial_password).to_string();
+    let r = staff_page_sign_in(&mut b, "two.departments", &password, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    // The first department's queue, with the choice of the other.
+    let html = b.get_page("/work/queue").await.text();
+    assert!(html.contains("<select id=\"department\""), "{html}");
+    assert!(html.contains("杭州市人力资源和社会保障局"));
+    assert!(!html.contains(&format!("/work/cases/{number}")));
+    let html = b
+        .get_page(&format!("/work/queue?department={HEALTH_CITY}"))
+        .await
+        .text();
+    assert!(html.contains(&format!("/work/cases/{number}")), "{html}");
+    assert!(html.contains(&format!("value=\"{HEALTH_CITY}\" selected")));
+}
