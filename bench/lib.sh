@@ -88,3 +88,28 @@ machine() {
     "$(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo)" "$(uname -r)"
   printf 'load average at start: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
+
+# ensure_wrk: installs wrk with apt-get when it is missing.
+ensure_wrk() {
+  if ! command -v wrk >/dev/null; then
+    log "wrk is missing; installing it with apt-get"
+    apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+  fi
+  command -v wrk >/dev/null || die "wrk is not available"
+}
+
+# wrk_summary: reads `wrk --latency` output, prints "rps p50 p99 errors" (ms).
+wrk_summary() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+      if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+      if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+      return v
+    }
+    /^ *50%/ { p50 = ms($2) } /^ *99%/ { p99 = ms($2) }
+    /Requests\/sec/ { rps = $2 }
+    /Non-2xx/ { err += $NF }
+    /Socket errors/ { for (i = 3; i <= NF; i++) { v = $i; gsub(/,/, "", v); if (v ~ /^[0-9]+$/) err += v } }
+    END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err }'
+}

@@ -70,18 +70,7 @@ run_wrk() {
   wrk -t"$1" -c"$2" -d"${WARMUP}s" -H "Cookie: $4" "$3" >/dev/null
   out="$(wrk -t"$1" -c"$2" -d"${DURATION}s" --latency -H "Cookie: $4" "$3")"
   printf '%s\n' "$out" >>"$WORK/wrk.log"
-  printf '%s\n' "$out" | awk '
-    function ms(v) {
-      if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-      if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-      if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-      return v
-    }
-    /^ *50%/ { p50 = ms($2) } /^ *99%/ { p99 = ms($2) }
-    /Requests\/sec/ { rps = $2 }
-    /Non-2xx/ { err += $NF }
-    /Socket errors/ { for (i = 3; i <= NF; i++) { v = $i; gsub(/,/, "", v); if (v ~ /^[0-9]+$/) err += v } }
-    END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err }'
+  printf '%s\n' "$out" | wrk_summary
 }
 
 bench_backend() {

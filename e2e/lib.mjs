@@ -155,6 +155,114 @@ export async function scrollWidth(page) {
   return page.evaluate(() => document.scrollingElement.scrollWidth);
 }
 
+// 陈志明 is in the demo population registry, and the hospital reported his baby's birth.
+export const PERSON = {
+  name: '陈志明',
+  residentId: '330102198503140138',
+  phone: '13800138000',
+  password: 'Lianhua-Qiao7#',
+};
+export const PHONE = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  userAgent:
+    'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36',
+};
+
+/**
+ * Registers PERSON on the pages (the SMS code read from the sandbox inbox) and verifies the
+ * real name (L2).
+ */
+export async function registerPerson(context, page) {
+  await page.goto(url('/register?next=/'));
+  await page.fill('#name', PERSON.name);
+  await page.fill('#resident_id', PERSON.residentId);
+  await page.fill('#phone', PERSON.phone);
+  await press(page, '获取验证码');
+  const inbox = await context.newPage();
+  const code = await readSmsCode(inbox, PERSON.phone, false);
+  await inbox.close();
+  await page.fill('#sms_code', code);
+  await page.fill('#password', PERSON.password);
+  await press(page, '注册');
+  await page.goto(url('/step-up?next=/'));
+  await press(page, '立即核验');
+  assert.equal((await session(page)).assurance_level, 'L2');
+}
+
+/** Clicks a submit button by its name and waits for the next page. */
+export async function press(page, name) {
+  await submit(page, () => page.getByRole('button', { name, exact: true }).click());
+}
+
+/**
+ * The birth bundle from the home page to the confirmation, `look(page, what)` checking every
+ * page on the way; returns the case numbers and the confirmation's address.
+ */
+export async function applyForBirth(page, look) {
+  await page.goto(url('/'));
+  await look(page, 'the home page');
+  await submit(page, () => page.getByRole('link', { name: '新生儿出生“一件事”' }).first().click());
+  await look(page, 'the bundle guide');
+  assert.ok(
+    await page.getByText('跑动次数').isVisible(),
+    `the bundle guide at ${page.url()}: ${await page.locator('main').textContent()}`,
+  );
+  await press(page, '开始办理');
+
+  // 1. The questionnaire: the card question appears once insurance is chosen.
+  assert.match(page.url(), /\/applications\/[^/]+\/questions$/);
+  await look(page, 'the questionnaire');
+  await page.getByRole('group', { name: '新生儿父母是否已办理结婚登记？' }).getByLabel('是').check();
+  await page.getByRole('group', { name: '是否同时为新生儿参加城乡居民基本医疗保险？' }).getByLabel('是').check();
+  await press(page, '保存并继续');
+  await look(page, 'the questionnaire with the revealed question');
+  assert.ok(await page.locator('#error-summary').isVisible(), 'the unanswered question is listed');
+  await page.getByRole('group', { name: '是否同时申领社会保障卡？' }).getByLabel('否').check();
+  await press(page, '保存并继续');
+
+  // 2. One form, prefilled.
+  assert.match(page.url(), /\/form$/);
+  await look(page, 'the prefilled form');
+  assert.equal(await page.getByLabel('新生儿姓名').inputValue(), '陈思远');
+  await page.getByLabel('所在区县').selectOption('330106');
+  await page.getByLabel('详细地址').fill('浙江大学医学院附属妇产科医院');
+  await page.getByRole('group', { name: '落户方式' }).getByLabel('随父落户').check();
+  await page.getByRole('group', { name: '新生儿与户主关系' }).getByLabel('子', { exact: true }).check();
+  // The rest only the applicant knows: the first option of each choice left.
+  for (const group of ['缴费方式', '申请人与新生儿关系']) {
+    await page.getByRole('group', { name: group }).getByRole('radio').first().check();
+  }
+  await page.locator('input[name="delivery_method"][value="pickup"]').check();
+  await page.getByLabel('联系电话').fill('13957100001');
+  await press(page, '保存并继续');
+  if (page.url().endsWith('/form')) {
+    const summary = await page.locator('#error-summary').textContent().catch(() => '');
+    assert.fail(`the form was not accepted: ${summary}`);
+  }
+
+  // 3. Materials: all fetched.
+  assert.match(page.url(), /\/materials$/);
+  await look(page, 'the materials');
+  assert.ok(await page.getByText('您无需上传任何材料').isVisible());
+  await submit(page, () => page.getByRole('link', { name: '继续' }).click());
+
+  // 4. Check, 5. submit, 6. confirmation.
+  assert.match(page.url(), /\/check$/);
+  await look(page, 'check your answers');
+  assert.ok(await page.getByText('陈思远').first().isVisible());
+  await press(page, '提交申请');
+  assert.match(page.url(), /\/me\/applications\/[^/?]+\?submitted=1$/);
+  await look(page, 'the confirmation');
+  assert.ok(await page.getByRole('heading', { name: '申请已提交' }).isVisible());
+  const numbers = await page.locator('.success strong').allTextContents();
+  assert.equal(numbers.length, 4, `four case numbers: ${numbers}`);
+  for (const n of numbers) assert.match(n, /^330106-\d{8}-\d{6}$/);
+  return { numbers, confirmation: page.url() };
+}
+
 /** Where screenshots go (CI keeps them as artifacts; docs/UI.md shows copies). */
 export const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
 

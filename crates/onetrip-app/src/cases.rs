@@ -864,7 +864,7 @@ impl App {
         self.view(&row, &application, now).await
     }
 
-    async fn case_row(&self, number: &str) -> Result<CaseRow> {
+    pub(crate) async fn case_row(&self, number: &str) -> Result<CaseRow> {
         self.db
             .case(number)
             .await?
@@ -874,7 +874,7 @@ impl App {
             })
     }
 
-    async fn application_of(&self, row: &CaseRow) -> Result<ApplicationRow> {
+    pub(crate) async fn application_of(&self, row: &CaseRow) -> Result<ApplicationRow> {
         self.db
             .application(&row.application_id)
             .await?
@@ -888,7 +888,7 @@ impl App {
 
     /// Whether `actor` may see the case: the applicant, staff of the department, window clerks
     /// and supervisors of the division, the department's system, the platform.
-    async fn may_see(
+    pub(crate) async fn may_see(
         &self,
         actor: &CaseActor,
         row: &CaseRow,
@@ -920,7 +920,7 @@ impl App {
         if ok { Ok(()) } else { Err(not_permitted()) }
     }
 
-    async fn view(
+    pub(crate) async fn view(
         &self,
         row: &CaseRow,
         application: &ApplicationRow,
@@ -1317,7 +1317,7 @@ impl App {
     }
 
     /// Whether `actor` may perform `command` on the case.
-    fn may_act(
+    pub(crate) fn may_act(
         &self,
         actor: &CaseActor,
         row: &CaseRow,

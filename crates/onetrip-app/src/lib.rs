@@ -7,6 +7,7 @@ pub mod bundles;
 pub mod calendar;
 pub mod casegen;
 pub mod cases;
+pub mod casework;
 pub mod catalog;
 pub mod certificates;
 pub mod config;

@@ -61,7 +61,7 @@ pub struct DepartmentStatistics {
     pub average_handling_days: Option<f64>,
 }
 
-fn not_permitted() -> AppError {
+pub(crate) fn not_permitted() -> AppError {
     AppError::Refused {
         code: "case_not_permitted",
         zh: "您无权查看或处理该部门的办件".into(),
@@ -90,7 +90,7 @@ impl App {
     }
 
     /// The division of a department.
-    async fn department_division(&self, department: &str) -> Result<DivisionCode> {
+    pub(crate) async fn department_division(&self, department: &str) -> Result<DivisionCode> {
         let dept = self
             .db
             .department(department)
@@ -456,7 +456,7 @@ impl App {
 
 impl App {
     /// Refuses unless `actor` supervises the division subtree `division`.
-    fn may_supervise(&self, actor: &CaseActor, division: &str) -> Result<()> {
+    pub(crate) fn may_supervise(&self, actor: &CaseActor, division: &str) -> Result<()> {
         let code = DivisionCode::parse(division).map_err(|e| AppError::refused(&e))?;
         if supervises(actor, &code) {
             Ok(())
@@ -477,7 +477,7 @@ fn supervises(actor: &CaseActor, division: &DivisionCode) -> bool {
 
 /// Whether `actor` works for `department` (of `division`): its officers and heads, its system,
 /// the platform, and — with `supervisors` — the supervisors of the division.
-fn works_for(
+pub(crate) fn works_for(
     actor: &CaseActor,
     division: &DivisionCode,
     department: &str,

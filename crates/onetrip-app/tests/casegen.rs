@@ -131,6 +131,55 @@ async fn check(t: TestDb) {
         .await
         .unwrap();
     assert!(none.is_empty());
+
+    // Keyset paging: page after page in the same order as one long page.
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = app
+            .department_queue(
+                &CaseActor::System,
+                &department,
+                &QueueFilter {
+                    after: after.clone(),
+                    ..QueueFilter::default()
+                },
+                7,
+            )
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some((last.due_on, last.number.clone()));
+        paged.extend(page);
+    }
+    assert_eq!(paged, queue);
+    // Due-date filters and the figures agree with the rows.
+    let today = queue[queue.len() / 2].due_on;
+    let week_end = today.checked_add(jiff::Span::new().days(6)).unwrap();
+    let counts = app
+        .department_due_counts(&CaseActor::System, &department, None, today, week_end)
+        .await
+        .unwrap();
+    let count = |f: &dyn Fn(jiff::civil::Date) -> bool| {
+        i64::try_from(queue.iter().filter(|c| f(c.due_on)).count()).unwrap()
+    };
+    assert_eq!(counts.overdue, count(&|d| d < today));
+    assert_eq!(counts.today, count(&|d| d == today));
+    assert_eq!(counts.this_week, count(&|d| d > today && d <= week_end));
+    let due_today = app
+        .department_queue(
+            &CaseActor::System,
+            &department,
+            &QueueFilter {
+                due_from: Some(today),
+                due_until: Some(today),
+                ..QueueFilter::default()
+            },
+            200,
+        )
+        .await
+        .unwrap();
+    assert_eq!(i64::try_from(due_today.len()).unwrap(), counts.today);
     t.cleanup().await.unwrap();
 }
 

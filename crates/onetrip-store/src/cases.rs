@@ -40,6 +40,21 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
     None
 }
 
+/// Adds `AND division_code` within a prefix to a query builder (a range rather than LIKE: an
+/// index can check it on both backends; SQLite's LIKE is case-insensitive and PostgreSQL's
+/// needs a C collation for that). A macro, as the builder's type differs per backend.
+macro_rules! push_division_range {
+    ($q:expr, $prefix:expr) => {
+        if let Some(prefix) = $prefix.filter(|p: &&str| !p.is_empty()) {
+            $q.push(" AND division_code >= ")
+                .push_bind(prefix.to_string());
+            if let Some(upper) = prefix_upper_bound(prefix) {
+                $q.push(" AND division_code < ").push_bind(upper);
+            }
+        }
+    };
+}
+
 fn json(text: &str, what: &str) -> Result<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| corrupt(what, e))
 }
@@ -307,6 +322,23 @@ pub struct QueueFilter {
     pub item_code: Option<String>,
     /// Only cases of divisions within this code prefix.
     pub division_prefix: Option<String>,
+    /// Only cases due on or after this day.
+    pub due_from: Option<Date>,
+    /// Only cases due on or before this day.
+    pub due_until: Option<Date>,
+    /// Keyset paging: only cases after this (due date, case number) in queue order.
+    pub after: Option<(Date, String)>,
+}
+
+/// A department's open cases counted by due date (the officer's "due today" at a glance).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DueCounts {
+    /// Due before the day (overdue).
+    pub overdue: i64,
+    /// Due on the day.
+    pub today: i64,
+    /// Due after the day, up to the end of the week.
+    pub this_week: i64,
 }
 
 /// Per-department figures.
@@ -1150,17 +1182,53 @@ impl Db {
             if let Some(item) = &filter.item_code {
                 q.push(" AND item_code = ").push_bind(item);
             }
-            if let Some(prefix) = filter.division_prefix.as_deref().filter(|p| !p.is_empty()) {
-                // A range rather than LIKE: an index can check it on both backends (SQLite's
-                // LIKE is case-insensitive and PostgreSQL's needs a C collation for that).
-                q.push(" AND division_code >= ").push_bind(prefix.to_string());
-                if let Some(upper) = prefix_upper_bound(prefix) {
-                    q.push(" AND division_code < ").push_bind(upper);
-                }
+            push_division_range!(q, filter.division_prefix.as_deref());
+            if let Some(from) = filter.due_from {
+                q.push(" AND due_on >= ").push_bind(from.to_string());
+            }
+            if let Some(until) = filter.due_until {
+                q.push(" AND due_on <= ").push_bind(until.to_string());
+            }
+            if let Some((due_on, number)) = &filter.after {
+                // A row value: both backends walk the queue index from there.
+                q.push(" AND (due_on, number) > (").push_bind(due_on.to_string());
+                q.push(", ").push_bind(number.clone()).push(")");
             }
             q.push(" ORDER BY due_on, number LIMIT ").push_bind(limit);
             let rows = q.build().fetch_all(pool).await?;
             rows.iter().map(case_row).collect()
+        })
+    }
+
+    /// A department's open cases (within a division prefix) counted by due date: before
+    /// `today`, on `today`, and after it up to `week_end`. One walk of the queue index up to
+    /// `week_end`.
+    pub async fn department_due_counts(
+        &self,
+        department: &str,
+        division_prefix: Option<&str>,
+        today: Date,
+        week_end: Date,
+    ) -> Result<DueCounts> {
+        let (overdue, on_day, week): (i64, i64, i64) = on_pool!(self, pool => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT COALESCE(SUM(CASE WHEN due_on < ",
+            );
+            q.push_bind(today.to_string());
+            q.push(" THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN due_on = ")
+                .push_bind(today.to_string());
+            q.push(" THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN due_on > ")
+                .push_bind(today.to_string());
+            q.push(" THEN 1 ELSE 0 END), 0) FROM cases WHERE closed = 0 AND department_code = ")
+                .push_bind(department);
+            q.push(" AND due_on <= ").push_bind(week_end.to_string());
+            push_division_range!(q, division_prefix);
+            q.build_query_as().fetch_one(pool).await?
+        });
+        Ok(DueCounts {
+            overdue,
+            today: on_day,
+            this_week: week,
         })
     }
 

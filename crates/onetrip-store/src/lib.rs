@@ -34,9 +34,9 @@ use sqlx::{PgPool, SqlitePool};
 pub use accounts::{AuthEvent, NewPerson, NewStaff, OrganisationRow, PersonRow, StaffRow};
 pub use bulk::{PG_ROWS_PER_STATEMENT, SQLITE_ROWS_PER_STATEMENT};
 pub use cases::{
-    ApplicationRow, BundleSummary, CaseChange, CaseCommit, CaseRow, DepartmentFigures, EventRow,
-    IdempotencyRecord, IdempotentResponse, OutboxRow, QueueFilter, StoredBundle, SubmissionRows,
-    SupervisionRow, WebhookRow,
+    ApplicationRow, BundleSummary, CaseChange, CaseCommit, CaseRow, DepartmentFigures, DueCounts,
+    EventRow, IdempotencyRecord, IdempotentResponse, OutboxRow, QueueFilter, StoredBundle,
+    SubmissionRows, SupervisionRow, WebhookRow,
 };
 pub use cases_bulk::CaseBatch;
 pub use catalog::{ChangedItem, ItemFilter, ItemSummary, SaveReport, StoredItem, VersionInfo};

@@ -379,7 +379,17 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         Permission::Citizen,
     ),
     // Department officer pages (crate::pages::work).
+    (Method::GET, "/work/queue", Permission::Staff),
+    (Method::POST, "/work/queue/batch", Permission::Staff),
+    (Method::GET, "/work/cases/{number}", Permission::Staff),
+    (Method::POST, "/work/cases/{number}", Permission::Staff),
     // Supervisor pages (crate::pages::supervision).
+    (Method::GET, "/supervision", Permission::Staff),
+    (
+        Method::POST,
+        "/supervision/cases/{number}/orders",
+        Permission::Staff,
+    ),
     // Administrator pages (crate::pages::admin).
     (Method::GET, "/staff/authenticator", Permission::Staff),
     (Method::POST, "/staff/authenticator", Permission::Staff),

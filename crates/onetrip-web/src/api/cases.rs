@@ -827,6 +827,7 @@ pub async fn department_queue(
         warning: p.warning.filter(|s| !s.is_empty()),
         item_code: p.item.filter(|s| !s.is_empty()),
         division_prefix: p.division.filter(|s| !s.is_empty()),
+        ..QueueFilter::default()
     };
     let rows = state
         .app

@@ -22,6 +22,8 @@ pub mod mine;
 pub mod portal;
 pub mod print;
 pub mod staff;
+pub mod supervision;
+pub mod work;
 
 use askama::Template;
 use axum::Router;
@@ -72,6 +74,8 @@ pub fn paths() -> Vec<&'static str> {
     [
         PORTAL_PATHS,
         staff::PATHS,
+        work::PATHS,
+        supervision::PATHS,
         admin::PATHS,
         account::PATHS,
         counter::PATHS,
@@ -84,6 +88,8 @@ pub fn paths() -> Vec<&'static str> {
 pub fn router() -> Router<Shared> {
     portal_router()
         .merge(staff::router())
+        .merge(work::router())
+        .merge(supervision::router())
         .merge(admin::router())
         .merge(account::router())
         .merge(counter::router())

@@ -192,6 +192,10 @@ pub(crate) fn concrete(
         "/bundles/{code}/start" => "/bundles/ZJ-BIRTH/start".into(),
         t if t.starts_with("/applications/{id}") => t.replace("{id}", "unknown"),
         "/me/applications/{id}" => "/me/applications/unknown".into(),
+        "/work/cases/{number}" => "/work/cases/330106-20261121-999999".into(),
+        "/supervision/cases/{number}/orders" => {
+            "/supervision/cases/330106-20261121-999999/orders".into()
+        }
         "/me/certificates/{id}/show" => "/me/certificates/unknown/show".into(),
         "/me/applications/{id}/cases/{number}" => {
             "/me/applications/unknown/cases/330106-20261121-999999".into()

@@ -23,4 +23,5 @@ mod resolution;
 mod roles;
 mod sso;
 mod validation_import;
+mod work;
 mod workbench;

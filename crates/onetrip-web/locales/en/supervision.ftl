@@ -1,0 +1,24 @@
+# Supervisor pages (督办).
+supervision-title = Supervision
+supervision-division = Division
+supervision-show = Show
+supervision-red = red (overdue)
+supervision-yellow = yellow (close to the deadline)
+supervision-orders-count = supervision orders
+supervision-on-time = On-time rate
+supervision-none = No cases in this division yet.
+supervision-department = Department
+supervision-open = Open
+supervision-col-yellow = Yellow
+supervision-col-red = Red
+supervision-concluded = Concluded
+supervision-rate = On time
+supervision-average = Average working days
+supervision-at-risk = Overdue and at-risk cases, by department and division
+supervision-at-risk-none = No case is overdue or at risk.
+supervision-orders = Supervision orders
+supervision-orders-none = No supervision order yet.
+supervision-answered = Answered
+supervision-waiting = Waiting
+supervision-respond-by-invalid = Enter the answer date (year-month-day)
+supervision-lead = Cases of division { $value } and the divisions within it

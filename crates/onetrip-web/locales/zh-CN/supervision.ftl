@@ -1,0 +1,24 @@
+# Supervisor pages (督办).
+supervision-title = 督办
+supervision-division = 行政区划
+supervision-show = 查看
+supervision-red = 件红牌（超期）
+supervision-yellow = 件黄牌（临近期限）
+supervision-orders-count = 张督办单
+supervision-on-time = 按时办结率
+supervision-none = 该区划暂无办件。
+supervision-department = 部门
+supervision-open = 在办
+supervision-col-yellow = 黄牌
+supervision-col-red = 红牌
+supervision-concluded = 已办结
+supervision-rate = 按时办结率
+supervision-average = 平均办理工作日
+supervision-at-risk = 超期和临期办件（按部门、区划）
+supervision-at-risk-none = 没有超期或临期的办件。
+supervision-orders = 督办单
+supervision-orders-none = 还没有督办单。
+supervision-answered = 已回复
+supervision-waiting = 待回复
+supervision-respond-by-invalid = 请填写回复期限（年-月-日）
+supervision-lead = 行政区划 { $value } 及其下辖区划的办件
