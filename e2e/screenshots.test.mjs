@@ -103,4 +103,26 @@ describe('screenshots of the main pages', { timeout: 240_000 }, () => {
     }
     await context.close();
   });
+
+  test('the department officer and the supervisor', async () => {
+    const context = await newContext(browser, PHONE);
+    // The demo's birth-bundle cases wait at the city's human resources and social security bureau.
+    const page = await staffPage(context, {
+      username: 'shots-officer',
+      role: 'department_officer',
+      division: '330100',
+      department: '113301000354023845',
+    });
+    await page.goto(url('/work/queue'));
+    const first = await page.locator('a[href^="/work/cases/"]').first().getAttribute('href');
+    for (const m of MODES) {
+      await shoot(page, 'officer-queue', '/work/queue', m);
+      await shoot(page, 'officer-case', first, m);
+    }
+    const supervisor = await staffPage(context, { username: 'shots-supervisor', role: 'supervisor', division: '330100' });
+    for (const m of MODES) {
+      await shoot(supervisor, 'supervision', '/supervision', m);
+    }
+    await context.close();
+  });
 });
