@@ -42,6 +42,14 @@ export async function newContext(browser, options = {}) {
   });
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(15_000);
+  // Every page keeps to its Content-Security-Policy (no inline script or style): violations are
+  // collected here and checked by checkPage.
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.violatedDirective}: ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
   return context;
 }
 
@@ -85,6 +93,8 @@ export async function checkPage(page, { en, what }) {
   }));
   assert.equal(lang, en ? 'en' : 'zh-CN', `language of ${what} (${page.url()})`);
   assert.match(title, /^[^<>]+ · onetrip$/, `title of ${what}: ${JSON.stringify(title)}`);
+  const csp = await page.evaluate(() => window.__cspViolations ?? []);
+  assert.deepEqual(csp, [], `${what} breaks its Content-Security-Policy (${page.url()})`);
   await expectNoAxeViolations(page, what);
 }
 

@@ -6,7 +6,7 @@
 // Run with `bash e2e/run.sh` (E2E_FILES=e2e/screenshots.test.mjs for this file alone).
 import { after, before, describe, test } from 'node:test';
 
-import { MODES, launch, newContext, readSmsCode, shoot, submit, url } from './lib.mjs';
+import { ADMIN_TOKEN, BASE, MODES, launch, newContext, readSmsCode, shoot, submit, url } from './lib.mjs';
 
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
 // 林晓燕 is in the demo population registry.
@@ -19,6 +19,28 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
+
+/** Creates a member of staff with one role through the API and signs them in on the page. */
+async function staffPage(context, { username, role, division, department }) {
+  const r = await context.request.post(`${BASE}/api/v1/staff`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    data: {
+      username,
+      name: '演示工作人员',
+      department_code: department ?? '11330100000897962X',
+      division_code: division,
+      roles: [{ role, division, ...(department ? { department } : {}) }],
+    },
+  });
+  if (r.status() !== 201) throw new Error(`POST /api/v1/staff: ${r.status()} ${await r.text()}`);
+  const { initial_password: password } = await r.json();
+  const page = await context.newPage();
+  await page.goto(url('/staff/sign-in'));
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await press(page, '登录');
+  return page;
+}
 
 async function press(page, name) {
   await submit(page, () => page.getByRole('button', { name, exact: true }).click());
@@ -64,6 +86,20 @@ describe('screenshots of the main pages', { timeout: 240_000 }, () => {
       await shoot(page, 'application-tasks', application, m);
       await shoot(page, 'application-questions', `${application}/questions`, m);
       await shoot(page, 'my-applications', '/me/applications', m);
+    }
+    await context.close();
+  });
+
+  test('the window clerk', async () => {
+    const context = await newContext(browser, PHONE);
+    const page = await staffPage(context, { username: 'shots-clerk', role: 'window_clerk', division: '330106' });
+    await page.goto(url(`/search?q=${encodeURIComponent('公积金')}`));
+    const item = (await page.locator('a[href^="/items/"]').first().getAttribute('href')).replace('/items/', '');
+    for (const m of MODES) {
+      await shoot(page, 'workbench', '/staff', m);
+      await shoot(page, 'counter', '/counter', m);
+      await shoot(page, 'counter-walk-in', `/counter/bundles/ZJ-BIRTH/apply`, m);
+      await shoot(page, 'one-time-notice', `/counter/items/${item}/notice`, m);
     }
     await context.close();
   });

@@ -1445,6 +1445,46 @@ impl App {
         Ok((application, views))
     }
 
+    /// Today's intake of a general-window clerk (一窗受理): the applications taken in today
+    /// (Asia/Shanghai) at the windows of every division where the actor is a window clerk, most
+    /// recent first, at most `limit` per division. Anyone else is refused.
+    pub async fn window_intake(
+        &self,
+        actor: &CaseActor,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<ApplicationRow>> {
+        let CaseActor::Staff { roles, .. } = actor else {
+            return Err(not_permitted());
+        };
+        let divisions: Vec<&DivisionCode> = roles
+            .iter()
+            .filter(|g| g.role == StaffRole::WindowClerk)
+            .map(|g| &g.division)
+            .collect();
+        if divisions.is_empty() {
+            return Err(not_permitted());
+        }
+        let since = china_today(now)
+            .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+            .map_err(|e| AppError::Internal(format!("start of day: {e}")))?
+            .timestamp();
+        let mut rows = Vec::new();
+        for division in divisions {
+            for row in self
+                .db
+                .window_intake(division.as_str(), since, limit)
+                .await?
+            {
+                if !rows.iter().any(|r: &ApplicationRow| r.id == row.id) {
+                    rows.push(row);
+                }
+            }
+        }
+        rows.sort_by_key(|r| std::cmp::Reverse(r.submitted_at));
+        Ok(rows)
+    }
+
     /// Checks the event chain of every case; returns the numbers of the cases whose chain is
     /// broken (an event changed, removed or reordered, or the case's last hash not matching).
     pub async fn verify_event_chains(&self) -> Result<Vec<String>> {

@@ -933,6 +933,29 @@ impl Db {
         })
     }
 
+    /// Applications taken in at the general windows of `division` (一窗受理) since `since`,
+    /// most recent first.
+    pub async fn window_intake(
+        &self,
+        division: &str,
+        since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<ApplicationRow>> {
+        const SQL: &str = application_sql!(
+            "WHERE division_code = $1 AND channel = 'window' AND submitted_at >= $2 \
+             ORDER BY submitted_at DESC, id DESC LIMIT $3"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(SQL)
+                .bind(division)
+                .bind(to_micros(since))
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(application_row).collect()
+        })
+    }
+
     /// Sets an application's derived state.
     pub async fn set_application_state(&self, id: &str, state: &str, now: Timestamp) -> Result<()> {
         on_pool!(self, pool => {

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod extract;
+pub mod headers;
 pub mod ops;
 pub mod pages;
 pub mod partner;
@@ -195,6 +196,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(pages::elder_mode))
         .layer(
             ServiceBuilder::new()
+                .layer(middleware::from_fn(headers::security_headers))
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::new(
                         StatusCode::INTERNAL_SERVER_ERROR,

@@ -290,6 +290,7 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/items/{code}", Permission::Public),
     (Method::GET, "/bundles/{code}", Permission::Public),
     (Method::GET, "/assets/site.css", Permission::Public),
+    (Method::GET, "/assets/site.js", Permission::Public),
     (Method::POST, "/sign-out", Permission::Public),
     (Method::POST, "/bundles/{code}/start", Permission::Citizen),
     (Method::GET, "/applications/{id}", Permission::Citizen),
@@ -328,6 +329,55 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::POST, "/staff/sign-in", Permission::Public),
     (Method::GET, "/staff", Permission::Staff),
     // Window clerk pages (综合窗口, crate::pages::counter).
+    (Method::GET, "/counter", Permission::Staff),
+    (
+        Method::GET,
+        "/counter/bundles/{code}/apply",
+        Permission::Staff,
+    ),
+    (
+        Method::POST,
+        "/counter/bundles/{code}/apply",
+        Permission::Staff,
+    ),
+    (
+        Method::GET,
+        "/counter/items/{code}/apply",
+        Permission::Staff,
+    ),
+    (
+        Method::POST,
+        "/counter/items/{code}/apply",
+        Permission::Staff,
+    ),
+    (Method::GET, "/counter/walk-ins/{key}", Permission::Staff),
+    (Method::POST, "/counter/walk-ins/{key}", Permission::Staff),
+    // Print views (crate::pages::print): the receipt and the one-time notices.
+    (
+        Method::GET,
+        "/counter/applications/{id}/receipt",
+        Permission::Staff,
+    ),
+    (
+        Method::GET,
+        "/counter/items/{code}/notice",
+        Permission::Staff,
+    ),
+    (
+        Method::GET,
+        "/counter/cases/{number}/notice",
+        Permission::Staff,
+    ),
+    (
+        Method::GET,
+        "/me/applications/{id}/receipt",
+        Permission::Citizen,
+    ),
+    (
+        Method::GET,
+        "/me/cases/{number}/notice",
+        Permission::Citizen,
+    ),
     // Department officer pages (crate::pages::work).
     (Method::GET, "/work/queue", Permission::Staff),
     (Method::POST, "/work/queue/batch", Permission::Staff),

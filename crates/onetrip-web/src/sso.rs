@@ -8,8 +8,7 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine;
@@ -61,24 +60,6 @@ pub fn protocol_router() -> axum::Router<Shared> {
         .route("/step-up", get(step_up_page).post(step_up_form))
         .route("/register", get(register_page).post(register_form))
         .route("/dev/sms", get(dev_sms))
-}
-
-/// Page language, by [`crate::problem::english_requested`]: `?lang=`, the language cookie,
-/// `Accept-Language`; Chinese by default.
-#[derive(Debug, Clone, Copy)]
-pub struct Lang {
-    /// English.
-    pub en: bool,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Lang {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Lang {
-            en: crate::problem::english_requested(&parts.uri, &parts.headers),
-        })
-    }
 }
 
 /// Marks a response as not to be stored by caches (tokens, pages with CSRF tokens).

@@ -193,7 +193,18 @@ async fn walk_in_applicant(state: &Shared, w: &WalkIn) -> Result<ApplicantFacts,
             "A walk-in application needs the applicant's ID checked in person and their signature.",
         ));
     }
-    let id = onetrip_domain::identifiers::ResidentId::parse(&w.resident_id, today_in_china())
+    walk_in_facts(state, &w.resident_id, &w.name).await
+}
+
+/// The applicant facts of a walk-in person named by their resident ID (checked with the
+/// GB 11643 rule; a problem at `walk_in.resident_id` otherwise) and the name on their ID card:
+/// their citizen account, when they have one, owns the application too.
+pub(crate) async fn walk_in_facts(
+    state: &Shared,
+    resident_id: &str,
+    name: &str,
+) -> Result<ApplicantFacts, ApiError> {
+    let id = onetrip_domain::identifiers::ResidentId::parse(resident_id, today_in_china())
         .map_err(|e| {
             ApiError::from(onetrip_app::AppError::Rejected(vec![
                 onetrip_app::FieldProblem::new("walk_in.resident_id", &e),
@@ -209,7 +220,7 @@ async fn walk_in_applicant(state: &Shared, w: &WalkIn) -> Result<ApplicantFacts,
         .map(|p| AccountId::new(p.id));
     Ok(ApplicantFacts {
         applicant: Applicant::Person(resident_id),
-        name: w.name.trim().to_string(),
+        name: name.trim().to_string(),
         account,
     })
 }

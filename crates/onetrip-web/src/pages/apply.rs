@@ -166,7 +166,7 @@ async fn save(state: &Shared, d: &Draft, headers: &HeaderMap) -> Result<(), ApiE
 
 /// The problems of a rejected use case by input name, in the page's language (paths under
 /// `form.` lose that prefix).
-fn problems_of(page: &Page, e: &AppError) -> Option<Problems> {
+pub(crate) fn problems_of(page: &Page, e: &AppError) -> Option<Problems> {
     let AppError::Rejected(list) = e else {
         return None;
     };
@@ -286,10 +286,15 @@ struct QuestionsPage {
     errors: Vec<(String, String)>,
 }
 
-fn questions_page_of(page: Page, d: &Draft, problems: &Problems) -> QuestionsPage {
-    let answers = &d.input.answers;
-    let questions: Vec<QuestionView> = d
-        .bundle
+/// The questions of `bundle` asked for `answers` (each asked only when the answers before it
+/// call for it), with their problems.
+pub(crate) fn question_views(
+    page: &Page,
+    bundle: &Bundle,
+    answers: &FormValues,
+    problems: &Problems,
+) -> Vec<QuestionView> {
+    bundle
         .questionnaire
         .iter()
         .filter(|q| q.visible_when.as_ref().is_none_or(|c| c.holds(answers)))
@@ -311,8 +316,16 @@ fn questions_page_of(page: Page, d: &Draft, problems: &Problems) -> QuestionsPag
                 error: problems.get(&q.key).cloned(),
             }
         })
-        .collect();
-    let errors = problems
+        .collect()
+}
+
+/// The error summary's links for the questionnaire's problems: to the question, or to the top
+/// of the page for a problem of the answers as a whole.
+pub(crate) fn question_anchors(
+    questions: &[QuestionView],
+    problems: &Problems,
+) -> Vec<(String, String)> {
+    problems
         .iter()
         .map(|(key, e)| {
             let anchor = if questions.iter().any(|q| &q.key == key) {
@@ -322,7 +335,51 @@ fn questions_page_of(page: Page, d: &Draft, problems: &Problems) -> QuestionsPag
             };
             (anchor, e.clone())
         })
-        .collect();
+        .collect()
+}
+
+/// The answers posted for the questions asked (in order, each asked only when the answers
+/// before it call for it).
+pub(crate) fn answers_from_post(bundle: &Bundle, pairs: &[(String, String)]) -> FormValues {
+    let mut answers = FormValues::new();
+    for q in &bundle.questionnaire {
+        if !q.visible_when.as_ref().is_none_or(|c| c.holds(&answers)) {
+            continue;
+        }
+        if let Some(v) = first(pairs, &q.key).filter(|v| !v.is_empty()) {
+            answers.insert(q.key.clone(), Value::String(v.to_string()));
+        }
+    }
+    answers
+}
+
+/// Every problem of the answers, by question key (the empty key for the answers as a whole),
+/// in the page's language.
+pub(crate) fn answer_problems(page: &Page, bundle: &Bundle, answers: &FormValues) -> Problems {
+    bundle
+        .check_answers(answers)
+        .iter()
+        .map(|p| {
+            let key = match p {
+                onetrip_domain::bundle::AnswerProblem::Required(k)
+                | onetrip_domain::bundle::AnswerProblem::NotAnOption(k)
+                | onetrip_domain::bundle::AnswerProblem::Unknown(k) => k.clone(),
+                // Shown at the top of the questionnaire.
+                onetrip_domain::bundle::AnswerProblem::NothingApplies => String::new(),
+            };
+            let message = if page.en {
+                p.message_en()
+            } else {
+                p.message_zh()
+            };
+            (key, message)
+        })
+        .collect()
+}
+
+fn questions_page_of(page: Page, d: &Draft, problems: &Problems) -> QuestionsPage {
+    let questions = question_views(&page, &d.bundle, &d.input.answers, problems);
+    let errors = question_anchors(&questions, problems);
     QuestionsPage {
         name: page
             .pick(&d.bundle.name, d.bundle.name_en.as_deref())
@@ -366,35 +423,8 @@ pub async fn questions_form(
         Ok(d) => d,
         Err(r) => return Ok(r),
     };
-    let mut answers = FormValues::new();
-    for q in &d.bundle.questionnaire {
-        if !q.visible_when.as_ref().is_none_or(|c| c.holds(&answers)) {
-            continue;
-        }
-        if let Some(v) = first(&pairs, &q.key).filter(|v| !v.is_empty()) {
-            answers.insert(q.key.clone(), Value::String(v.to_string()));
-        }
-    }
-    let problems: Problems = d
-        .bundle
-        .check_answers(&answers)
-        .iter()
-        .map(|p| {
-            let key = match p {
-                onetrip_domain::bundle::AnswerProblem::Required(k)
-                | onetrip_domain::bundle::AnswerProblem::NotAnOption(k)
-                | onetrip_domain::bundle::AnswerProblem::Unknown(k) => k.clone(),
-                // Shown at the top of the questionnaire.
-                onetrip_domain::bundle::AnswerProblem::NothingApplies => String::new(),
-            };
-            let message = if page.en {
-                p.message_en()
-            } else {
-                p.message_zh()
-            };
-            (key, message)
-        })
-        .collect();
+    let answers = answers_from_post(&d.bundle, &pairs);
+    let problems = answer_problems(&page, &d.bundle, &answers);
     let changed = answers != d.input.answers;
     d.input.answers = answers;
     if changed {
@@ -422,7 +452,8 @@ struct FormPage {
     errors: Vec<(String, String)>,
 }
 
-async fn divisions(state: &Shared, en: bool) -> Result<Vec<(String, String)>, ApiError> {
+/// The divisions an address field offers, by code with their names in the page's language.
+pub(crate) async fn divisions(state: &Shared, en: bool) -> Result<Vec<(String, String)>, ApiError> {
     Ok(state
         .app
         .db
@@ -507,32 +538,12 @@ pub async fn form_form(
         Err(r) => return Ok(r),
     };
     let mut values = form::values_from_post(&d.bundle.form, &d.input.form, &pairs);
-    let row_change = if let Some(key) = first(&pairs, "add") {
-        if d.bundle.form.field(key).is_some() {
-            form::add_row(&mut values, key);
-        }
-        true
-    } else if let Some((key, index)) = first(&pairs, "remove").and_then(|v| v.rsplit_once(':')) {
-        if let Ok(i) = index.parse() {
-            form::remove_row(&mut values, key, i);
-        }
-        true
-    } else {
-        false
-    };
+    let row_change = form::row_change(&d.bundle.form, &mut values, &pairs);
     d.input.form = values;
     // A draft keeps what is well-formed so far; malformed values are shown, not saved.
     let saved = save(&state, &d, &headers).await;
     let today = onetrip_app::china_today(Timestamp::now());
-    let full_check = |values: &FormValues| -> Problems {
-        match d.bundle.form.validate(values, today) {
-            Ok(_) => Problems::new(),
-            Err(list) => list
-                .into_iter()
-                .map(|e| (e.path, if page.en { e.message_en } else { e.message_zh }))
-                .collect(),
-        }
-    };
+    let full_check = |values: &FormValues| form::check(&page, &d.bundle.form, values, today);
     let problems: Problems = match saved {
         Err(e) if e.errors.is_empty() => return Err(e),
         // A row added or removed: only what is malformed so far.

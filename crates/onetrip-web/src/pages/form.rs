@@ -343,6 +343,46 @@ pub fn values_from_post(
     values
 }
 
+/// Adds or removes a row of a group when the post asks for it (`add=<group>`, or
+/// `remove=<group>:<index>`); whether it did (the form is then shown again, not checked).
+pub fn row_change(
+    schema: &FormSchema,
+    values: &mut FormValues,
+    pairs: &[(String, String)],
+) -> bool {
+    if let Some(key) = super::first(pairs, "add") {
+        if schema.field(key).is_some() {
+            add_row(values, key);
+        }
+        true
+    } else if let Some((key, index)) =
+        super::first(pairs, "remove").and_then(|v| v.rsplit_once(':'))
+    {
+        if let Ok(i) = index.parse() {
+            remove_row(values, key, i);
+        }
+        true
+    } else {
+        false
+    }
+}
+
+/// Every problem of `values` for `schema`, by input name, in the page's language.
+pub fn check(
+    page: &Page,
+    schema: &FormSchema,
+    values: &FormValues,
+    today: jiff::civil::Date,
+) -> Problems {
+    match schema.validate(values, today) {
+        Ok(_) => Problems::new(),
+        Err(list) => list
+            .into_iter()
+            .map(|e| (e.path, if page.en { e.message_en } else { e.message_zh }))
+            .collect(),
+    }
+}
+
 /// Adds an empty row to the group `key`.
 pub fn add_row(values: &mut FormValues, key: &str) {
     let rows = values

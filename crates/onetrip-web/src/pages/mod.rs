@@ -15,10 +15,12 @@
 pub mod account;
 pub mod admin;
 pub mod apply;
+pub mod counter;
 pub mod form;
 pub mod i18n;
 pub mod mine;
 pub mod portal;
+pub mod print;
 pub mod staff;
 pub mod supervision;
 pub mod work;
@@ -40,6 +42,9 @@ use crate::problem::{ApiError, english_requested};
 /// The stylesheet of every page (mobile first; the elder mode is a class on `<html>`).
 pub const STYLESHEET: &str = include_str!("../../assets/site.css");
 
+/// The progressive enhancements (a few lines each; every page works without them).
+pub const SCRIPT: &str = include_str!("../../assets/site.js");
+
 /// Name of the cookie that keeps the elder mode on.
 pub const ELDER_COOKIE: &str = "onetrip_elder";
 
@@ -60,6 +65,7 @@ const PORTAL_PATHS: &[&str] = &[
     "/me/applications/{id}/cases/{number}",
     "/sign-out",
     "/assets/site.css",
+    "/assets/site.js",
 ];
 
 /// The addresses of every page (route templates), which are not part of the API's OpenAPI
@@ -72,6 +78,8 @@ pub fn paths() -> Vec<&'static str> {
         supervision::PATHS,
         admin::PATHS,
         account::PATHS,
+        counter::PATHS,
+        print::PATHS,
     ]
     .concat()
 }
@@ -84,6 +92,8 @@ pub fn router() -> Router<Shared> {
         .merge(supervision::router())
         .merge(admin::router())
         .merge(account::router())
+        .merge(counter::router())
+        .merge(print::router())
 }
 
 fn portal_router() -> Router<Shared> {
@@ -115,6 +125,7 @@ fn portal_router() -> Router<Shared> {
         )
         .route("/sign-out", post(mine::sign_out))
         .route("/assets/site.css", get(stylesheet))
+        .route("/assets/site.js", get(script))
 }
 
 /// What every page knows about the request: language, elder mode, who is signed in, the CSRF
@@ -141,6 +152,8 @@ pub struct Page {
     pub here: String,
     /// Version of the stylesheet, for its cache-busting address.
     pub css_version: &'static str,
+    /// Version of the script, for its cache-busting address.
+    pub js_version: &'static str,
 }
 
 impl Page {
@@ -249,31 +262,48 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
             elder_href: link(parts, Some(if elder { "elder=0" } else { "elder=1" })),
             here,
             css_version: css_version(),
+            js_version: js_version(),
         })
     }
 }
 
-/// A short hash of the stylesheet, so that its address changes with it and it can be cached
-/// for a year.
+/// A short hash of an asset, so that its address changes with it and it can be cached for a
+/// year.
+fn content_version(content: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    content.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
 fn css_version() -> &'static str {
     static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    VERSION.get_or_init(|| {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::hash::DefaultHasher::new();
-        STYLESHEET.hash(&mut hasher);
-        format!("{:016x}", hasher.finish())
-    })
+    VERSION.get_or_init(|| content_version(STYLESHEET))
+}
+
+fn js_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| content_version(SCRIPT))
+}
+
+/// An asset compiled into the binary, cached for a year (its address carries its version).
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-        ],
-        STYLESHEET,
-    )
-        .into_response()
+    asset("text/css; charset=utf-8", STYLESHEET)
+}
+
+async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT)
 }
 
 /// Keeps the elder mode chosen with `?elder=1` / `?elder=0` in a cookie.

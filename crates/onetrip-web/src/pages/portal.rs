@@ -224,17 +224,8 @@ pub async fn search(
             offset: (page_number - 1) * SEARCH_PAGE_SIZE,
         })
         .await?;
-    let text = p.q.trim().to_lowercase();
     let bundles = if page_number == 1 {
-        state
-            .app
-            .bundles()
-            .await?
-            .into_iter()
-            .filter(|b| b.status == "active")
-            .filter(|b| event.is_none_or(|e| e.as_str() == b.category))
-            .filter(|b| text.is_empty() || b.name.to_lowercase().contains(&text))
-            .collect()
+        matching_bundles(&state, &p.q, event).await?
     } else {
         Vec::new()
     };
@@ -276,6 +267,25 @@ pub async fn search(
         hits: found.items,
         total: found.total,
     }))
+}
+
+/// The active bundles whose name contains `text` (all when it is blank), in one life event or
+/// any.
+pub(crate) async fn matching_bundles(
+    state: &Shared,
+    text: &str,
+    event: Option<LifeEvent>,
+) -> Result<Vec<BundleSummary>, ApiError> {
+    let text = text.trim().to_lowercase();
+    Ok(state
+        .app
+        .bundles()
+        .await?
+        .into_iter()
+        .filter(|b| b.status == "active")
+        .filter(|b| event.is_none_or(|e| e.as_str() == b.category))
+        .filter(|b| text.is_empty() || b.name.to_lowercase().contains(&text))
+        .collect())
 }
 
 /// A material of a guide, with how this visitor gets it.

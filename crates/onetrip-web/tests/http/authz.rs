@@ -200,6 +200,14 @@ pub(crate) fn concrete(
         "/me/applications/{id}/cases/{number}" => {
             "/me/applications/unknown/cases/330106-20261121-999999".into()
         }
+        "/counter/bundles/{code}/apply" => "/counter/bundles/ZJ-BIRTH/apply".into(),
+        "/counter/items/{code}/apply" => format!("/counter/items/{HOUSING_FUND_MAIN}/apply"),
+        "/counter/walk-ins/{key}" => "/counter/walk-ins/unknown".into(),
+        "/counter/applications/{id}/receipt" => "/counter/applications/unknown/receipt".into(),
+        "/counter/items/{code}/notice" => format!("/counter/items/{HOUSING_FUND_MAIN}/notice"),
+        "/counter/cases/{number}/notice" => "/counter/cases/330106-20261121-999999/notice".into(),
+        "/me/applications/{id}/receipt" => "/me/applications/unknown/receipt".into(),
+        "/me/cases/{number}/notice" => "/me/cases/330106-20261121-999999/notice".into(),
         t if !t.contains('{') => t.to_string(),
         other => panic!("no concrete values for route {other}: teach this test about it"),
     };

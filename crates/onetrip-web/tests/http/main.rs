@@ -11,6 +11,7 @@ mod cases;
 mod catalog;
 mod certificates;
 mod common;
+mod counter;
 mod data;
 mod guide_versions;
 mod identifiers;

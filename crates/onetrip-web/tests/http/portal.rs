@@ -297,3 +297,37 @@ async fn a_person_applies_for_the_birth_bundle_through_the_pages() {
     let mine = b.get("/me/applications").await.text();
     assert!(mine.contains(&format!("/me/applications/{id}")), "{mine}");
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let t = TestApp::new().await;
+    for path in [
+        "/",
+        "/api/v1/items?q=社保",
+        "/no-such-page",
+        "/assets/site.js",
+    ] {
+        let r = t.get(path).await;
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
+        assert_eq!(r.header("referrer-policy"), Some("same-origin"), "{path}");
+    }
+    // The pages hold no inline script or style for the policy to block.
+    let html = t.get("/").await.text();
+    assert!(!html.contains("style=\""), "inline style on the home page");
+    assert!(!html.contains("<script>"), "inline script on the home page");
+    let js = t.get("/assets/site.js").await;
+    assert!(
+        js.header("content-type")
+            .is_some_and(|c| c.starts_with("text/javascript"))
+    );
+    assert!(js.text().contains("document-file-wrap"));
+}
