@@ -13,9 +13,11 @@
 //!   Unknown columns or members make a row fail (`unreadable_row`), so that a typo in a header
 //!   is not silently ignored.
 //! - **Generation** ([`App::generate_registry`]) runs the domain generator in chunks on
-//!   blocking threads, as many at once as there are cores, while the chunks made so far are
-//!   written in order, each in one transaction; the output is the same whatever the number of
-//!   threads.
+//!   blocking threads, as many at once as there are cores (each thread also encodes its chunk
+//!   for the database), while the chunks made so far are written in order by a
+//!   [`onetrip_store::RegistryLoader`]: into empty registries as one bulk load (one
+//!   transaction, indexes built at the end), else each chunk in one transaction; the output is
+//!   the same whatever the number of threads.
 //! - **Export** streams persons as JSON Lines page by page (keyset pagination on the resident
 //!   ID number), so a registry of ten million persons never sits in memory.
 
@@ -31,7 +33,7 @@ use onetrip_domain::registry::{
     PersonInput, parse_birth, parse_death, parse_household, parse_legal_person, parse_marriage,
     parse_person, sex_str,
 };
-use onetrip_store::RegistryBatch;
+use onetrip_store::{PreparedChunk, RegistryBatch};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -507,6 +509,8 @@ impl App {
         let started = Instant::now();
         let generator = Generator::new(config).map_err(|e| AppError::refused(&e))?;
         let before = self.db.registry_counts().await?;
+        let mut loader = self.db.registry_loader().await?;
+        let encoding = loader.encoding();
         let mut in_flight = VecDeque::new();
         let mut next = 0u64;
         let mut generating = Duration::ZERO;
@@ -518,7 +522,7 @@ impl App {
                 let index = next;
                 in_flight.push_back(tokio::task::spawn_blocking(move || {
                     let t = Instant::now();
-                    let chunk = generator.chunk(index);
+                    let chunk = PreparedChunk::new(generator.chunk(index), encoding);
                     (chunk, t.elapsed())
                 }));
                 next += 1;
@@ -530,9 +534,9 @@ impl App {
                 .await
                 .map_err(|e| AppError::Internal(format!("generator task: {e}")))?;
             generating += took;
-            let persons = chunk.persons.len() as u64;
+            let persons = chunk.persons() as u64;
             let t = Instant::now();
-            self.db.insert_registry_chunk(chunk).await?;
+            loader.write(chunk).await?;
             writing += t.elapsed();
             done += persons;
             progress(GenerateProgress {
@@ -540,6 +544,9 @@ impl App {
                 persons_total: total,
             });
         }
+        let t = Instant::now();
+        loader.finish().await?;
+        writing += t.elapsed();
         let after = self.db.registry_counts().await?;
         let counts = onetrip_store::RegistryCounts {
             persons: after.persons - before.persons,

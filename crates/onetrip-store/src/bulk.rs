@@ -1,7 +1,8 @@
 //! Bulk writes shared by the registry and the case generator: rows in column-major order,
 //! written on SQLite as multi-row `INSERT … VALUES (…), (…)` statements (prepared once and
 //! reused: sqlx caches statements by text) and on PostgreSQL as one
-//! `INSERT … SELECT * FROM UNNEST($1::text[], …)` per [`PG_ROWS_PER_STATEMENT`] rows. Every
+//! `INSERT … SELECT * FROM UNNEST($1::text[], …)` per [`PG_ROWS_PER_STATEMENT`] rows, or, for
+//! bulk loads into empty tables, `COPY … FROM STDIN` (see `registry_load`). Every
 //! value travels as text (or NULL): SQLite's column affinity stores the digits of a `BIGINT`
 //! column as an integer, and PostgreSQL casts the arrays of the `BIGINT` columns.
 
@@ -22,10 +23,15 @@ pub(crate) enum Conflict {
     Replace,
     /// Fails the statement (plain `INSERT`).
     Fail,
+    /// Fails the statement but keeps the rows it wrote before (`INSERT OR FAIL` on SQLite),
+    /// which spares SQLite the statement journal of every multi-row statement. Only for writes
+    /// whose whole transaction is rolled back on any error (bulk loads).
+    FailKeepingEarlierRows,
 }
 
 /// A table written in bulk: its name, columns (the key first), which columns are `BIGINT`
 /// (cast on PostgreSQL) and what a row whose key exists does.
+#[derive(Clone, Copy)]
 pub(crate) struct Table {
     pub(crate) name: &'static str,
     pub(crate) columns: &'static [&'static str],
@@ -36,7 +42,7 @@ pub(crate) struct Table {
 impl Table {
     /// ` ON CONFLICT (key) DO UPDATE SET c = excluded.c, …`, or nothing.
     fn conflict_clause(&self) -> String {
-        if self.conflict == Conflict::Fail {
+        if self.conflict != Conflict::Replace {
             return String::new();
         }
         let sets: Vec<String> = self.columns[1..]
@@ -56,8 +62,13 @@ impl Table {
 
     fn sqlite_insert(&self, rows: usize) -> String {
         let n = self.columns.len();
+        let verb = if self.conflict == Conflict::FailKeepingEarlierRows {
+            "INSERT OR FAIL"
+        } else {
+            "INSERT"
+        };
         let mut sql = format!(
-            "INSERT INTO {} ({}) VALUES ",
+            "{verb} INTO {} ({}) VALUES ",
             self.name,
             self.columns.join(", ")
         );
@@ -80,6 +91,15 @@ impl Table {
         }
         sql.push_str(&self.conflict_clause());
         sql
+    }
+
+    /// `COPY t (…) FROM STDIN` (text format, see [`Columns::pg_copy_text`]).
+    fn pg_copy(&self) -> String {
+        format!(
+            "COPY {} ({}) FROM STDIN",
+            self.name,
+            self.columns.join(", ")
+        )
     }
 
     fn pg_insert(&self) -> String {
@@ -129,6 +149,41 @@ impl Columns {
     pub(crate) fn len(&self) -> usize {
         self.0.first().map_or(0, Vec::len)
     }
+
+    /// The rows in PostgreSQL's `COPY` text format: tab-separated, one line per row, `\N`
+    /// for NULL, backslash escapes for backslash, tab, newline and carriage return.
+    pub(crate) fn pg_copy_text(&self) -> Vec<u8> {
+        let bytes: usize = self
+            .0
+            .iter()
+            .flatten()
+            .map(|v| v.as_ref().map_or(2, String::len) + 1)
+            .sum();
+        let mut out = Vec::with_capacity(bytes);
+        for r in 0..self.len() {
+            for (c, col) in self.0.iter().enumerate() {
+                if c > 0 {
+                    out.push(b'\t');
+                }
+                match &col[r] {
+                    None => out.extend_from_slice(b"\\N"),
+                    Some(s) => {
+                        for &b in s.as_bytes() {
+                            match b {
+                                b'\\' => out.extend_from_slice(b"\\\\"),
+                                b'\t' => out.extend_from_slice(b"\\t"),
+                                b'\n' => out.extend_from_slice(b"\\n"),
+                                b'\r' => out.extend_from_slice(b"\\r"),
+                                _ => out.push(b),
+                            }
+                        }
+                    }
+                }
+            }
+            out.push(b'\n');
+        }
+        out
+    }
 }
 
 /// Writes `cols` into `table` on SQLite, within the caller's transaction.
@@ -159,6 +214,15 @@ pub(crate) async fn insert_sqlite(
         q.execute(&mut *conn).await?;
         done += rows;
     }
+    Ok(())
+}
+
+/// Copies rows encoded by [`Columns::pg_copy_text`] into `table` on PostgreSQL, within the
+/// caller's transaction.
+pub(crate) async fn copy_pg(conn: &mut PgConnection, table: &Table, data: Vec<u8>) -> Result<()> {
+    let mut copy = conn.copy_in_raw(&table.pg_copy()).await?;
+    copy.send(data).await?;
+    copy.finish().await?;
     Ok(())
 }
 

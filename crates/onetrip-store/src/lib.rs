@@ -19,6 +19,7 @@ mod oidc;
 mod otp;
 mod population;
 mod registry;
+mod registry_load;
 mod sessions;
 mod sharing;
 #[cfg(feature = "testing")]
@@ -46,6 +47,7 @@ pub use oidc::{ClientRow, CodeRow, GrantFacts, RefreshRow, SigningKeyRow};
 pub use otp::{OtpChallengeRow, SmsMessageRow};
 pub use population::{PopulationRow, PopulationStatus};
 pub use registry::{RegistryBatch, RegistryCounts};
+pub use registry_load::{ChunkEncoding, LOAD_CACHE_KIB, PreparedChunk, RegistryLoader};
 pub use sharing::{AccessLogFilter, Record, RequestFilter, ResourceFilter};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$db`, so that one piece of SQL code

@@ -191,6 +191,31 @@ fn legal_persons_columns(rows: Vec<LegalPerson>) -> Columns {
     c
 }
 
+/// The tables of a generated chunk with their rows, in writing order (persons in resident ID
+/// order: inserting in key order keeps the primary-key index writes local).
+pub(crate) fn chunk_tables(chunk: Chunk) -> [(&'static Table, Columns); 6] {
+    let mut persons = chunk.persons;
+    persons.sort_unstable_by(|a, b| a.resident_id.cmp(&b.resident_id));
+    [
+        (&PERSONS, persons_columns(persons)),
+        (&HOUSEHOLDS, households_columns(chunk.households)),
+        (&MARRIAGES, marriages_columns(chunk.marriages)),
+        (&BIRTHS, births_columns(chunk.births)),
+        (&DEATHS, deaths_columns(chunk.deaths)),
+        (&LEGAL_PERSONS, legal_persons_columns(chunk.legal_persons)),
+    ]
+}
+
+/// The tables of the registries.
+pub(crate) const REGISTRY_TABLES: [&str; 6] = [
+    PERSONS.name,
+    HOUSEHOLDS.name,
+    MARRIAGES.name,
+    BIRTHS.name,
+    DEATHS.name,
+    LEGAL_PERSONS.name,
+];
+
 /// Keeps the last row of every key (the first column), so that one statement never updates a
 /// row twice (PostgreSQL refuses that).
 fn dedupe_last(mut cols: Columns) -> Columns {

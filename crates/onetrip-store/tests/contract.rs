@@ -122,6 +122,7 @@ contract!(
     registry_reads_follow_the_contract,
     registry_upserts_replace_and_keep_the_last_duplicate,
     registry_bulk_insert_of_generated_chunks,
+    registry_bulk_load_writes_every_row_and_keeps_the_schema,
     registry_keeps_real_name_rows_working,
     staff_roles_totp_and_disable,
     auth_events_count_failures_per_login_and_ip,

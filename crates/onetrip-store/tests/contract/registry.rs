@@ -2,12 +2,14 @@
 
 use jiff::civil::{Date, date};
 use onetrip_domain::identifiers::{CreditCode, DivisionCode, Sex};
-use onetrip_domain::registry::generator::{Generator, GeneratorConfig};
+use onetrip_domain::registry::generator::{Chunk, Generator, GeneratorConfig};
 use onetrip_domain::registry::{
     Birth, Death, Household, LegalPerson, LegalPersonKind, LegalPersonStatus, Marriage,
     PersonStatus, RegistryPerson,
 };
-use onetrip_store::{Db, PopulationRow, RegistryBatch, SQLITE_ROWS_PER_STATEMENT};
+use onetrip_store::{
+    Db, PopulationRow, PreparedChunk, RegistryBatch, RegistryCounts, SQLITE_ROWS_PER_STATEMENT,
+};
 
 fn div(s: &str) -> DivisionCode {
     DivisionCode::parse(s).unwrap()
@@ -225,6 +227,64 @@ pub async fn registry_upserts_replace_and_keep_the_last_duplicate(db: &Db) {
     db.upsert_registry(RegistryBatch::default()).await.unwrap();
 }
 
+/// Every read gives back a sample of the rows of `chunk` (which must be written), and one of
+/// its households has its members.
+async fn assert_reads_back(db: &Db, chunk: &Chunk) {
+    for p in chunk
+        .persons
+        .iter()
+        .take(3)
+        .chain(chunk.persons.iter().step_by(97))
+    {
+        assert_eq!(
+            &db.registry_person(&p.resident_id).await.unwrap().unwrap(),
+            p
+        );
+    }
+    for m in chunk.marriages.iter().step_by(53) {
+        assert!(
+            db.registry_marriages_of(&m.wife_resident_id)
+                .await
+                .unwrap()
+                .contains(m)
+        );
+    }
+    for b in chunk.births.iter().step_by(41) {
+        assert!(
+            db.registry_births_of_parent(&b.mother_resident_id)
+                .await
+                .unwrap()
+                .contains(b)
+        );
+    }
+    for d in &chunk.deaths {
+        assert_eq!(
+            &db.registry_death(&d.resident_id).await.unwrap().unwrap(),
+            d
+        );
+    }
+    for l in &chunk.legal_persons {
+        assert_eq!(
+            &db.legal_person(l.credit_code.as_str())
+                .await
+                .unwrap()
+                .unwrap(),
+            l
+        );
+    }
+    let h = &chunk.households[5];
+    let members: Vec<&str> = chunk
+        .persons
+        .iter()
+        .filter(|p| p.household_id.as_deref() == Some(h.id.as_str()))
+        .map(|p| p.resident_id.as_str())
+        .collect();
+    let read = db.registry_household(&h.id).await.unwrap().unwrap();
+    assert_eq!(read.address, h.address);
+    assert_eq!(read.members.len(), members.len());
+    assert!(read.members.iter().all(|m| members.contains(&m.as_str())));
+}
+
 pub async fn registry_bulk_insert_of_generated_chunks(db: &Db) {
     let g = Generator::new(GeneratorConfig {
         people: 3 * SQLITE_ROWS_PER_STATEMENT as u64 + 7,
@@ -243,53 +303,7 @@ pub async fn registry_bulk_insert_of_generated_chunks(db: &Db) {
     assert_eq!(counts.births as usize, expected.births.len());
     assert_eq!(counts.deaths as usize, expected.deaths.len());
     assert_eq!(counts.legal_persons, 50);
-    for p in expected.persons.iter().step_by(97) {
-        assert_eq!(
-            &db.registry_person(&p.resident_id).await.unwrap().unwrap(),
-            p
-        );
-    }
-    for m in expected.marriages.iter().step_by(53) {
-        assert!(
-            db.registry_marriages_of(&m.wife_resident_id)
-                .await
-                .unwrap()
-                .contains(m)
-        );
-    }
-    for b in expected.births.iter().step_by(41) {
-        assert!(
-            db.registry_births_of_parent(&b.mother_resident_id)
-                .await
-                .unwrap()
-                .contains(b)
-        );
-    }
-    for d in &expected.deaths {
-        assert_eq!(
-            &db.registry_death(&d.resident_id).await.unwrap().unwrap(),
-            d
-        );
-    }
-    for l in &expected.legal_persons {
-        assert_eq!(
-            &db.legal_person(l.credit_code.as_str())
-                .await
-                .unwrap()
-                .unwrap(),
-            l
-        );
-    }
-    let h = &expected.households[5];
-    let members: Vec<&str> = expected
-        .persons
-        .iter()
-        .filter(|p| p.household_id.as_deref() == Some(h.id.as_str()))
-        .map(|p| p.resident_id.as_str())
-        .collect();
-    let read = db.registry_household(&h.id).await.unwrap().unwrap();
-    assert_eq!(read.members.len(), members.len());
-    assert!(read.members.iter().all(|m| members.contains(&m.as_str())));
+    assert_reads_back(db, &expected).await;
     // Paging visits every person once, in order.
     let mut after: Option<String> = None;
     let mut seen = 0;
@@ -323,4 +337,95 @@ pub async fn registry_keeps_real_name_rows_working(db: &Db) {
     let row = db.population_by_resident_id(OLD).await.unwrap().unwrap();
     assert_eq!(row.status, onetrip_store::PopulationStatus::Deceased);
     assert_eq!(row.name, "王老先生");
+}
+
+/// The indexes of the registry tables: (name, definition), by name.
+async fn registry_indexes(db: &Db) -> Vec<(String, String)> {
+    const TABLES: &str = "'population_registry', 'registry_households', 'registry_marriages', \
+         'registry_births', 'registry_deaths', 'legal_person_registry'";
+    match db {
+        Db::Sqlite(pool) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name IN ({TABLES}) ORDER BY name"
+        )))
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+        Db::Postgres(pool) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT indexname::text, indexdef FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename IN ({TABLES}) ORDER BY indexname"
+        )))
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+    }
+}
+
+pub async fn registry_bulk_load_writes_every_row_and_keeps_the_schema(db: &Db) {
+    let g = Generator::new(GeneratorConfig {
+        people: 25_000,
+        organisations: 60,
+        seed: 12,
+        as_of: date(2026, 11, 21),
+    })
+    .unwrap();
+    assert_eq!(g.chunk_count(), 3);
+    let indexes = registry_indexes(db).await;
+    assert!(indexes.len() >= 12, "{indexes:?}");
+
+    // A load dropped before it finishes leaves the registries empty and the schema whole.
+    {
+        let mut loader = db.registry_loader().await.unwrap();
+        assert!(loader.is_bulk());
+        let chunk = PreparedChunk::new(g.chunk(0), loader.encoding());
+        loader.write(chunk).await.unwrap();
+    }
+    assert_eq!(
+        db.registry_counts().await.unwrap(),
+        RegistryCounts::default()
+    );
+    assert_eq!(registry_indexes(db).await, indexes);
+
+    // Characters that need escaping in JSON and in COPY text survive.
+    let mut first = g.chunk(0);
+    first.persons[0].name = "引号\"反斜杠\\制表\t换行\n回车\r'单引号' \\N".to_owned();
+    first.persons[1].ethnicity = None;
+    let mut expected = vec![first.clone()];
+
+    let mut loader = db.registry_loader().await.unwrap();
+    assert!(loader.is_bulk());
+    let encoding = loader.encoding();
+    loader
+        .write(PreparedChunk::new(first, encoding))
+        .await
+        .unwrap();
+    loader
+        .write(PreparedChunk::new(g.chunk(1), encoding))
+        .await
+        .unwrap();
+    loader.finish().await.unwrap();
+    expected.push(g.chunk(1));
+    assert_eq!(registry_indexes(db).await, indexes);
+
+    // Into registries that hold rows, chunks are upserts, each in its own transaction.
+    let mut loader = db.registry_loader().await.unwrap();
+    assert!(!loader.is_bulk());
+    let chunk = PreparedChunk::new(g.chunk(2), loader.encoding());
+    assert_eq!(chunk.persons(), g.chunk(2).persons.len());
+    loader.write(chunk).await.unwrap();
+    loader.finish().await.unwrap();
+    expected.push(g.chunk(2));
+    assert_eq!(registry_indexes(db).await, indexes);
+
+    let counts = db.registry_counts().await.unwrap();
+    let sum = |f: fn(&Chunk) -> usize| -> i64 { expected.iter().map(f).sum::<usize>() as i64 };
+    assert_eq!(counts.persons, 25_000);
+    assert_eq!(counts.households, sum(|c| c.households.len()));
+    assert_eq!(counts.marriages, sum(|c| c.marriages.len()));
+    assert_eq!(counts.births, sum(|c| c.births.len()));
+    assert_eq!(counts.deaths, sum(|c| c.deaths.len()));
+    assert_eq!(counts.legal_persons, 60);
+    for c in &expected {
+        assert_reads_back(db, c).await;
+    }
 }
