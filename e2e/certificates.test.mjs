@@ -15,9 +15,9 @@ import {
   checkPage,
   launch,
   newContext,
-  readSmsCode,
+  press,
+  registerPerson,
   scrollWidth,
-  session,
   shoot,
   submit,
   url,
@@ -52,11 +52,6 @@ async function look(page, what, en = false) {
   assert.ok(width <= page.viewportSize().width, `${what} scrolls sideways: ${width}px`);
 }
 
-/** Clicks a submit button by its name and waits for the next page. */
-async function press(page, name) {
-  await submit(page, () => page.getByRole('button', { name, exact: true }).click());
-}
-
 /** The terms of the disclosed-fields list. */
 async function disclosedTerms(page) {
   return (await page.locator('#disclosed dt').allTextContents()).map((t) => t.trim());
@@ -67,20 +62,7 @@ describe('certificates', { timeout: 180_000 }, () => {
     const context = await newContext(browser, PHONE);
     const page = await context.newPage();
     // Register (SMS code from the sandbox inbox) and verify the real name.
-    await page.goto(url('/register?next=/'));
-    await page.fill('#name', PERSON.name);
-    await page.fill('#resident_id', PERSON.residentId);
-    await page.fill('#phone', PERSON.phone);
-    await press(page, '获取验证码');
-    const inbox = await context.newPage();
-    const code = await readSmsCode(inbox, PERSON.phone, false);
-    await inbox.close();
-    await page.fill('#sms_code', code);
-    await page.fill('#password', PERSON.password);
-    await press(page, '注册');
-    await page.goto(url('/step-up?next=/'));
-    await press(page, '立即核验');
-    assert.equal((await session(page)).assurance_level, 'L2');
+    await registerPerson(context, page, PERSON);
 
     // Home links My certificates; the list shows the identity card.
     await page.goto(url('/'));

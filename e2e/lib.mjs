@@ -172,20 +172,20 @@ export const PHONE = {
 };
 
 /**
- * Registers PERSON on the pages (the SMS code read from the sandbox inbox) and verifies the
+ * Registers a person (PERSON unless another is given) on the pages (the SMS code read from the sandbox inbox) and verifies the
  * real name (L2).
  */
-export async function registerPerson(context, page) {
+export async function registerPerson(context, page, person = PERSON) {
   await page.goto(url('/register?next=/'));
-  await page.fill('#name', PERSON.name);
-  await page.fill('#resident_id', PERSON.residentId);
-  await page.fill('#phone', PERSON.phone);
+  await page.fill('#name', person.name);
+  await page.fill('#resident_id', person.residentId);
+  await page.fill('#phone', person.phone);
   await press(page, '获取验证码');
   const inbox = await context.newPage();
-  const code = await readSmsCode(inbox, PERSON.phone, false);
+  const code = await readSmsCode(inbox, person.phone, false);
   await inbox.close();
   await page.fill('#sms_code', code);
-  await page.fill('#password', PERSON.password);
+  await page.fill('#password', person.password);
   await press(page, '注册');
   await page.goto(url('/step-up?next=/'));
   await press(page, '立即核验');

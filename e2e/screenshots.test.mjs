@@ -6,7 +6,7 @@
 // Run with `bash e2e/run.sh` (E2E_FILES=e2e/screenshots.test.mjs for this file alone).
 import { after, before, describe, test } from 'node:test';
 
-import { ADMIN_TOKEN, BASE, MODES, launch, newContext, press, readSmsCode, shoot, url } from './lib.mjs';
+import { ADMIN_TOKEN, BASE, MODES, launch, newContext, press, registerPerson, shoot, url } from './lib.mjs';
 
 const PHONE = { viewport: { width: 360, height: 800 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
 // 林晓燕 is in the demo population registry.
@@ -63,19 +63,7 @@ describe('screenshots of the main pages', { timeout: 240_000 }, () => {
   test('a signed-in person applying', async () => {
     const context = await newContext(browser, PHONE);
     const page = await context.newPage();
-    await page.goto(url('/register?next=/'));
-    await page.fill('#name', PERSON.name);
-    await page.fill('#resident_id', PERSON.residentId);
-    await page.fill('#phone', PERSON.phone);
-    await press(page, '获取验证码');
-    const inbox = await context.newPage();
-    const code = await readSmsCode(inbox, PERSON.phone, false);
-    await inbox.close();
-    await page.fill('#sms_code', code);
-    await page.fill('#password', PERSON.password);
-    await press(page, '注册');
-    await page.goto(url('/step-up?next=/'));
-    await press(page, '立即核验');
+    await registerPerson(context, page, PERSON);
     await page.goto(url('/bundles/ZJ-BIRTH'));
     await press(page, '开始办理');
     const application = new URL(page.url()).pathname.replace(/\/questions$/, '');
