@@ -24,6 +24,7 @@ mod sessions;
 mod sharing;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod uploads;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -49,6 +50,7 @@ pub use population::{PopulationRow, PopulationStatus};
 pub use registry::{RegistryBatch, RegistryCounts};
 pub use registry_load::{ChunkEncoding, LOAD_CACHE_KIB, PreparedChunk, RegistryLoader};
 pub use sharing::{AccessLogFilter, Record, RequestFilter, ResourceFilter};
+pub use uploads::UploadRow;
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$db`, so that one piece of SQL code
 /// serves both backends.

@@ -27,6 +27,10 @@ use onetrip_store::{
 mod registry;
 use registry::*;
 
+#[path = "contract/uploads.rs"]
+mod uploads;
+use uploads::*;
+
 // ---------------------------------------------------------------------------------------------
 // The harness: one `#[tokio::test]` per backend for every contract test.
 // ---------------------------------------------------------------------------------------------
@@ -140,6 +144,7 @@ contract!(
     data_resources_round_trip_and_search,
     access_requests_and_grants,
     data_records_upsert,
+    uploads_are_recorded_once_per_uploader_content_and_name,
     access_log_queries_by_provider_consumer_and_subject,
 );
 
