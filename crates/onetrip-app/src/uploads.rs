@@ -258,6 +258,19 @@ impl App {
                 format!("The file \u{201c}{name}\u{201d} is not a PDF, JPEG, PNG or OFD file."),
             ));
         };
+        self.store_upload(by.label(), name, media_type, content, now)
+            .await
+    }
+
+    /// Stores checked content and records it as uploaded by `uploaded_by` (an actor's label).
+    pub(crate) async fn store_upload(
+        &self,
+        uploaded_by: String,
+        name: String,
+        media_type: &str,
+        content: bytes::Bytes,
+        now: Timestamp,
+    ) -> Result<UploadRow> {
         let sm3 = onetrip_seal::sm3_hex(&content);
         let bytes = content.len() as u64;
         self.uploads
@@ -267,7 +280,7 @@ impl App {
             .map_err(|e| unavailable(&e))?;
         let row = UploadRow {
             id: uuid::Uuid::now_v7().to_string(),
-            uploaded_by: by.label(),
+            uploaded_by,
             name,
             media_type: media_type.to_string(),
             bytes,
