@@ -26,6 +26,9 @@ use onetrip_store::{
 #[path = "contract/registry.rs"]
 mod registry;
 use registry::*;
+#[path = "contract/workbench.rs"]
+mod workbench;
+use workbench::*;
 
 // ---------------------------------------------------------------------------------------------
 // The harness: one `#[tokio::test]` per backend for every contract test.
@@ -141,6 +144,8 @@ contract!(
     access_requests_and_grants,
     data_records_upsert,
     access_log_queries_by_provider_consumer_and_subject,
+    window_intake_lists_the_windows_applications_since_newest_first,
+    department_queue_filters_by_due_date_and_pages_by_keyset,
 );
 
 // ---------------------------------------------------------------------------------------------
