@@ -6,7 +6,9 @@ use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use onetrip_domain::Localized;
-use onetrip_domain::bundle::{Bundle, BundleProblem, Items, Reduction, Selection};
+use onetrip_domain::bundle::{
+    Bundle, BundleProblem, Items, Reduction, Selection, certificate_fields,
+};
 use onetrip_domain::certificate::HolderKind;
 use onetrip_domain::form::{AccountAttribute, FormSchema, FormValues, Prefill};
 use onetrip_domain::sharing::{Consumer, SERVICE_APPLICATION_PURPOSE};
@@ -109,7 +111,8 @@ impl App {
     /// listed at once; a valid bundle gets a new version when it changed.
     pub async fn publish_bundle(&self, bundle: &Bundle, now: Timestamp) -> Result<(i64, bool)> {
         let items = self.bundle_items(bundle).await?;
-        let found = bundle.check(&items);
+        let types = self.certificate_types().await?;
+        let found = bundle.check(&items, &certificate_fields(&types));
         if !found.is_empty() {
             return Err(problems(&found));
         }

@@ -29,6 +29,9 @@ use registry::*;
 #[path = "contract/writes.rs"]
 mod writes;
 use writes::*;
+#[path = "contract/workbench.rs"]
+mod workbench;
+use workbench::*;
 
 // ---------------------------------------------------------------------------------------------
 // The harness: one `#[tokio::test]` per backend for every contract test.
@@ -148,6 +151,8 @@ contract!(
     a_failing_job_in_a_batch_does_not_lose_the_others,
     a_case_conflict_is_still_reported,
     close_finishes_queued_writes,
+    window_intake_lists_the_windows_applications_since_newest_first,
+    department_queue_filters_by_due_date_and_pages_by_keyset,
 );
 
 // ---------------------------------------------------------------------------------------------
