@@ -480,6 +480,9 @@ impl IndexedVersions {
     }
 }
 
+/// A cached version and its decoded document.
+type DecodedItem = (Arc<StoredItem>, Arc<ServiceItem>);
+
 /// Most current item versions kept in memory at once.
 const ITEM_CACHE_CAPACITY: usize = 4096;
 
@@ -491,7 +494,7 @@ pub(crate) struct ItemCache {
     /// Decoded documents, each with the cached version it was decoded from: an entry counts
     /// only while that very version is the cached one, so dropping or replacing a version in
     /// `entries` is all the invalidation there is.
-    decoded: RwLock<HashMap<String, (Arc<StoredItem>, Arc<ServiceItem>)>>,
+    decoded: RwLock<HashMap<String, DecodedItem>>,
 }
 
 impl ItemCache {
