@@ -1,7 +1,8 @@
 //! One-thing bundles (一件事): publication (checked against the catalog, versioned), listing,
 //! the questionnaire's selection, the prefilled unified form, and the reduction figures.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use onetrip_domain::Localized;
@@ -52,6 +53,38 @@ fn problems(list: &[BundleProblem]) -> AppError {
     )
 }
 
+/// Most decoded bundle versions kept in memory at once.
+const BUNDLE_CACHE_CAPACITY: usize = 256;
+
+/// Decoded bundle versions by code (the last version read of each). Bounded: when full it
+/// starts over, like the item cache.
+#[derive(Debug, Default)]
+pub(crate) struct BundleCache {
+    entries: RwLock<HashMap<String, Arc<StoredBundle>>>,
+}
+
+impl BundleCache {
+    /// The decoded bundle `code` if the one kept is `version`.
+    pub(crate) fn get(&self, code: &str, version: i64) -> Option<Arc<StoredBundle>> {
+        self.entries
+            .read()
+            .ok()?
+            .get(code)
+            .filter(|b| b.version == version)
+            .cloned()
+    }
+
+    /// Keeps a decoded version (replacing the one kept for its code).
+    pub(crate) fn put(&self, code: &str, stored: Arc<StoredBundle>) {
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= BUNDLE_CACHE_CAPACITY {
+                entries.clear();
+            }
+            entries.insert(code.to_string(), stored);
+        }
+    }
+}
+
 impl App {
     /// The current items a bundle's members name.
     async fn bundle_items(&self, bundle: &Bundle) -> Result<Items> {
@@ -90,9 +123,8 @@ impl App {
 
     /// A bundle's current version with its member names and reduction figures.
     pub async fn bundle_view(&self, code: &str) -> Result<BundleView> {
-        let StoredBundle {
-            version, bundle, ..
-        } = self.stored_bundle(code).await?;
+        let stored = self.stored_bundle(code).await?;
+        let (version, bundle) = (stored.version, stored.bundle.clone());
         let items = self.bundle_items(&bundle).await?;
         let member_names = bundle
             .members
@@ -143,7 +175,7 @@ impl App {
         }
         Ok(Prepared {
             selection,
-            form: stored.bundle.form,
+            form: stored.bundle.form.clone(),
             prefill,
             prefill_sources,
         })

@@ -482,8 +482,8 @@ impl Db {
         const MARK_DECEASED: &str = "UPDATE population_registry SET status = 'deceased', \
              death_date = $2 WHERE resident_id = $1";
         match self {
-            Db::Sqlite(pool) => {
-                let mut tx = pool.begin_write().await?;
+            Db::Sqlite(pool, _) => {
+                let mut tx = pool.begin_write(self.write_gate()).await?;
                 for (table, cols) in tables {
                     if cols.len() > 0 {
                         insert_sqlite(&mut tx, table, cols).await?;
@@ -499,7 +499,7 @@ impl Db {
                 tx.commit().await?;
             }
             Db::Postgres(pool) => {
-                let mut tx = pool.begin_write().await?;
+                let mut tx = pool.begin_write(self.write_gate()).await?;
                 for (table, cols) in tables {
                     if cols.len() > 0 {
                         insert_pg(&mut tx, table, cols).await?;

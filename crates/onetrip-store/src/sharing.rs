@@ -298,7 +298,7 @@ impl Db {
             rows.push((r, sharing_str(r)?, json(r)?));
         }
         on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             for (r, sharing, doc) in &rows {
                 sqlx::query(UPSERT_RESOURCE)
                     .bind(&r.code)
@@ -374,7 +374,7 @@ impl Db {
         let fields = json(&r.fields)?;
         let grant_fields = grant.map(|g| json(&g.fields)).transpose()?;
         on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             sqlx::query(
                 "INSERT INTO data_access_requests (id, consumer_kind, consumer_id, resource, \
                  provider, fields, purpose, valid_until, status, due_on, requested_by, \
@@ -448,7 +448,7 @@ impl Db {
     ) -> Result<bool> {
         let grant_fields = grant.map(|g| json(&g.fields)).transpose()?;
         on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             let done = sqlx::query(
                 "UPDATE data_access_requests SET status = $1, decided_by = $2, decided_at = $3, \
                  decision_note = $4 WHERE id = $5 AND status = 'pending'",
@@ -659,18 +659,33 @@ impl Db {
     }
 
     /// Appends rows to the access log, all in one write transaction (a resolution's reads are
-    /// logged together: either every row lands or none does).
+    /// logged together: either every row lands or none does). On SQLite the transaction is the
+    /// [`crate::Writer`]'s next group commit.
     pub async fn insert_access_log(&self, entries: &[AccessLogEntry]) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
         }
-        let rows = access_log_rows(entries)?;
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            insert_access_log_rows!(tx, &rows);
-            tx.commit().await?;
-        });
-        Ok(())
+        match self {
+            Db::Sqlite(_, writer) => {
+                let entries = entries.to_vec();
+                writer
+                    .run(move |conn| {
+                        Box::pin(async move {
+                            let rows = access_log_rows(&entries)?;
+                            insert_access_log_rows!(conn, &rows);
+                            Ok(())
+                        })
+                    })
+                    .await
+            }
+            Db::Postgres(pool) => {
+                let rows = access_log_rows(entries)?;
+                let mut tx = pool.begin_write(None).await?;
+                insert_access_log_rows!(tx, &rows);
+                tx.commit().await?;
+                Ok(())
+            }
+        }
     }
 
     /// Access-log rows matching `filter`, newest first.

@@ -26,6 +26,9 @@ use onetrip_store::{
 #[path = "contract/registry.rs"]
 mod registry;
 use registry::*;
+#[path = "contract/writes.rs"]
+mod writes;
+use writes::*;
 
 // ---------------------------------------------------------------------------------------------
 // The harness: one `#[tokio::test]` per backend for every contract test.
@@ -143,6 +146,10 @@ contract!(
     data_records_upsert,
     resources_with_grants_and_records_of_a_subject,
     access_log_queries_by_provider_consumer_and_subject,
+    concurrent_submissions_get_distinct_case_numbers,
+    a_failing_job_in_a_batch_does_not_lose_the_others,
+    a_case_conflict_is_still_reported,
+    close_finishes_queued_writes,
 );
 
 // ---------------------------------------------------------------------------------------------

@@ -419,7 +419,7 @@ async fn registry_indexes(db: &Db) -> Vec<(String, String)> {
     const TABLES: &str = "'population_registry', 'registry_households', 'registry_marriages', \
          'registry_births', 'registry_deaths', 'legal_person_registry'";
     match db {
-        Db::Sqlite(pool) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Db::Sqlite(pool, _) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' \
              AND tbl_name IN ({TABLES}) ORDER BY name"
         )))
