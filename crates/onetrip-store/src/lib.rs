@@ -47,9 +47,9 @@ pub use delegations::DelegationRow;
 pub use oidc::{ClientRow, CodeRow, GrantFacts, RefreshRow, SigningKeyRow};
 pub use otp::{OtpChallengeRow, SmsMessageRow};
 pub use population::{PopulationRow, PopulationStatus};
-pub use registry::{RegistryBatch, RegistryCounts};
+pub use registry::{HouseholdOf, MarriageOf, RegistryBatch, RegistryCounts};
 pub use registry_load::{ChunkEncoding, LOAD_CACHE_KIB, PreparedChunk, RegistryLoader};
-pub use sharing::{AccessLogFilter, Record, RequestFilter, ResourceFilter};
+pub use sharing::{AccessLogFilter, Record, RequestFilter, ResourceFilter, ResourceGrants};
 pub use writer::{Writer, WriterStats};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$db`, so that one piece of SQL code
