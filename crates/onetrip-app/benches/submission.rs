@@ -164,6 +164,10 @@ fn main() {
         .await;
         let submissions = n as f64 / elapsed.as_secs_f64();
         println!("submission x{concurrency}: {n} in {:.1}s = {submissions:.0}/s", elapsed.as_secs_f64());
+        let stats = app.db.writer_stats();
+        if let Some(s) = stats {
+            println!("writer so far: {} jobs in {} commits (mean {:.1} per commit)", s.jobs, s.batches, s.jobs as f64 / s.batches.max(1) as f64);
+        }
         let db = app.db.clone();
         db.prepare_ceiling().await.unwrap();
         let (n, elapsed) = throughput(concurrency, seconds, move |_| {
@@ -174,7 +178,25 @@ fn main() {
         })
         .await;
         let ceiling = n as f64 / elapsed.as_secs_f64();
-        println!("ceiling x{concurrency} ({rows} rows of 300 bytes per transaction): {n} in {:.1}s = {ceiling:.0}/s", elapsed.as_secs_f64());
+        println!("ceiling x{concurrency} ({rows} rows of 300 bytes per transaction, same write path): {n} in {:.1}s = {ceiling:.0}/s", elapsed.as_secs_f64());
         println!("ratio submission/ceiling: {:.2}", submissions / ceiling);
+        if let Some(before) = stats {
+            // The same work, each transaction committed on its own: the ceiling without group
+            // commit (on PostgreSQL this is the ceiling above).
+            let db = app.db.clone();
+            let (n, elapsed) = throughput(concurrency, seconds, move |_| {
+                let db = db.clone();
+                async move {
+                    db.ceiling_own_transaction(rows, 300).await.unwrap();
+                }
+            })
+            .await;
+            let own = n as f64 / elapsed.as_secs_f64();
+            let after = app.db.writer_stats().unwrap();
+            let (jobs, batches) = (after.jobs - before.jobs, after.batches - before.batches);
+            println!("ceiling through the writer: mean {:.1} transactions per commit", jobs as f64 / batches.max(1) as f64);
+            println!("ceiling x{concurrency}, a commit per transaction: {n} in {:.1}s = {own:.0}/s", elapsed.as_secs_f64());
+            println!("ratio submission/commit-per-transaction ceiling: {:.2}", submissions / own);
+        }
     });
 }

@@ -215,7 +215,15 @@ fn main() {
         }
         for c in phases {
             let numbers = create_cases(&app, instances).await;
+            let before = app.db.writer_stats();
             let (elapsed, lat) = drive(&app, numbers, c).await;
+            if let (Some(b), Some(a)) = (before, app.db.writer_stats()) {
+                let (jobs, commits) = (a.jobs - b.jobs, a.batches - b.batches);
+                println!(
+                    "writer x{c}: {jobs} transitions in {commits} commits (mean {:.2} per commit)",
+                    jobs as f64 / commits.max(1) as f64
+                );
+            }
             let rate = instances as f64 / elapsed.as_secs_f64();
             println!(
                 "onetrip x{c}: {instances} instances in {:.2}s = {rate:.1} instances/s ({:.1} transitions/s), per instance p50={:.3}ms p99={:.3}ms",

@@ -1,11 +1,14 @@
 //! One-thing bundles (一件事): publication (checked against the catalog, versioned), listing,
 //! the questionnaire's selection, the prefilled unified form, and the reduction figures.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use onetrip_domain::Localized;
-use onetrip_domain::bundle::{Bundle, BundleProblem, Items, Reduction, Selection};
+use onetrip_domain::bundle::{
+    Bundle, BundleProblem, Items, Reduction, Selection, certificate_fields,
+};
 use onetrip_domain::certificate::HolderKind;
 use onetrip_domain::form::{AccountAttribute, FormSchema, FormValues, Prefill};
 use onetrip_domain::sharing::{Consumer, SERVICE_APPLICATION_PURPOSE};
@@ -52,6 +55,38 @@ fn problems(list: &[BundleProblem]) -> AppError {
     )
 }
 
+/// Most decoded bundle versions kept in memory at once.
+const BUNDLE_CACHE_CAPACITY: usize = 256;
+
+/// Decoded bundle versions by code (the last version read of each). Bounded: when full it
+/// starts over, like the item cache.
+#[derive(Debug, Default)]
+pub(crate) struct BundleCache {
+    entries: RwLock<HashMap<String, Arc<StoredBundle>>>,
+}
+
+impl BundleCache {
+    /// The decoded bundle `code` if the one kept is `version`.
+    pub(crate) fn get(&self, code: &str, version: i64) -> Option<Arc<StoredBundle>> {
+        self.entries
+            .read()
+            .ok()?
+            .get(code)
+            .filter(|b| b.version == version)
+            .cloned()
+    }
+
+    /// Keeps a decoded version (replacing the one kept for its code).
+    pub(crate) fn put(&self, code: &str, stored: Arc<StoredBundle>) {
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= BUNDLE_CACHE_CAPACITY {
+                entries.clear();
+            }
+            entries.insert(code.to_string(), stored);
+        }
+    }
+}
+
 impl App {
     /// The current items a bundle's members name.
     async fn bundle_items(&self, bundle: &Bundle) -> Result<Items> {
@@ -76,7 +111,8 @@ impl App {
     /// listed at once; a valid bundle gets a new version when it changed.
     pub async fn publish_bundle(&self, bundle: &Bundle, now: Timestamp) -> Result<(i64, bool)> {
         let items = self.bundle_items(bundle).await?;
-        let found = bundle.check(&items);
+        let types = self.certificate_types().await?;
+        let found = bundle.check(&items, &certificate_fields(&types));
         if !found.is_empty() {
             return Err(problems(&found));
         }
@@ -90,9 +126,8 @@ impl App {
 
     /// A bundle's current version with its member names and reduction figures.
     pub async fn bundle_view(&self, code: &str) -> Result<BundleView> {
-        let StoredBundle {
-            version, bundle, ..
-        } = self.stored_bundle(code).await?;
+        let stored = self.stored_bundle(code).await?;
+        let (version, bundle) = (stored.version, stored.bundle.clone());
         let items = self.bundle_items(&bundle).await?;
         let member_names = bundle
             .members
@@ -143,7 +178,7 @@ impl App {
         }
         Ok(Prepared {
             selection,
-            form: stored.bundle.form,
+            form: stored.bundle.form.clone(),
             prefill,
             prefill_sources,
         })

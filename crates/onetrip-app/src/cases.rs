@@ -9,10 +9,10 @@
 //! never both append event *n*.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use onetrip_domain::bundle::Bundle;
 use onetrip_domain::case::{
     self, CaseEvent, CaseNumber, CaseState, CaseStatus, CorrectionItem, Outcome, ProcessDefinition,
     SpecialProcedure,
@@ -441,7 +441,7 @@ impl App {
         &self,
         target: &ApplicationTarget,
     ) -> Result<(
-        Option<(Bundle, i64)>,
+        Option<Arc<onetrip_store::StoredBundle>>,
         BTreeMap<String, ServiceItem>,
         BTreeMap<String, i64>,
     )> {
@@ -449,7 +449,7 @@ impl App {
             ApplicationTarget::Bundle { code } => {
                 let stored = self.stored_bundle(code).await?;
                 let (items, versions) = self.member_items(&stored.bundle).await?;
-                Ok((Some((stored.bundle, stored.version)), items, versions))
+                Ok((Some(stored), items, versions))
             }
             ApplicationTarget::Item { code, .. } => {
                 let (item, version) = self.service_item(code).await?;
@@ -462,15 +462,33 @@ impl App {
         }
     }
 
-    /// The current version of a bundle.
-    pub(crate) async fn stored_bundle(&self, code: &str) -> Result<onetrip_store::StoredBundle> {
-        self.db
-            .bundle(code)
+    /// The current version of a bundle, decoded. Versions are immutable, so decoded ones are
+    /// kept in memory; only the current version number is read each time (one short query), so
+    /// a publication through any replica is seen at once.
+    pub(crate) async fn stored_bundle(
+        &self,
+        code: &str,
+    ) -> Result<Arc<onetrip_store::StoredBundle>> {
+        let not_found = || AppError::NotFound {
+            kind: "bundle",
+            key: code.to_string(),
+        };
+        let version = self
+            .db
+            .bundle_current_version(code)
             .await?
-            .ok_or_else(|| AppError::NotFound {
-                kind: "bundle",
-                key: code.to_string(),
-            })
+            .ok_or_else(not_found)?;
+        if let Some(hit) = self.bundles.get(code, version) {
+            return Ok(hit);
+        }
+        let stored = Arc::new(
+            self.db
+                .bundle_version(code, version)
+                .await?
+                .ok_or_else(not_found)?,
+        );
+        self.bundles.put(code, stored.clone());
+        Ok(stored)
     }
 
     /// Saves a draft (new when `id` is `None`); drafts are validated loosely: malformed values
@@ -486,11 +504,11 @@ impl App {
         let today = china_today(now);
         // Only the bundle's form is needed here, not its items.
         let bundle = match &input.target {
-            ApplicationTarget::Bundle { code } => Some(self.stored_bundle(code).await?.bundle),
+            ApplicationTarget::Bundle { code } => Some(self.stored_bundle(code).await?),
             ApplicationTarget::Item { .. } => None,
         };
-        if let Some(bundle) = &bundle
-            && let Err(errors) = bundle.form.validate_draft(&input.form, today)
+        if let Some(stored) = &bundle
+            && let Err(errors) = stored.bundle.form.validate_draft(&input.form, today)
         {
             return Err(AppError::Rejected(form_problems("form", &errors).collect()));
         }
@@ -598,7 +616,8 @@ impl App {
         // Which items, in which situations, with which form values.
         let mut problems: Vec<FieldProblem> = Vec::new();
         let (members, form, division): (Vec<MemberRecord>, FormValues, String) = match &bundle {
-            Some((bundle, _)) => {
+            Some(stored) => {
+                let bundle = &stored.bundle;
                 let selection = bundle
                     .select(&input.answers, &items)
                     .map_err(crate::bundles::answer_problems)?;
@@ -792,31 +811,26 @@ impl App {
             created_at,
             now,
         )?;
-        row.bundle_version = bundle.as_ref().map(|(_, v)| *v);
+        row.bundle_version = bundle.as_ref().map(|b| b.version);
         row.division_code = division.clone();
         row.intake_by = intake_by.map(CaseActor::label);
         row.submitted_at = Some(now);
         let county = county_of(&division);
         let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
         let uploads = input.uploads.len();
-        let scope = scope.clone();
-        let hash = hash.clone();
         let division_code = DivisionCode::parse(&county)
             .map_err(|e| AppError::Rejected(vec![FieldProblem::new("division", &e)]))?;
-        let mut response: Option<Submitted> = None;
-        let out = &mut response;
-        let (items_ref, versions_ref, members_ref) = (&items, &versions, &members);
         let key = idempotency_key.map(str::to_string);
         let calendar = self.calendar();
         let log_copy = access_log.clone();
         let submitted = self
             .db
             .submit_application(row, &county, today, count, move |first, row| {
-                let built = build_cases(
+                let (rows, submitted) = build_cases(
                     &row.id,
-                    members_ref,
-                    items_ref,
-                    versions_ref,
+                    &members,
+                    &items,
+                    &versions,
                     &division_code,
                     today,
                     first,
@@ -826,12 +840,10 @@ impl App {
                     &calendar,
                 )
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let (rows, submitted) = built;
                 with_case_numbers(&mut row.document, &rows.cases);
                 let text = serde_json::to_string(&submitted)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                *out = Some(submitted);
-                Ok(SubmissionRows {
+                let rows = SubmissionRows {
                     access_log,
                     idempotency: key.map(|key| IdempotencyRecord {
                         scope,
@@ -840,14 +852,15 @@ impl App {
                         response: text,
                     }),
                     ..rows
-                })
+                };
+                Ok((rows, submitted))
             })
             .await;
         if submitted.is_err() {
             // Nothing was written; the reads happened all the same.
             self.db.insert_access_log(&log_copy).await?;
         }
-        submitted.map_err(|e| match e {
+        let (_, response) = submitted.map_err(|e| match e {
             StoreError::Conflict(c) if c.contains(&"idempotency") => refused(
                 "idempotency_key_in_use",
                 "该幂等键正被另一个请求使用，请稍后重试",
@@ -860,7 +873,7 @@ impl App {
             ),
             other => AppError::Store(other),
         })?;
-        response.ok_or_else(|| AppError::Internal("submission without a response".into()))
+        Ok(response)
     }
 
     /// One case, as its actors see it.
@@ -1094,12 +1107,18 @@ impl App {
         let changed = &changes[0].case;
         // Dependent members start when every prerequisite has delivered its result.
         let members = members_of(&application);
-        let mut siblings = self.db.cases_of_application(&application.id).await?;
-        for s in &mut siblings {
-            if s.number == changed.number {
-                *s = changed.clone();
+        let siblings = if members.len() == 1 && members[0].case == changed.number {
+            // A single-case application: the case is its only sibling.
+            vec![changed.clone()]
+        } else {
+            let mut siblings = self.db.cases_of_application(&application.id).await?;
+            for s in &mut siblings {
+                if s.number == changed.number {
+                    *s = changed.clone();
+                }
             }
-        }
+            siblings
+        };
         if result_ready(
             changed,
             &self.result_is_certificate(&changed.item_code).await,
@@ -1182,7 +1201,7 @@ impl App {
             response: serde_json::to_string(&view).unwrap_or_default(),
         });
         self.db
-            .commit_case_changes(&CaseCommit {
+            .commit_case_changes(CaseCommit {
                 at: now,
                 changes,
                 outbox,

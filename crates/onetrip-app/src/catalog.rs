@@ -215,6 +215,18 @@ impl App {
         Ok(stored)
     }
 
+    /// The current version of an item, decoded. Decoded once per cached version: a new
+    /// version (a publication, or a refresh that drops the cached one) is decoded anew.
+    pub async fn decoded_item(&self, code: &str) -> Result<Arc<ServiceItem>> {
+        let stored = self.item(code).await?;
+        if let Some(hit) = self.items.decoded(&stored) {
+            return Ok(hit);
+        }
+        let item = Arc::new(stored.item()?);
+        self.items.put_decoded(&stored, item.clone());
+        Ok(item)
+    }
+
     /// One version of an item.
     pub async fn item_version(&self, code: &str, version: i64) -> Result<StoredItem> {
         self.db
@@ -468,6 +480,9 @@ impl IndexedVersions {
     }
 }
 
+/// A cached version and its decoded document.
+type DecodedItem = (Arc<StoredItem>, Arc<ServiceItem>);
+
 /// Most current item versions kept in memory at once.
 const ITEM_CACHE_CAPACITY: usize = 4096;
 
@@ -476,9 +491,28 @@ const ITEM_CACHE_CAPACITY: usize = 4096;
 #[derive(Debug, Default)]
 pub(crate) struct ItemCache {
     entries: RwLock<HashMap<String, Arc<StoredItem>>>,
+    /// Decoded documents, each with the cached version it was decoded from: an entry counts
+    /// only while that very version is the cached one, so dropping or replacing a version in
+    /// `entries` is all the invalidation there is.
+    decoded: RwLock<HashMap<String, DecodedItem>>,
 }
 
 impl ItemCache {
+    fn decoded(&self, stored: &Arc<StoredItem>) -> Option<Arc<ServiceItem>> {
+        let decoded = self.decoded.read().ok()?;
+        let (from, item) = decoded.get(&stored.implementation_code)?;
+        Arc::ptr_eq(from, stored).then(|| item.clone())
+    }
+
+    fn put_decoded(&self, stored: &Arc<StoredItem>, item: Arc<ServiceItem>) {
+        if let Ok(mut decoded) = self.decoded.write() {
+            if decoded.len() >= ITEM_CACHE_CAPACITY {
+                decoded.clear();
+            }
+            decoded.insert(stored.implementation_code.clone(), (stored.clone(), item));
+        }
+    }
+
     fn get(&self, code: &str) -> Option<Arc<StoredItem>> {
         self.entries.read().ok()?.get(code).cloned()
     }

@@ -356,6 +356,7 @@ pub struct App {
     search: Arc<SearchIndex>,
     indexed: Arc<std::sync::Mutex<catalog::IndexedVersions>>,
     items: Arc<catalog::ItemCache>,
+    bundles: Arc<bundles::BundleCache>,
     calendar: Arc<RwLock<Arc<WorkCalendar>>>,
     sms: Arc<dyn sms::SmsGateway>,
     face: Arc<dyn face::FaceVerifier>,
@@ -408,6 +409,7 @@ impl App {
             search,
             indexed: Arc::default(),
             items: Arc::default(),
+            bundles: Arc::default(),
             calendar: Arc::new(RwLock::new(Arc::new(WorkCalendar::builtin()))),
         };
         app.reload_calendar().await?;

@@ -779,12 +779,9 @@ impl App {
         let d = |v: Date| Value::String(v.to_string());
         match resource {
             "ZJ_PERSON_BASIC" => {
-                let Some(p) = self.db.registry_person(subject).await? else {
+                let Some((p, address)) = self.db.registry_person_with_address(subject).await?
+                else {
                     return Ok(None);
-                };
-                let address = match &p.household_id {
-                    Some(h) => self.db.registry_household(h).await?.map(|h| h.address),
-                    None => None,
                 };
                 put("resident_id", s(&p.resident_id));
                 put("name", s(&p.name));
@@ -800,54 +797,44 @@ impl App {
                 put("status", s(p.status.as_str()));
             }
             "ZJ_HOUSEHOLD_RECORD" => {
-                let Some(p) = self.db.registry_person(subject).await? else {
+                let Some(h) = self.db.registry_household_of(subject).await? else {
                     return Ok(None);
                 };
-                let Some(household) = (match &p.household_id {
-                    Some(h) => self.db.registry_household(h).await?,
-                    None => None,
-                }) else {
-                    return Ok(None);
-                };
-                let head = household.head_resident_id.as_deref();
-                let head_name = match head {
-                    Some(h) if h == p.resident_id => Some(p.name.clone()),
-                    Some(h) => self.db.registry_person(h).await?.map(|h| h.name),
-                    None => None,
-                };
-                put("resident_id", s(&p.resident_id));
-                put("name", s(&p.name));
-                put("household_id", s(&household.id));
-                if let Some(n) = head_name {
-                    put("head_name", s(&n));
+                put("resident_id", s(&h.resident_id));
+                put("name", s(&h.name));
+                put("household_id", s(&h.household_id));
+                if let Some(n) = &h.head_name {
+                    put("head_name", s(n));
                 }
-                let relation = if head == Some(p.resident_id.as_str()) {
+                let relation = if h.head_resident_id.as_deref() == Some(h.resident_id.as_str()) {
                     "户主"
                 } else {
                     "家庭成员"
                 };
                 put("relation_to_head", s(relation));
-                put("address", s(&household.address));
+                put("address", s(&h.address));
             }
             "ZJ_MARRIAGE_RECORD" => {
-                let marriages = self.db.registry_marriages_of(subject).await?;
-                let Some(m) = marriages.iter().max_by_key(|m| m.registered_on) else {
+                let Some(found) = self.db.registry_latest_marriage(subject).await? else {
                     return Ok(None);
                 };
-                let spouse = if m.husband_resident_id == subject {
-                    &m.wife_resident_id
+                let m = &found.marriage;
+                let (spouse, name, spouse_name) = if m.husband_resident_id == subject {
+                    (&m.wife_resident_id, &found.husband_name, &found.wife_name)
                 } else {
-                    &m.husband_resident_id
+                    (
+                        &m.husband_resident_id,
+                        &found.wife_name,
+                        &found.husband_name,
+                    )
                 };
-                let name = self.db.registry_person(subject).await?.map(|p| p.name);
-                let spouse_name = self.db.registry_person(spouse).await?.map(|p| p.name);
                 put("resident_id", s(subject));
                 if let Some(n) = name {
-                    put("name", s(&n));
+                    put("name", s(n));
                 }
                 put("spouse_resident_id", s(spouse));
                 if let Some(n) = spouse_name {
-                    put("spouse_name", s(&n));
+                    put("spouse_name", s(n));
                 }
                 match m.divorced_on {
                     Some(on) => {

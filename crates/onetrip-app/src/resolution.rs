@@ -139,7 +139,7 @@ impl App {
         let mut problems = Vec::new();
         let mut chosen = Vec::with_capacity(items.len());
         for (i, requested) in items.iter().enumerate() {
-            let item = self.item(&requested.item).await?.item()?;
+            let item = self.decoded_item(&requested.item).await?;
             match resolution::pick_situation(&item, requested.situation.as_deref()) {
                 Ok(situation) => chosen.push((item, situation)),
                 Err(e) => problems.push(FieldProblem::new(format!("items[{i}].situation"), &e)),
@@ -153,13 +153,10 @@ impl App {
         let mut out = Vec::with_capacity(items.len());
         for (item, situation) in chosen {
             let item: &ServiceItem = &item;
-            let mut data = BTreeMap::new();
-            for resource in resolution::resources_to_read(item, &situation) {
-                let outcome = self
-                    .read_for_resolution(item, &resource, applicant, case_ref, now, log)
-                    .await?;
-                data.insert(resource, outcome);
-            }
+            let resources = resolution::resources_to_read(item, &situation);
+            let data = self
+                .read_for_resolution(item, &resources, applicant, case_ref, now, log)
+                .await?;
             let materials = resolution::resolve(
                 item,
                 &situation,
@@ -255,44 +252,54 @@ impl App {
 }
 
 impl App {
-    /// Reads one shared data resource about the applicant for `item`, through the item's grant
-    /// with the application purpose (one access-log entry, made by the read). Refusals and
-    /// missing records are outcomes, not errors: the material is then to be uploaded.
+    /// Reads the shared data resources about the applicant for `item`, through the item's
+    /// grants with the application purpose (one access-log entry per read, made by the read;
+    /// a few queries for all of them). Refusals and missing records are outcomes, not errors:
+    /// the material is then to be uploaded.
     async fn read_for_resolution(
         &self,
         item: &ServiceItem,
-        resource: &str,
+        resources: &[String],
         applicant: &Applicant,
         case_ref: Option<&str>,
         now: Timestamp,
         log: &mut Vec<AccessLogEntry>,
-    ) -> Result<DataOutcome> {
+    ) -> Result<BTreeMap<String, DataOutcome>> {
+        if resources.is_empty() {
+            return Ok(BTreeMap::new());
+        }
         let consumer = Consumer::Item(item.implementation_code.clone());
         let read = DataRead {
             consumer: &consumer,
-            resource,
             subject: applicant.subject(),
             purpose: SERVICE_APPLICATION_PURPOSE,
             case_ref,
         };
-        match self.read_logged(&read, now, log).await {
-            Ok(_) => Ok(DataOutcome::Found),
-            Err(AppError::NotFound {
-                kind: "data_record",
-                ..
-            }) => Ok(DataOutcome::NoRecord),
-            Err(AppError::NotFound { .. }) => Ok(DataOutcome::Refused {
-                code: "not_found".into(),
-            }),
-            Err(
-                e @ (AppError::Refused { .. }
-                | AppError::Rejected(_)
-                | AppError::RateLimited { .. }),
-            ) => Ok(DataOutcome::Refused {
-                code: e.code().into(),
-            }),
-            Err(e) => Err(e),
+        let codes: Vec<&str> = resources.iter().map(String::as_str).collect();
+        let reads = self.read_many_logged(&read, &codes, now, log).await?;
+        let mut data = BTreeMap::new();
+        for (resource, read) in resources.iter().zip(reads) {
+            let outcome = match read {
+                Ok(_) => DataOutcome::Found,
+                Err(AppError::NotFound {
+                    kind: "data_record",
+                    ..
+                }) => DataOutcome::NoRecord,
+                Err(AppError::NotFound { .. }) => DataOutcome::Refused {
+                    code: "not_found".into(),
+                },
+                Err(
+                    e @ (AppError::Refused { .. }
+                    | AppError::Rejected(_)
+                    | AppError::RateLimited { .. }),
+                ) => DataOutcome::Refused {
+                    code: e.code().into(),
+                },
+                Err(e) => return Err(e),
+            };
+            data.insert(resource.clone(), outcome);
         }
+        Ok(data)
     }
 
     /// `(item, resource)` pairs for which the item holds a live grant with `purpose`.

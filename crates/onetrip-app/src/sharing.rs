@@ -77,6 +77,39 @@ pub struct SharingState {
     config: SharingConfig,
     limiter: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
+    resources: ResourceCache,
+}
+
+/// Most decoded data resources kept in memory at once.
+const RESOURCE_CACHE_CAPACITY: usize = 1024;
+
+/// Decoded data resources by code, each with the document it was decoded from. A lookup hands
+/// in the document as the database has it now and gets the decoded resource back only when
+/// the documents are equal, so a change by any replica is seen at once, without invalidation;
+/// what is saved is the decoding, not the read.
+#[derive(Debug, Default)]
+struct ResourceCache {
+    entries: std::sync::RwLock<HashMap<String, (String, Arc<DataResource>)>>,
+}
+
+impl ResourceCache {
+    /// The resource `stored` holds, decoded at most once per document.
+    fn decode(&self, stored: &onetrip_store::ResourceGrants) -> Result<Arc<DataResource>> {
+        if let Ok(entries) = self.entries.read()
+            && let Some((doc, resource)) = entries.get(&stored.code)
+            && *doc == stored.doc
+        {
+            return Ok(resource.clone());
+        }
+        let resource = Arc::new(stored.resource()?);
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= RESOURCE_CACHE_CAPACITY {
+                entries.clear();
+            }
+            entries.insert(stored.code.clone(), (stored.doc.clone(), resource.clone()));
+        }
+        Ok(resource)
+    }
 }
 
 impl SharingState {
@@ -88,6 +121,7 @@ impl SharingState {
             config,
             limiter: DefaultKeyedRateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
             clock: DefaultClock::default(),
+            resources: ResourceCache::default(),
         }
     }
 
@@ -117,12 +151,11 @@ impl std::fmt::Debug for SharingState {
     }
 }
 
-/// One read of shared data: who reads what about whom, why, for which case. (No `Debug`: the
-/// subject is personal data.)
+/// Reads of shared data: who reads about whom, why, for which case (the resources are named
+/// apart). (No `Debug`: the subject is personal data.)
 #[derive(Clone, Copy)]
 pub(crate) struct DataRead<'a> {
     pub(crate) consumer: &'a Consumer,
-    pub(crate) resource: &'a str,
     pub(crate) subject: &'a str,
     pub(crate) purpose: &'a str,
     pub(crate) case_ref: Option<&'a str>,
@@ -693,17 +726,36 @@ impl App {
         resource: &DataResource,
         subject: &str,
     ) -> Result<Option<(Record, Option<Timestamp>)>> {
-        if REGISTRY_BACKED.contains(&resource.code.as_str()) {
-            return Ok(self
-                .registry_record(&resource.code, subject)
-                .await?
-                .map(|r| (r, None)));
-        }
         Ok(self
-            .db
-            .data_record(&resource.code, subject)
+            .fetch_data_records(&[resource], subject)
             .await?
-            .map(|(r, at)| (r, Some(at))))
+            .remove(&resource.code))
+    }
+
+    /// [`App::fetch_data_record`] for several resources, by resource code (those without a
+    /// record are absent): the pushed records in one query, each registry-backed one in one.
+    async fn fetch_data_records(
+        &self,
+        resources: &[&DataResource],
+        subject: &str,
+    ) -> Result<HashMap<String, (Record, Option<Timestamp>)>> {
+        let (registry, pushed): (Vec<&DataResource>, Vec<&DataResource>) = resources
+            .iter()
+            .partition(|r| REGISTRY_BACKED.contains(&r.code.as_str()));
+        let codes: Vec<&str> = pushed.iter().map(|r| r.code.as_str()).collect();
+        let mut out: HashMap<String, (Record, Option<Timestamp>)> = self
+            .db
+            .data_records_of(subject, &codes)
+            .await?
+            .into_iter()
+            .map(|(code, record, at)| (code, (record, Some(at))))
+            .collect();
+        for r in registry {
+            if let Some(record) = self.registry_record(&r.code, subject).await? {
+                out.insert(r.code.clone(), (record, None));
+            }
+        }
+        Ok(out)
     }
 
     /// Reads `subject`'s record of `resource` for `consumer`: checks the grant (fields,
@@ -725,99 +777,150 @@ impl App {
         now: Timestamp,
     ) -> Result<SharedData> {
         let mut log = Vec::with_capacity(1);
+        let read = DataRead {
+            consumer,
+            subject,
+            purpose,
+            case_ref,
+        };
         let read = self
-            .read_logged(
-                &DataRead {
-                    consumer,
-                    resource,
-                    subject,
-                    purpose,
-                    case_ref,
-                },
-                now,
-                &mut log,
-            )
-            .await;
+            .read_many_logged(&read, &[resource], now, &mut log)
+            .await
+            .and_then(|mut reads| {
+                reads
+                    .pop()
+                    .unwrap_or_else(|| Err(AppError::Internal("a read without an outcome".into())))
+            });
         self.db.insert_access_log(&log).await?;
         read
     }
 
-    /// [`App::read_shared_data`], with the access-log row pushed to `log` for the caller to
-    /// write (a resolution writes all its rows in one transaction).
-    pub(crate) async fn read_logged(
+    /// Reads `resources` (in that order) about one subject for one consumer, each exactly as
+    /// [`App::read_shared_data`] would, with one access-log row per logged read pushed to
+    /// `log` in the same order, but with few queries: every resource and the consumer's
+    /// grants on it in one (grants are never cached, so a revocation by any replica counts at
+    /// once), the pushed records in one, each registry-backed record in one. Returns one
+    /// outcome per resource, in order; `Err` only when the database fails.
+    pub(crate) async fn read_many_logged(
         &self,
         r: &DataRead<'_>,
+        resources: &[&str],
         now: Timestamp,
         log: &mut Vec<AccessLogEntry>,
-    ) -> Result<SharedData> {
-        let DataRead {
-            consumer,
-            resource,
-            subject,
-            purpose,
-            case_ref,
-        } = *r;
-        let resource = self.data_resource(resource).await?;
-        let today = china_today(now);
-        check_subject(resource.subject, subject, today)?;
-        let mut entry = AccessLogEntry {
-            id: uuid::Uuid::now_v7().to_string(),
-            at: now,
-            consumer: consumer.clone(),
-            resource: resource.code.clone(),
-            provider: resource.provider.clone(),
-            subject: subject.to_owned(),
-            fields: Vec::new(),
-            masked_fields: Vec::new(),
-            purpose: purpose.to_owned(),
-            case_ref: case_ref.map(str::to_owned).filter(|c| !c.is_empty()),
-            outcome: AccessOutcome::Refused,
-            refusal: None,
-        };
-        if let Err(retry_after_secs) = self.sharing.check(consumer) {
-            entry.outcome = AccessOutcome::RateLimited;
-            entry.refusal = Some("rate_limited".to_owned());
-            log.push(entry);
-            return Err(AppError::RateLimited { retry_after_secs });
+    ) -> Result<Vec<Result<SharedData>>> {
+        /// Where one read stands.
+        enum Step {
+            /// Failed before anything was read: not logged.
+            Unlogged(AppError),
+            /// Refused: logged.
+            Refused(AccessLogEntry, AppError),
+            /// Allowed by this grant: its record is to be fetched.
+            Allowed(AccessLogEntry, Arc<DataResource>, Grant),
         }
-        let grants = self.db.grants(Some(consumer), Some(&resource.code)).await?;
-        let grant = match authorise_read(&resource, &grants, purpose, today) {
-            Ok(g) => g.clone(),
-            Err(refusal) => {
-                entry.refusal = Some(refusal.code().to_owned());
-                log.push(entry);
-                return Err(AppError::refused(&refusal));
+        let today = china_today(now);
+        let found = self.db.resources_with_grants(r.consumer, resources).await?;
+        let mut steps = Vec::with_capacity(resources.len());
+        for code in resources {
+            let Some(stored) = found.iter().find(|s| s.code == *code) else {
+                steps.push(Step::Unlogged(AppError::NotFound {
+                    kind: "data_resource",
+                    key: (*code).to_owned(),
+                }));
+                continue;
+            };
+            let resource = self.sharing.resources.decode(stored)?;
+            if let Err(e) = check_subject(resource.subject, r.subject, today) {
+                steps.push(Step::Unlogged(e));
+                continue;
             }
-        };
-        let Some((record, updated_at)) = self.fetch_data_record(&resource, subject).await? else {
-            entry.outcome = AccessOutcome::NotFound;
-            entry.refusal = Some("not_found".to_owned());
+            let mut entry = AccessLogEntry {
+                id: uuid::Uuid::now_v7().to_string(),
+                at: now,
+                consumer: r.consumer.clone(),
+                resource: resource.code.clone(),
+                provider: resource.provider.clone(),
+                subject: r.subject.to_owned(),
+                fields: Vec::new(),
+                masked_fields: Vec::new(),
+                purpose: r.purpose.to_owned(),
+                case_ref: r.case_ref.map(str::to_owned).filter(|c| !c.is_empty()),
+                outcome: AccessOutcome::Refused,
+                refusal: None,
+            };
+            if let Err(retry_after_secs) = self.sharing.check(r.consumer) {
+                entry.outcome = AccessOutcome::RateLimited;
+                entry.refusal = Some("rate_limited".to_owned());
+                steps.push(Step::Refused(
+                    entry,
+                    AppError::RateLimited { retry_after_secs },
+                ));
+                continue;
+            }
+            match authorise_read(&resource, &stored.grants, r.purpose, today) {
+                Ok(grant) => {
+                    let grant = grant.clone();
+                    steps.push(Step::Allowed(entry, resource, grant));
+                }
+                Err(refusal) => {
+                    entry.refusal = Some(refusal.code().to_owned());
+                    steps.push(Step::Refused(entry, AppError::refused(&refusal)));
+                }
+            }
+        }
+        let allowed: Vec<&DataResource> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Allowed(_, resource, _) => Some(resource.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let mut records = self.fetch_data_records(&allowed, r.subject).await?;
+        let mut out = Vec::with_capacity(steps.len());
+        for step in steps {
+            let (mut entry, resource, grant) = match step {
+                Step::Unlogged(e) => {
+                    out.push(Err(e));
+                    continue;
+                }
+                Step::Refused(entry, e) => {
+                    log.push(entry);
+                    out.push(Err(e));
+                    continue;
+                }
+                Step::Allowed(entry, resource, grant) => (entry, resource, grant),
+            };
+            let Some((record, updated_at)) = records.remove(&resource.code) else {
+                entry.outcome = AccessOutcome::NotFound;
+                entry.refusal = Some("not_found".to_owned());
+                log.push(entry);
+                out.push(Err(AppError::NotFound {
+                    kind: "data_record",
+                    key: format!(
+                        "{}/{}",
+                        resource.code,
+                        onetrip_domain::sharing::mask_resident_id(r.subject)
+                    ),
+                }));
+                continue;
+            };
+            let shaped = shape_record(&resource, &record, &grant.fields);
+            entry.outcome = AccessOutcome::Allowed;
+            entry.fields = shaped.full.clone();
+            entry.masked_fields = shaped.masked.clone();
+            let access_id = entry.id.clone();
             log.push(entry);
-            return Err(AppError::NotFound {
-                kind: "data_record",
-                key: format!(
-                    "{}/{}",
-                    resource.code,
-                    onetrip_domain::sharing::mask_resident_id(subject)
-                ),
-            });
-        };
-        let shaped = shape_record(&resource, &record, &grant.fields);
-        entry.outcome = AccessOutcome::Allowed;
-        entry.fields = shaped.full.clone();
-        entry.masked_fields = shaped.masked.clone();
-        let access_id = entry.id.clone();
-        log.push(entry);
-        Ok(SharedData {
-            resource: resource.code,
-            subject: subject.to_owned(),
-            fields: shaped.values,
-            full_fields: shaped.full,
-            masked_fields: shaped.masked,
-            updated_at,
-            grant_id: grant.id,
-            access_id,
-        })
+            out.push(Ok(SharedData {
+                resource: resource.code.clone(),
+                subject: r.subject.to_owned(),
+                fields: shaped.values,
+                full_fields: shaped.full,
+                masked_fields: shaped.masked,
+                updated_at,
+                grant_id: grant.id,
+                access_id,
+            }));
+        }
+        Ok(out)
     }
 
     /// A provider pushes (inserts or replaces) the record of `subject`: the operator, the

@@ -192,14 +192,14 @@ impl App {
                 attempts: 0,
             };
             self.db
-                .commit_case_changes(&CaseCommit::of(now, change, vec![outbox]))
+                .commit_case_changes(CaseCommit::of(now, change, vec![outbox]))
                 .await?;
             return Ok(Some(escalated));
         }
         if probe.due_on != row.due_on || probe.warning != row.warning {
             let change = self.change(row, &status, &[], "system", today, now)?;
             self.db
-                .commit_case_changes(&CaseCommit::of(now, change, Vec::new()))
+                .commit_case_changes(CaseCommit::of(now, change, Vec::new()))
                 .await?;
             return Ok(Some("updated"));
         }
@@ -300,7 +300,7 @@ impl App {
             attempts: 0,
         };
         self.db
-            .commit_case_changes(&CaseCommit {
+            .commit_case_changes(CaseCommit {
                 supervision: Some(order.clone()),
                 ..CaseCommit::of(now, change, vec![outbox])
             })
@@ -356,7 +356,7 @@ impl App {
         };
         let change = self.change(&row, &status, &[event], &actor.label(), today, now)?;
         self.db
-            .commit_case_changes(&CaseCommit {
+            .commit_case_changes(CaseCommit {
                 supervision: Some(order.clone()),
                 ..CaseCommit::of(now, change, Vec::new())
             })
@@ -444,7 +444,7 @@ impl App {
                 if probe.due_on != row.due_on {
                     let change = self.change(&row, &status, &[], "system", today, now)?;
                     self.db
-                        .commit_case_changes(&CaseCommit::of(now, change, Vec::new()))
+                        .commit_case_changes(CaseCommit::of(now, change, Vec::new()))
                         .await?;
                     changed += 1;
                 }

@@ -27,6 +27,7 @@ use crate::Localized;
 use crate::catalog::{
     ItemStatus, LifeEvent, Material, MaterialSource, ServiceItem, ServiceObject, Situation,
 };
+use crate::certificate::CertificateType;
 use crate::form::{ChoiceOption, Condition, FormSchema, FormValues};
 
 /// 一件事: a bundle definition as published in one version.
@@ -213,6 +214,30 @@ pub enum BundleRule {
         /// Item form field key.
         field: String,
     },
+    /// `result_fields` fill a certificate, but the member's item issues none.
+    #[error("member {member}: item issues no certificate")]
+    ResultWithoutCertificate {
+        /// Member key.
+        member: String,
+    },
+    /// The member's item issues a certificate of a type that is not known.
+    #[error("member {member}: unknown certificate type {certificate_type}")]
+    UnknownCertificateType {
+        /// Member key.
+        member: String,
+        /// Certificate type code.
+        certificate_type: String,
+    },
+    /// `result_fields` fill a field the issued certificate's type does not have.
+    #[error("member {member}: certificate type {certificate_type} has no field {field}")]
+    UnknownCertificateField {
+        /// Member key.
+        member: String,
+        /// Certificate type code.
+        certificate_type: String,
+        /// Certificate field key.
+        field: String,
+    },
     /// A material is another item's result, but no member the material's member depends on
     /// produces it.
     #[error("member {member}: material {material} has no source")]
@@ -243,6 +268,9 @@ impl Localized for BundleProblem {
             BundleRule::UnknownItemField { .. } => "bundle_unknown_item_field",
             BundleRule::UnknownFormField { .. } => "bundle_unknown_form_field",
             BundleRule::UnmappedRequiredField { .. } => "bundle_unmapped_required_field",
+            BundleRule::ResultWithoutCertificate { .. } => "bundle_result_without_certificate",
+            BundleRule::UnknownCertificateType { .. } => "bundle_unknown_certificate_type",
+            BundleRule::UnknownCertificateField { .. } => "bundle_unknown_certificate_field",
             BundleRule::MaterialWithoutSource { .. } => "bundle_material_without_source",
         }
     }
@@ -278,6 +306,18 @@ impl Localized for BundleProblem {
             BundleRule::UnmappedRequiredField { member, field } => {
                 format!("{at}：成员 {member} 的必填字段 {field} 没有对应的统一表单字段")
             }
+            BundleRule::ResultWithoutCertificate { member } => {
+                format!("{at}：成员 {member} 的事项不颁发证照，不能填写证照字段")
+            }
+            BundleRule::UnknownCertificateType {
+                member,
+                certificate_type,
+            } => format!("{at}：成员 {member} 的事项颁发的证照类型 {certificate_type} 不存在"),
+            BundleRule::UnknownCertificateField {
+                member,
+                certificate_type,
+                field,
+            } => format!("{at}：成员 {member} 颁发的证照（{certificate_type}）没有字段 {field}"),
             BundleRule::MaterialWithoutSource { member, material } => format!(
                 "{at}：成员 {member} 的材料 {material} 是其他事项的办理结果，但其前置成员都不产出它"
             ),
@@ -324,6 +364,24 @@ impl Localized for BundleProblem {
             BundleRule::UnmappedRequiredField { member, field } => format!(
                 "{at}: the required field {field} of member {member} is not filled from the \
                  unified form"
+            ),
+            BundleRule::ResultWithoutCertificate { member } => {
+                format!("{at}: the item of member {member} issues no certificate to fill fields of")
+            }
+            BundleRule::UnknownCertificateType {
+                member,
+                certificate_type,
+            } => format!(
+                "{at}: the item of member {member} issues certificates of the unknown type \
+                 {certificate_type}"
+            ),
+            BundleRule::UnknownCertificateField {
+                member,
+                certificate_type,
+                field,
+            } => format!(
+                "{at}: the certificate member {member} issues ({certificate_type}) has no field \
+                 {field}"
             ),
             BundleRule::MaterialWithoutSource { member, material } => format!(
                 "{at}: material {material} of member {member} is another item's result, but no \
@@ -460,11 +518,71 @@ pub struct Reduction {
 /// How a member's materials and limits are looked up.
 pub type Items = BTreeMap<String, ServiceItem>;
 
+/// The content field keys of certificate types, by certificate type code (`ID_CARD` → its
+/// fields): what a member's issued certificate can carry (see [`Member::result_fields`]).
+pub type CertificateFields = BTreeMap<String, BTreeSet<String>>;
+
+/// The content field keys of each certificate type, for [`Bundle::check`].
+pub fn certificate_fields(types: &[CertificateType]) -> CertificateFields {
+    types
+        .iter()
+        .map(|t| {
+            (
+                t.code.clone(),
+                t.fields.iter().map(|f| f.key.clone()).collect(),
+            )
+        })
+        .collect()
+}
+
 fn code_ok(code: &str) -> bool {
     (2..=40).contains(&code.len())
         && code
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The fields a member's issued certificate feeds forward (`result_fields`) must exist in the
+/// certificate type its item issues.
+fn check_result_fields(
+    m: &Member,
+    item: &ServiceItem,
+    certificates: &CertificateFields,
+    at: &str,
+    problem: &mut impl FnMut(String, BundleRule),
+) {
+    if m.result_fields.is_empty() {
+        return;
+    }
+    let Some(code) = item.result.certificate_type.as_deref() else {
+        problem(
+            format!("{at}.result_fields"),
+            BundleRule::ResultWithoutCertificate {
+                member: m.key.clone(),
+            },
+        );
+        return;
+    };
+    let Some(fields) = certificates.get(code) else {
+        problem(
+            format!("{at}.result_fields"),
+            BundleRule::UnknownCertificateType {
+                member: m.key.clone(),
+                certificate_type: code.to_string(),
+            },
+        );
+        return;
+    };
+    for field in m.result_fields.keys().filter(|f| !fields.contains(*f)) {
+        problem(
+            format!("{at}.result_fields.{field}"),
+            BundleRule::UnknownCertificateField {
+                member: m.key.clone(),
+                certificate_type: code.to_string(),
+                field: field.clone(),
+            },
+        );
+    }
 }
 
 /// Keys of the answers a condition reads.
@@ -572,8 +690,9 @@ impl Bundle {
     }
 
     /// Every problem of the definition, given the catalog's current items (by implementation
-    /// code). Empty when the bundle can be published.
-    pub fn check(&self, items: &Items) -> Vec<BundleProblem> {
+    /// code) and the content fields of the certificate types (by type code). Empty when the
+    /// bundle can be published.
+    pub fn check(&self, items: &Items, certificates: &CertificateFields) -> Vec<BundleProblem> {
         let mut out = Vec::new();
         let mut problem = |path: String, rule: BundleRule| out.push(BundleProblem { path, rule });
         if !code_ok(&self.code) {
@@ -654,10 +773,12 @@ impl Bundle {
                     );
                 }
             }
-            for (target, source) in m.fields.iter().chain(&m.result_fields) {
+            let mappings = (m.fields.iter().map(|f| ("fields", f)))
+                .chain(m.result_fields.iter().map(|f| ("result_fields", f)));
+            for (mapping, (target, source)) in mappings {
                 if self.form.field(source).is_none() {
                     problem(
-                        format!("{at}.fields.{target}"),
+                        format!("{at}.{mapping}.{target}"),
                         BundleRule::UnknownFormField {
                             member: m.key.clone(),
                             field: source.clone(),
@@ -684,6 +805,7 @@ impl Bundle {
                     BundleRule::ServiceObjectMismatch(m.item.clone()),
                 );
             }
+            check_result_fields(m, item, certificates, &at, &mut problem);
             let situations = item.effective_situations();
             for (j, r) in m.situations.iter().enumerate() {
                 if !situations.iter().any(|s| s.code == r.situation) {

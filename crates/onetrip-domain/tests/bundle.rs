@@ -7,14 +7,18 @@
 use std::collections::BTreeMap;
 
 use onetrip_domain::Localized;
-use onetrip_domain::bundle::{Bundle, BundleRule, Items, Member};
+use onetrip_domain::bundle::{
+    Bundle, BundleRule, CertificateFields, Items, Member, certificate_fields,
+};
 use onetrip_domain::catalog::{Catalog, MaterialSource};
+use onetrip_domain::certificate::CertificateType;
 use onetrip_domain::form::FormValues;
 use proptest::prelude::*;
 use serde_json::json;
 
 const CATALOG: &str = include_str!("../../../data/demo/catalog.yaml");
 const BIRTH: &str = include_str!("../../../data/demo/bundles/birth.yaml");
+const CERTIFICATE_TYPES: &str = include_str!("../../../data/demo/certificate_types.yaml");
 
 fn items() -> Items {
     let catalog: Catalog = serde_norway::from_str(CATALOG).unwrap();
@@ -23,6 +27,16 @@ fn items() -> Items {
         .into_iter()
         .map(|i| (i.implementation_code.clone(), i))
         .collect()
+}
+
+/// The demo certificate types' fields.
+fn certificates() -> CertificateFields {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        certificate_types: Vec<CertificateType>,
+    }
+    let doc: Doc = serde_norway::from_str(CERTIFICATE_TYPES).unwrap();
+    certificate_fields(&doc.certificate_types)
 }
 
 fn birth() -> Bundle {
@@ -34,12 +48,15 @@ fn answers(v: serde_json::Value) -> FormValues {
 }
 
 fn rules(b: &Bundle, items: &Items) -> Vec<BundleRule> {
-    b.check(items).into_iter().map(|p| p.rule).collect()
+    b.check(items, &certificates())
+        .into_iter()
+        .map(|p| p.rule)
+        .collect()
 }
 
 #[test]
 fn the_demo_birth_bundle_is_valid() {
-    let problems = birth().check(&items());
+    let problems = birth().check(&items(), &certificates());
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
@@ -86,7 +103,7 @@ fn every_problem_is_listed_at_once() {
     assert!(has(
         &|r| matches!(r, BundleRule::UnknownFormField { field, .. } if field == "no_such_field")
     ));
-    for p in b.check(&items) {
+    for p in b.check(&items, &certificates()) {
         assert!(!p.message_zh().is_empty() && !p.message_en().is_empty());
         assert!(
             p.code().starts_with("bundle_") || p.code().starts_with("form_"),
@@ -208,8 +225,95 @@ proptest! {
                     let m = b.member(&w[0]).unwrap();
                     prop_assert!(m.depends_on.contains(&w[1]), "{:?}", cycle);
                 }
-                prop_assert!(b.check(&items()).iter().any(|p| matches!(p.rule, BundleRule::DependencyCycle(_))));
+                prop_assert!(b.check(&items(), &certificates()).iter().any(|p| matches!(p.rule, BundleRule::DependencyCycle(_))));
             }
         }
     }
+}
+
+#[test]
+fn result_fields_must_exist_in_the_issued_certificate_type() {
+    let items = items();
+    let certificates = certificates();
+    let mut b = birth();
+    // The birth medical certificate carries `child_name`; `eye_colour` is no field of it.
+    let at = b
+        .members
+        .iter()
+        .position(|m| !m.result_fields.is_empty())
+        .unwrap();
+    let key = b.members[at].key.clone();
+    b.members[at]
+        .result_fields
+        .insert("eye_colour".into(), "baby_name".into());
+    let problems = b.check(&items, &certificates);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    let p = &problems[0];
+    assert_eq!(p.path, format!("members[{at}].result_fields.eye_colour"));
+    assert!(matches!(
+        &p.rule,
+        BundleRule::UnknownCertificateField { member, field, .. }
+            if *member == key && field == "eye_colour"
+    ));
+    assert_eq!(p.code(), "bundle_unknown_certificate_field");
+    assert!(p.message_zh().contains("eye_colour") && p.message_en().contains("has no field"));
+
+    // Without the certificate type's fields, the type itself is unknown.
+    let mut no_types = certificates.clone();
+    let item = &items[&b.members[at].item];
+    let code = item.result.certificate_type.clone().unwrap();
+    no_types.remove(&code);
+    let rules: Vec<BundleRule> = birth()
+        .check(&items, &no_types)
+        .into_iter()
+        .map(|p| p.rule)
+        .collect();
+    assert!(rules.iter().any(|r| matches!(
+        r,
+        BundleRule::UnknownCertificateType { certificate_type, .. } if *certificate_type == code
+    )));
+
+    // A member whose item issues no certificate cannot fill one; a result field read from a
+    // unified-form field that does not exist is reported at `result_fields`.
+    let mut b = birth();
+    let plain = b
+        .members
+        .iter()
+        .position(|m| items[&m.item].result.certificate_type.is_none());
+    if let Some(plain) = plain {
+        b.members[plain]
+            .result_fields
+            .insert("name".into(), "baby_name".into());
+        assert!(b.check(&items, &certificates).iter().any(|p| matches!(
+            p.rule,
+            BundleRule::ResultWithoutCertificate { .. }
+        ) && p.path
+            == format!("members[{plain}].result_fields")));
+    }
+    let mut b = birth();
+    b.members[at]
+        .result_fields
+        .insert("child_name".into(), "no_such_form_field".into());
+    assert!(b.check(&items, &certificates).iter().any(|p| p.path
+        == format!("members[{at}].result_fields.child_name")
+        && matches!(p.rule, BundleRule::UnknownFormField { .. })));
+}
+
+#[test]
+fn every_demo_bundle_passes_with_the_demo_certificate_types() {
+    let items = items();
+    let certificates = certificates();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/bundles");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let b: Bundle = serde_norway::from_str(&std::fs::read_to_string(&path).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let problems = b.check(&items, &certificates);
+            assert!(problems.is_empty(), "{}: {problems:#?}", path.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 14, "{n} bundles");
 }

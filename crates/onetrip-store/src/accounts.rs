@@ -422,7 +422,7 @@ impl Db {
         const COLUMNS: &[&str] = &["resident_id", "phone", "id"];
         let id = new_id();
         on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             let mut taken = Vec::new();
             let by_id = sqlx::query("SELECT 1 FROM persons WHERE resident_id = $1")
                 .bind(&new.resident_id)
@@ -527,7 +527,7 @@ impl Db {
     /// [`StoreError::UnknownReference`] (`person`).
     pub async fn insert_organisation(&self, org: &OrganisationRow) -> Result<()> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             sqlx::query(
                 "INSERT INTO organisations (credit_code, name, kind, legal_representative, \
                  created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -563,7 +563,7 @@ impl Db {
         let roles =
             serde_json::to_string(&new.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             sqlx::query(
                 "INSERT INTO staff (id, username, name, department_code, roles, password_hash, \
                  totp_secret, created_at, division_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -525,81 +525,129 @@ fn to_text(value: &serde_json::Value) -> String {
     value.to_string()
 }
 
-macro_rules! insert_case {
-    ($tx:expr, $c:expr) => {{
-        let c: &CaseRow = $c;
-        sqlx::query(
-            "INSERT INTO cases (number, application_id, member, item_code, item_version, \
-             situation, department_code, division_code, state, closed, due_on, warning, status, \
-             event_count, last_hash, concluded_on, on_time, handling_days, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20)",
-        )
-        .bind(&c.number)
-        .bind(&c.application_id)
-        .bind(&c.member)
-        .bind(&c.item_code)
-        .bind(c.item_version)
-        .bind(&c.situation)
-        .bind(&c.department_code)
-        .bind(&c.division_code)
-        .bind(&c.state)
-        .bind(i64::from(c.closed))
-        .bind(c.due_on.to_string())
-        .bind(&c.warning)
-        .bind(to_text(&c.status))
-        .bind(c.event_count)
-        .bind(&c.last_hash)
-        .bind(c.concluded_on.map(|d| d.to_string()))
-        .bind(c.on_time.map(i64::from))
-        .bind(c.handling_days)
-        .bind(to_micros(c.created_at))
-        .bind(to_micros(c.updated_at))
-        .execute(&mut *$tx)
-        .await
-        .map_err(|e| crate::accounts::classify(e, &["number"], "case"))?;
-    }};
+/// `{head} VALUES ($1, …, $columns), (…)` for `rows` rows: one statement for every row of a
+/// commit instead of one round trip each (sqlx caches the statement by its text, and a commit
+/// has few distinct row counts).
+pub(crate) fn multi_row_sql(head: &str, columns: usize, rows: usize) -> String {
+    use std::fmt::Write as _;
+    let mut sql = String::with_capacity(head.len() + 8 + rows * columns * 5);
+    sql.push_str(head);
+    sql.push_str(" VALUES ");
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            // Writing to a String cannot fail.
+            let _ = write!(sql, "${}", r * columns + c + 1);
+        }
+        sql.push(')');
+    }
+    sql
 }
 
-macro_rules! insert_events {
-    ($tx:expr, $events:expr) => {{
-        for e in $events {
-            let e: &EventRow = e;
-            sqlx::query(
-                "INSERT INTO case_events (case_number, seq, at, actor, event, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&e.case_number)
-            .bind(e.seq)
-            .bind(to_micros(e.at))
-            .bind(&e.actor)
-            .bind(&e.event)
-            .bind(&e.prev_hash)
-            .bind(&e.hash)
-            .execute(&mut *$tx)
-            .await?;
+/// Binds the columns a case change sets (`state` … `handling_days`, ten in this order).
+macro_rules! bind_case_state {
+    ($q:expr, $c:expr) => {
+        $q.bind(&$c.state)
+            .bind(i64::from($c.closed))
+            .bind($c.due_on.to_string())
+            .bind(&$c.warning)
+            .bind(to_text(&$c.status))
+            .bind($c.event_count)
+            .bind(&$c.last_hash)
+            .bind($c.concluded_on.map(|d| d.to_string()))
+            .bind($c.on_time.map(i64::from))
+            .bind($c.handling_days)
+    };
+}
+
+/// Inserts cases (an iterator of `&CaseRow`) with one statement.
+macro_rules! insert_cases {
+    ($tx:expr, $cases:expr) => {{
+        let cases: Vec<&CaseRow> = $cases.into_iter().collect();
+        if !cases.is_empty() {
+            let sql = multi_row_sql(
+                "INSERT INTO cases (number, application_id, member, item_code, item_version, \
+                 situation, department_code, division_code, state, closed, due_on, warning, \
+                 status, event_count, last_hash, concluded_on, on_time, handling_days, \
+                 created_at, updated_at)",
+                20,
+                cases.len(),
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for c in cases {
+                q = q
+                    .bind(&c.number)
+                    .bind(&c.application_id)
+                    .bind(&c.member)
+                    .bind(&c.item_code)
+                    .bind(c.item_version)
+                    .bind(&c.situation)
+                    .bind(&c.department_code)
+                    .bind(&c.division_code);
+                q = bind_case_state!(q, c)
+                    .bind(to_micros(c.created_at))
+                    .bind(to_micros(c.updated_at));
+            }
+            q.execute(&mut *$tx)
+                .await
+                .map_err(|e| crate::accounts::classify(e, &["number"], "case"))?;
         }
     }};
 }
 
+/// Inserts events (an iterator of `&EventRow`) with one statement.
+macro_rules! insert_events {
+    ($tx:expr, $events:expr) => {{
+        let events: Vec<&EventRow> = $events.into_iter().collect();
+        if !events.is_empty() {
+            let sql = multi_row_sql(
+                "INSERT INTO case_events (case_number, seq, at, actor, event, prev_hash, hash)",
+                7,
+                events.len(),
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for e in events {
+                q = q
+                    .bind(&e.case_number)
+                    .bind(e.seq)
+                    .bind(to_micros(e.at))
+                    .bind(&e.actor)
+                    .bind(&e.event)
+                    .bind(&e.prev_hash)
+                    .bind(&e.hash);
+            }
+            q.execute(&mut *$tx).await?;
+        }
+    }};
+}
+
+/// Inserts outbox rows (an iterator of `&OutboxRow`) with one statement.
 macro_rules! insert_outbox {
     ($tx:expr, $rows:expr) => {{
-        for o in $rows {
-            let o: &OutboxRow = o;
-            sqlx::query(
+        let rows: Vec<&OutboxRow> = $rows.into_iter().collect();
+        if !rows.is_empty() {
+            let sql = multi_row_sql(
                 "INSERT INTO outbox (id, topic, subject, department_code, payload, created_at, \
-                 attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&o.id)
-            .bind(&o.topic)
-            .bind(&o.subject)
-            .bind(&o.department_code)
-            .bind(to_text(&o.payload))
-            .bind(to_micros(o.created_at))
-            .bind(o.attempts)
-            .bind(to_micros(o.created_at))
-            .execute(&mut *$tx)
-            .await?;
+                 attempts, next_attempt_at)",
+                8,
+                rows.len(),
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for o in rows {
+                q = q
+                    .bind(&o.id)
+                    .bind(&o.topic)
+                    .bind(&o.subject)
+                    .bind(&o.department_code)
+                    .bind(to_text(&o.payload))
+                    .bind(to_micros(o.created_at))
+                    .bind(o.attempts)
+                    .bind(to_micros(o.created_at));
+            }
+            q.execute(&mut *$tx).await?;
         }
     }};
 }
@@ -624,6 +672,8 @@ macro_rules! insert_idempotency {
     }};
 }
 
+/// Inserts an application or replaces its draft; evaluates to whether it did (an application
+/// already submitted is left alone).
 macro_rules! upsert_application {
     ($tx:expr, $a:expr) => {{
         let a: &ApplicationRow = $a;
@@ -637,7 +687,8 @@ macro_rules! upsert_application {
              bundle_version = excluded.bundle_version, item_code = excluded.item_code, \
              division_code = excluded.division_code, channel = excluded.channel, \
              state = excluded.state, document = excluded.document, intake_by = excluded.intake_by, \
-             updated_at = excluded.updated_at, submitted_at = excluded.submitted_at",
+             updated_at = excluded.updated_at, submitted_at = excluded.submitted_at \
+             WHERE applications.state = 'draft'",
         )
         .bind(&a.id)
         .bind(&a.account_id)
@@ -656,7 +707,116 @@ macro_rules! upsert_application {
         .bind(to_micros(a.updated_at))
         .bind(a.submitted_at.map(to_micros))
         .execute(&mut *$tx)
+        .await?
+        .rows_affected()
+            == 1
+    }};
+}
+
+/// The statements of a submission inside the transaction (or savepoint) `$tx`; evaluates to
+/// what `build` returned.
+macro_rules! write_submission {
+    ($tx:expr, $application:expr, $division:expr, $day:expr, $count:expr, $build:expr) => {{
+        let application: &mut ApplicationRow = $application;
+        let count: u32 = $count;
+        let next: i64 = sqlx::query_scalar(
+            "INSERT INTO case_counters (division, day, next) VALUES ($1, $2, $3) \
+             ON CONFLICT (division, day) DO UPDATE SET next = case_counters.next + $3 \
+             RETURNING next",
+        )
+        .bind($division)
+        .bind($day.to_string())
+        .bind(i64::from(count))
+        .fetch_one(&mut *$tx)
         .await?;
+        let first = u32::try_from(next - i64::from(count) + 1)
+            .map_err(|_| corrupt("case counter", next))?;
+        let (rows, extra) = ($build)(first, &mut *application)?;
+        if !upsert_application!($tx, &*application) {
+            // Submitted already (the allocated numbers roll back with the rest).
+            return Err(StoreError::Conflict(vec!["state"]));
+        }
+        insert_cases!($tx, rows.cases.iter().map(|(case, _)| case));
+        insert_events!($tx, rows.cases.iter().flat_map(|(_, events)| events));
+        insert_outbox!($tx, &rows.outbox);
+        let log = crate::sharing::access_log_rows(&rows.access_log)?;
+        crate::sharing::insert_access_log_rows!($tx, &log);
+        insert_idempotency!($tx, rows.idempotency.as_ref(), application.updated_at);
+        (rows, extra)
+    }};
+}
+
+/// The statements of [`Db::commit_case_changes`] inside the transaction (or savepoint) `$tx`.
+macro_rules! write_case_changes {
+    ($tx:expr, $commit:expr) => {{
+        let commit: &CaseCommit = $commit;
+        for change in &commit.changes {
+            let c = &change.case;
+            let update = sqlx::query(
+                "UPDATE cases SET state = $1, closed = $2, due_on = $3, warning = $4, \
+                 status = $5, event_count = $6, last_hash = $7, concluded_on = $8, \
+                 on_time = $9, handling_days = $10, updated_at = $11 WHERE number = $12 \
+                 AND event_count = $13",
+            );
+            let updated = bind_case_state!(update, c)
+                .bind(to_micros(c.updated_at))
+                .bind(&c.number)
+                .bind(change.expected_event_count)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+            if updated != 1 {
+                return Err(StoreError::Conflict(vec!["case"]));
+            }
+        }
+        insert_events!($tx, commit.changes.iter().flat_map(|c| &c.events));
+        insert_outbox!($tx, &commit.outbox);
+        if let Some(order) = &commit.supervision {
+            sqlx::query(
+                "INSERT INTO supervision_orders (id, case_number, department_code, \
+                 division_code, issued_by, reason, respond_by, issued_at, answer, \
+                 answered_by, answered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (id) DO UPDATE SET answer = excluded.answer, \
+                 answered_by = excluded.answered_by, answered_at = excluded.answered_at",
+            )
+            .bind(&order.id)
+            .bind(&order.case_number)
+            .bind(&order.department_code)
+            .bind(&order.division_code)
+            .bind(&order.issued_by)
+            .bind(&order.reason)
+            .bind(order.respond_by.to_string())
+            .bind(to_micros(order.issued_at))
+            .bind(&order.answer)
+            .bind(&order.answered_by)
+            .bind(order.answered_at.map(to_micros))
+            .execute(&mut *$tx)
+            .await?;
+        }
+        if let Some((id, state, at)) = &commit.application_state {
+            sqlx::query("UPDATE applications SET state = $1, updated_at = $2 WHERE id = $3")
+                .bind(state)
+                .bind(to_micros(*at))
+                .bind(id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        insert_idempotency!($tx, commit.idempotency.as_ref(), commit.at);
+    }};
+}
+
+/// The ceiling's rows (`$rows` rows of `$bytes` bytes, one multi-row statement) inside the
+/// transaction `$tx`.
+macro_rules! write_ceiling {
+    ($tx:expr, $rows:expr, $bytes:expr) => {{
+        let payload = "x".repeat($bytes);
+        let rows: usize = $rows;
+        let sql = multi_row_sql("INSERT INTO bench_ceiling (id, payload)", 2, rows);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for _ in 0..rows {
+            q = q.bind(uuid::Uuid::now_v7().to_string()).bind(&payload);
+        }
+        q.execute(&mut *$tx).await?;
     }};
 }
 
@@ -684,7 +844,7 @@ impl Db {
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
         on_pool!(self, pool => {
-            let mut tx = pool.begin_catalog_write().await?;
+            let mut tx = pool.begin_catalog_write(self.write_gate()).await?;
             let current = sqlx::query(
                 "SELECT b.current_version, v.document FROM bundles b JOIN bundle_versions v \
                  ON v.code = b.code AND v.version = b.current_version WHERE b.code = $1",
@@ -742,6 +902,14 @@ impl Db {
              JOIN bundle_versions v ON v.code = b.code AND v.version = b.current_version \
              WHERE b.code = $1";
         self.stored_bundle(SQL, code, None).await
+    }
+
+    /// The current version number of a bundle, if it exists.
+    pub async fn bundle_current_version(&self, code: &str) -> Result<Option<i64>> {
+        const SQL: &str = "SELECT current_version FROM bundles WHERE code = $1";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar(SQL).bind(code).fetch_optional(pool).await?
+        }))
     }
 
     /// One version of a bundle.
@@ -841,18 +1009,30 @@ impl Db {
 
     /// The ceiling a submission is measured against: one durable write transaction inserting
     /// `rows` rows of `bytes` bytes each into the scratch table `bench_ceiling`
-    /// ([`Db::prepare_ceiling`]), with no logic around it.
+    /// ([`Db::prepare_ceiling`]), with no logic around it. On SQLite it goes through the
+    /// [`crate::Writer`] like a submission (group commit); [`Db::ceiling_own_transaction`] is the
+    /// same work committed on its own.
     pub async fn ceiling_transaction(&self, rows: usize, bytes: usize) -> Result<()> {
-        let payload = "x".repeat(bytes);
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            for _ in 0..rows {
-                sqlx::query("INSERT INTO bench_ceiling (id, payload) VALUES ($1, $2)")
-                    .bind(uuid::Uuid::now_v7().to_string())
-                    .bind(&payload)
-                    .execute(&mut *tx)
-                    .await?;
+        match self {
+            Db::Sqlite(_, writer) => {
+                writer
+                    .run(move |conn| {
+                        Box::pin(async move {
+                            write_ceiling!(conn, rows, bytes);
+                            Ok(())
+                        })
+                    })
+                    .await
             }
+            Db::Postgres(_) => self.ceiling_own_transaction(rows, bytes).await,
+        }
+    }
+
+    /// [`Db::ceiling_transaction`] in a transaction of its own (one commit, one fsync, each).
+    pub async fn ceiling_own_transaction(&self, rows: usize, bytes: usize) -> Result<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write(self.write_gate()).await?;
+            write_ceiling!(tx, rows, bytes);
             tx.commit().await?;
         });
         Ok(())
@@ -866,22 +1046,26 @@ impl Db {
     }
 
     /// Creates or replaces a draft. A draft can only replace a draft: an application already
-    /// submitted is [`StoreError::Conflict`] (`state`).
+    /// submitted is [`StoreError::Conflict`] (`state`). On SQLite the write goes through the
+    /// [`crate::Writer`].
     pub async fn save_draft(&self, draft: &ApplicationRow) -> Result<()> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let state: Option<String> =
-                sqlx::query_scalar("SELECT state FROM applications WHERE id = $1")
-                    .bind(&draft.id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if state.is_some_and(|s| s != "draft") {
-                return Err(StoreError::Conflict(vec!["state"]));
+        let saved = match self {
+            Db::Sqlite(_, writer) => {
+                let draft = draft.clone();
+                writer
+                    .run(move |conn| Box::pin(async move { Ok(upsert_application!(conn, &draft)) }))
+                    .await?
             }
-            upsert_application!(tx, draft);
-            tx.commit().await?;
-        });
-        Ok(())
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                upsert_application!(conn, draft)
+            }
+        };
+        if saved {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(vec!["state"]))
+        }
     }
 
     /// Deletes a draft (only a draft).
@@ -988,128 +1172,76 @@ impl Db {
 
     /// Submits an application in one transaction: allocates `count` case numbers of
     /// (`division`, `day`) — `build` gets the first sequence number and the application row to
-    /// complete —, writes the application (replacing its draft), the cases with their first events, the outbox rows and
-    /// the idempotency record. A draft already submitted is [`StoreError::Conflict`] (`state`);
-    /// a reused idempotency key is [`StoreError::Conflict`] (`idempotency`).
-    pub async fn submit_application<F>(
+    /// complete, and returns the rows plus anything the caller wants back —, writes the
+    /// application (replacing its draft), the cases with their first events, the outbox rows,
+    /// the access-log rows and the idempotency record. A draft already submitted is
+    /// [`StoreError::Conflict`] (`state`); a reused idempotency key is [`StoreError::Conflict`]
+    /// (`idempotency`). On SQLite the transaction is the [`crate::Writer`]'s next group commit.
+    pub async fn submit_application<F, T>(
         &self,
-        mut application: ApplicationRow,
+        application: ApplicationRow,
         division: &str,
         day: Date,
         count: u32,
         build: F,
-    ) -> Result<SubmissionRows>
+    ) -> Result<(SubmissionRows, T)>
     where
-        F: FnOnce(u32, &mut ApplicationRow) -> Result<SubmissionRows> + Send,
+        F: FnOnce(u32, &mut ApplicationRow) -> Result<(SubmissionRows, T)> + Send + 'static,
+        T: Send + 'static,
     {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let state: Option<String> =
-                sqlx::query_scalar("SELECT state FROM applications WHERE id = $1")
-                    .bind(&application.id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if state.is_some_and(|s| s != "draft") {
-                return Err(StoreError::Conflict(vec!["state"]));
+        match self {
+            Db::Sqlite(_, writer) => {
+                let division = division.to_string();
+                writer
+                    .run(move |conn| {
+                        Box::pin(async move {
+                            let mut application = application;
+                            Ok(write_submission!(
+                                conn,
+                                &mut application,
+                                &division,
+                                day,
+                                count,
+                                build
+                            ))
+                        })
+                    })
+                    .await
             }
-            let next: i64 = sqlx::query_scalar(
-                "INSERT INTO case_counters (division, day, next) VALUES ($1, $2, $3) \
-                 ON CONFLICT (division, day) DO UPDATE SET next = case_counters.next + $3 \
-                 RETURNING next",
-            )
-            .bind(division)
-            .bind(day.to_string())
-            .bind(i64::from(count))
-            .fetch_one(&mut *tx)
-            .await?;
-            let first = u32::try_from(next - i64::from(count) + 1)
-                .map_err(|_| corrupt("case counter", next))?;
-            let rows = build(first, &mut application)?;
-            upsert_application!(tx, &application);
-            for (case, events) in &rows.cases {
-                insert_case!(tx, case);
-                insert_events!(tx, events);
+            Db::Postgres(pool) => {
+                let mut application = application;
+                let mut tx = pool.begin_write(None).await?;
+                let out = write_submission!(tx, &mut application, division, day, count, build);
+                tx.commit().await?;
+                Ok(out)
             }
-            insert_outbox!(tx, &rows.outbox);
-            let log = crate::sharing::access_log_rows(&rows.access_log)?;
-            crate::sharing::insert_access_log_rows!(tx, &log);
-            insert_idempotency!(tx, rows.idempotency.as_ref(), application.updated_at);
-            tx.commit().await?;
-            Ok(rows)
-        })
+        }
     }
 
     /// Commits changes to cases, each with its new events, plus outbox rows, a supervision
     /// order, an application state and an idempotency record, in one transaction. Each case must
     /// still be at the event count it was read at, or nothing is written and the result is
-    /// [`StoreError::Conflict`] (`case`).
-    pub async fn commit_case_changes(&self, commit: &CaseCommit) -> Result<()> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            for change in &commit.changes {
-                let c = &change.case;
-                let updated = sqlx::query(
-                    "UPDATE cases SET state = $1, closed = $2, due_on = $3, warning = $4, \
-                     status = $5, event_count = $6, last_hash = $7, concluded_on = $8, \
-                     on_time = $9, handling_days = $10, updated_at = $11 WHERE number = $12 \
-                     AND event_count = $13",
-                )
-                .bind(&c.state)
-                .bind(i64::from(c.closed))
-                .bind(c.due_on.to_string())
-                .bind(&c.warning)
-                .bind(to_text(&c.status))
-                .bind(c.event_count)
-                .bind(&c.last_hash)
-                .bind(c.concluded_on.map(|d| d.to_string()))
-                .bind(c.on_time.map(i64::from))
-                .bind(c.handling_days)
-                .bind(to_micros(c.updated_at))
-                .bind(&c.number)
-                .bind(change.expected_event_count)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if updated != 1 {
-                    return Err(StoreError::Conflict(vec!["case"]));
-                }
-                insert_events!(tx, &change.events);
+    /// [`StoreError::Conflict`] (`case`). On SQLite the transaction is the [`crate::Writer`]'s
+    /// next group commit.
+    pub async fn commit_case_changes(&self, commit: CaseCommit) -> Result<()> {
+        match self {
+            Db::Sqlite(_, writer) => {
+                writer
+                    .run(move |conn| {
+                        Box::pin(async move {
+                            write_case_changes!(conn, &commit);
+                            Ok(())
+                        })
+                    })
+                    .await
             }
-            insert_outbox!(tx, &commit.outbox);
-            if let Some(order) = &commit.supervision {
-                sqlx::query(
-                    "INSERT INTO supervision_orders (id, case_number, department_code, \
-                     division_code, issued_by, reason, respond_by, issued_at, answer, \
-                     answered_by, answered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                     ON CONFLICT (id) DO UPDATE SET answer = excluded.answer, \
-                     answered_by = excluded.answered_by, answered_at = excluded.answered_at",
-                )
-                .bind(&order.id)
-                .bind(&order.case_number)
-                .bind(&order.department_code)
-                .bind(&order.division_code)
-                .bind(&order.issued_by)
-                .bind(&order.reason)
-                .bind(order.respond_by.to_string())
-                .bind(to_micros(order.issued_at))
-                .bind(&order.answer)
-                .bind(&order.answered_by)
-                .bind(order.answered_at.map(to_micros))
-                .execute(&mut *tx)
-                .await?;
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin_write(None).await?;
+                write_case_changes!(tx, &commit);
+                tx.commit().await?;
+                Ok(())
             }
-            if let Some((id, state, at)) = &commit.application_state {
-                sqlx::query("UPDATE applications SET state = $1, updated_at = $2 WHERE id = $3")
-                    .bind(state)
-                    .bind(to_micros(*at))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            insert_idempotency!(tx, commit.idempotency.as_ref(), commit.at);
-            tx.commit().await?;
-        });
-        Ok(())
+        }
     }
 
     /// One case.
@@ -1396,11 +1528,11 @@ impl Db {
         const ROW: &str = "SELECT id, topic, subject, department_code, payload, created_at, \
              attempts FROM outbox WHERE id = $1";
         let pick = match self {
-            Db::Sqlite(_) => PICK,
+            Db::Sqlite(..) => PICK,
             Db::Postgres(_) => PICK_PG,
         };
         on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             let ids: Vec<String> = sqlx::query_scalar(pick)
                 .bind(to_micros(now))
                 .bind(limit)

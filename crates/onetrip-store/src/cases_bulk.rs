@@ -176,8 +176,8 @@ impl Db {
             (&EVENTS, events_columns(batch.events)),
         ];
         match self {
-            Db::Sqlite(pool) => {
-                let mut tx = pool.begin_write().await?;
+            Db::Sqlite(pool, _) => {
+                let mut tx = pool.begin_write(self.write_gate()).await?;
                 for (table, cols) in tables {
                     if cols.len() > 0 {
                         insert_sqlite(&mut tx, table, cols).await?;
@@ -186,7 +186,7 @@ impl Db {
                 tx.commit().await?;
             }
             Db::Postgres(pool) => {
-                let mut tx = pool.begin_write().await?;
+                let mut tx = pool.begin_write(self.write_gate()).await?;
                 for (table, cols) in tables {
                     if cols.len() > 0 {
                         insert_pg(&mut tx, table, cols).await?;

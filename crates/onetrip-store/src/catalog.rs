@@ -345,7 +345,7 @@ impl Db {
     pub async fn save_catalog(&self, catalog: &Catalog, now: Timestamp) -> Result<SaveReport> {
         let mut report = SaveReport::default();
         on_pool!(self, pool => {
-            let mut tx = pool.begin_catalog_write().await?;
+            let mut tx = pool.begin_catalog_write(self.write_gate()).await?;
             for d in &catalog.divisions {
                 save_division_in_tx!(tx, d);
                 report.divisions += 1;
@@ -373,7 +373,7 @@ impl Db {
     /// Publishes one item: returns its current version after the save and whether it changed.
     pub async fn save_item(&self, item: &ServiceItem, now: Timestamp) -> Result<(i64, bool)> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin_catalog_write().await?;
+            let mut tx = pool.begin_catalog_write(self.write_gate()).await?;
             let (version, outcome) = save_item_in_tx!(tx, item, now);
             tx.commit().await?;
             Ok((version, !matches!(outcome, ItemOutcome::Unchanged)))
@@ -383,7 +383,7 @@ impl Db {
     /// Upserts one division.
     pub async fn save_division(&self, division: &Division) -> Result<()> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin_catalog_write().await?;
+            let mut tx = pool.begin_catalog_write(self.write_gate()).await?;
             save_division_in_tx!(tx, division);
             tx.commit().await?;
         });
@@ -393,7 +393,7 @@ impl Db {
     /// Upserts one department.
     pub async fn save_department(&self, department: &Department) -> Result<()> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin_catalog_write().await?;
+            let mut tx = pool.begin_catalog_write(self.write_gate()).await?;
             save_department_in_tx!(tx, department);
             tx.commit().await?;
         });

@@ -261,7 +261,7 @@ impl Db {
     /// [`StoreError::Conflict`] (`id`).
     pub async fn insert_seal_key(&self, key: &SealKeyRow, retire_current: bool) -> Result<()> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             if retire_current {
                 sqlx::query(
                     "UPDATE seal_keys SET retired_at = $1 WHERE department = $2 \

@@ -25,6 +25,7 @@ mod sharing;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod uploads;
+mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -47,17 +48,18 @@ pub use delegations::DelegationRow;
 pub use oidc::{ClientRow, CodeRow, GrantFacts, RefreshRow, SigningKeyRow};
 pub use otp::{OtpChallengeRow, SmsMessageRow};
 pub use population::{PopulationRow, PopulationStatus};
-pub use registry::{RegistryBatch, RegistryCounts};
+pub use registry::{HouseholdOf, MarriageOf, RegistryBatch, RegistryCounts};
 pub use registry_load::{ChunkEncoding, LOAD_CACHE_KIB, PreparedChunk, RegistryLoader};
-pub use sharing::{AccessLogFilter, Record, RequestFilter, ResourceFilter};
+pub use sharing::{AccessLogFilter, Record, RequestFilter, ResourceFilter, ResourceGrants};
 pub use uploads::UploadRow;
+pub use writer::{Writer, WriterStats};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$db`, so that one piece of SQL code
 /// serves both backends.
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Sqlite($pool, _) => $body,
             $crate::Db::Postgres($pool) => $body,
         }
     };
@@ -68,8 +70,10 @@ pub(crate) use on_pool;
 /// and a transaction that reads before it writes (as every save does) then fails at once with
 /// `SQLITE_BUSY` whenever another connection writes concurrently, without waiting for the busy
 /// timeout; `BEGIN IMMEDIATE` takes the write lock up front, waiting for it, so concurrent saves
-/// are serialised instead of refused. PostgreSQL uses a plain `BEGIN`, its row locks and unique
-/// constraints do the rest; catalog writes additionally take [`BeginWrite::begin_catalog_write`].
+/// are serialised instead of refused, and it first waits for its turn at the [`Writer`]'s gate
+/// (`gate`, from [`Db::write_gate`]) so that the writer cannot starve it. PostgreSQL uses a plain
+/// `BEGIN`, its row locks and unique constraints do the rest; catalog writes additionally take
+/// [`BeginWrite::begin_catalog_write`].
 pub(crate) trait BeginWrite {
     /// The pool's database.
     type Database: sqlx::Database;
@@ -77,25 +81,33 @@ pub(crate) trait BeginWrite {
     /// Begins a write transaction on a connection of the pool.
     fn begin_write(
         &self,
+        gate: Option<&writer::WriteGate>,
     ) -> impl Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Database>>> + Send;
 
     /// Begins a catalog write: on top of [`BeginWrite::begin_write`], catalog writers are
     /// serialised across every replica.
     fn begin_catalog_write(
         &self,
+        gate: Option<&writer::WriteGate>,
     ) -> impl Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Database>>> + Send;
 }
 
 impl BeginWrite for SqlitePool {
     type Database = sqlx::Sqlite;
 
-    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.begin_with("BEGIN IMMEDIATE").await
+    async fn begin_write(
+        &self,
+        gate: Option<&writer::WriteGate>,
+    ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        writer::begin_on_pool(self, gate).await
     }
 
-    async fn begin_catalog_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    async fn begin_catalog_write(
+        &self,
+        gate: Option<&writer::WriteGate>,
+    ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         // SQLite has one writer at a time already.
-        self.begin_write().await
+        self.begin_write(gate).await
     }
 }
 
@@ -105,12 +117,16 @@ const CATALOG_WRITE_LOCK: i64 = 0x006f_6e65_7472_6970;
 impl BeginWrite for PgPool {
     type Database = sqlx::Postgres;
 
-    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    async fn begin_write(
+        &self,
+        _gate: Option<&writer::WriteGate>,
+    ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         self.begin().await
     }
 
     async fn begin_catalog_write(
         &self,
+        _gate: Option<&writer::WriteGate>,
     ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         let mut tx = self.begin().await?;
         // Catalog writes are rare administrator actions: serialise them, as SQLite does, so that
@@ -203,8 +219,9 @@ pub enum Backend {
 /// The database: an embedded SQLite file or a PostgreSQL server.
 #[derive(Debug, Clone)]
 pub enum Db {
-    /// SQLite pool (WAL, busy timeout, foreign keys on).
-    Sqlite(SqlitePool),
+    /// SQLite: the pool (WAL, busy timeout, foreign keys on) for reads and rare writes, and the
+    /// single [`Writer`] that group-commits submissions, case changes and access logs.
+    Sqlite(SqlitePool, Writer),
     /// PostgreSQL pool.
     Postgres(PgPool),
 }
@@ -261,12 +278,13 @@ impl Db {
             .synchronous(synchronous)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
+        let writer = Writer::start(&options).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
             .connect_with(options)
             .await?;
-        Ok(Db::Sqlite(pool))
+        Ok(Db::Sqlite(pool, writer))
     }
 
     /// Connects to PostgreSQL with explicit options (tests use this to pick a schema).
@@ -282,7 +300,7 @@ impl Db {
     /// Which engine this is.
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
     }
@@ -290,7 +308,7 @@ impl Db {
     /// Applies every pending migration of this backend.
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Db::Sqlite(pool, _) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
             Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
@@ -304,9 +322,29 @@ impl Db {
         Ok(())
     }
 
-    /// Closes every connection (graceful shutdown).
+    /// Closes every connection (graceful shutdown). On SQLite the writer first finishes the
+    /// jobs already queued.
     pub async fn close(&self) {
+        if let Db::Sqlite(_, writer) = self {
+            writer.close().await;
+        }
         on_pool!(self, pool => pool.close().await)
+    }
+
+    /// What the SQLite writer has group-committed so far (`None` on PostgreSQL).
+    pub fn writer_stats(&self) -> Option<WriterStats> {
+        match self {
+            Db::Sqlite(_, writer) => Some(writer.stats()),
+            Db::Postgres(_) => None,
+        }
+    }
+
+    /// The gate pool write transactions wait at on SQLite (see [`BeginWrite`]).
+    pub(crate) fn write_gate(&self) -> Option<&writer::WriteGate> {
+        match self {
+            Db::Sqlite(_, writer) => Some(writer.gate()),
+            Db::Postgres(_) => None,
+        }
     }
 }
 

@@ -379,7 +379,7 @@ impl Db {
         now: Timestamp,
     ) -> Result<bool> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             let spent = sqlx::query(
                 "UPDATE oidc_refresh_tokens SET spent_at = $1 WHERE token_digest = $2 \
                  AND spent_at IS NULL AND revoked_at IS NULL",

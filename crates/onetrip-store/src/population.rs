@@ -51,7 +51,7 @@ impl Db {
              status = excluded.status, sex = excluded.sex, birth_date = excluded.birth_date, \
              division_code = COALESCE(population_registry.division_code, excluded.division_code)";
         on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             for row in rows {
                 let id = ResidentId::parse(&row.resident_id, Date::MAX).ok();
                 sqlx::query(SQL)

@@ -241,6 +241,52 @@ fn dedupe_last(mut cols: Columns) -> Columns {
     cols
 }
 
+/// A person's household record ([`Db::registry_household_of`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct HouseholdOf {
+    /// The person's resident ID number.
+    pub resident_id: String,
+    /// The person's name.
+    pub name: String,
+    /// Household number.
+    pub household_id: String,
+    /// The household's address.
+    pub address: String,
+    /// The head's resident ID number, when the household has a head.
+    pub head_resident_id: Option<String>,
+    /// The head's name, when the head is in the registry.
+    pub head_name: Option<String>,
+}
+
+impl std::fmt::Debug for HouseholdOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Personal data: only the household number.
+        f.debug_struct("HouseholdOf")
+            .field("household_id", &self.household_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A person's latest marriage with both spouses' names ([`Db::registry_latest_marriage`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct MarriageOf {
+    /// The marriage.
+    pub marriage: Marriage,
+    /// The husband's name, when he is in the registry.
+    pub husband_name: Option<String>,
+    /// The wife's name, when she is in the registry.
+    pub wife_name: Option<String>,
+}
+
+impl std::fmt::Debug for MarriageOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Personal data: the marriage's own masked form, no names.
+        f.debug_struct("MarriageOf")
+            .field("marriage", &self.marriage)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Counts of the rows of the registries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RegistryCounts {
@@ -436,8 +482,8 @@ impl Db {
         const MARK_DECEASED: &str = "UPDATE population_registry SET status = 'deceased', \
              death_date = $2 WHERE resident_id = $1";
         match self {
-            Db::Sqlite(pool) => {
-                let mut tx = pool.begin_write().await?;
+            Db::Sqlite(pool, _) => {
+                let mut tx = pool.begin_write(self.write_gate()).await?;
                 for (table, cols) in tables {
                     if cols.len() > 0 {
                         insert_sqlite(&mut tx, table, cols).await?;
@@ -453,7 +499,7 @@ impl Db {
                 tx.commit().await?;
             }
             Db::Postgres(pool) => {
-                let mut tx = pool.begin_write().await?;
+                let mut tx = pool.begin_write(self.write_gate()).await?;
                 for (table, cols) in tables {
                     if cols.len() > 0 {
                         insert_pg(&mut tx, table, cols).await?;
@@ -548,6 +594,77 @@ impl Db {
         on_pool!(self, pool => {
             let rows = sqlx::query(SQL).bind(resident_id).fetch_all(pool).await?;
             rows.iter().map(marriage_of).collect()
+        })
+    }
+
+    /// The person with this resident ID number and the address of their household (when
+    /// they have one and it is registered): one query.
+    pub async fn registry_person_with_address(
+        &self,
+        resident_id: &str,
+    ) -> Result<Option<(RegistryPerson, Option<String>)>> {
+        const SQL: &str = concat!(
+            "SELECT p.resident_id, p.name, p.sex, p.birth_date, p.ethnicity, p.division_code, ",
+            "p.household_id, p.status, p.death_date, h.address FROM population_registry p ",
+            "LEFT JOIN registry_households h ON h.id = p.household_id WHERE p.resident_id = $1"
+        );
+        on_pool!(self, pool => {
+            let Some(row) = sqlx::query(SQL).bind(resident_id).fetch_optional(pool).await? else {
+                return Ok(None);
+            };
+            Ok(Some((person_of(&row)?, row.try_get(9)?)))
+        })
+    }
+
+    /// The person's household record: their name, their household, and the name of its head
+    /// (when the head is in the registry); `None` when the person or their household is
+    /// unknown. One query.
+    pub async fn registry_household_of(&self, resident_id: &str) -> Result<Option<HouseholdOf>> {
+        const SQL: &str = concat!(
+            "SELECT p.resident_id, p.name, h.id, h.address, h.head_resident_id, hp.name ",
+            "FROM population_registry p JOIN registry_households h ON h.id = p.household_id ",
+            "LEFT JOIN population_registry hp ON hp.resident_id = h.head_resident_id ",
+            "WHERE p.resident_id = $1"
+        );
+        on_pool!(self, pool => {
+            let Some(row) = sqlx::query(SQL).bind(resident_id).fetch_optional(pool).await? else {
+                return Ok(None);
+            };
+            Ok(Some(HouseholdOf {
+                resident_id: row.try_get(0)?,
+                name: row.try_get(1)?,
+                household_id: row.try_get(2)?,
+                address: row.try_get(3)?,
+                head_resident_id: row.try_get(4)?,
+                head_name: row.try_get(5)?,
+            }))
+        })
+    }
+
+    /// The person's latest marriage (current or dissolved: the one registered last, the
+    /// highest number among those of the same day) with the names of both spouses as the
+    /// registry knows them. One query.
+    pub async fn registry_latest_marriage(&self, resident_id: &str) -> Result<Option<MarriageOf>> {
+        const SQL: &str = concat!(
+            "SELECT m.id, m.husband_resident_id, m.wife_resident_id, m.registered_on, ",
+            "m.divorced_on, m.division_code, hp.name, wp.name FROM (",
+            "SELECT id, husband_resident_id, wife_resident_id, registered_on, divorced_on, ",
+            "division_code FROM registry_marriages WHERE husband_resident_id = $1 UNION ALL ",
+            "SELECT id, husband_resident_id, wife_resident_id, registered_on, divorced_on, ",
+            "division_code FROM registry_marriages WHERE wife_resident_id = $1) m ",
+            "LEFT JOIN population_registry hp ON hp.resident_id = m.husband_resident_id ",
+            "LEFT JOIN population_registry wp ON wp.resident_id = m.wife_resident_id ",
+            "ORDER BY m.registered_on DESC, m.id DESC LIMIT 1"
+        );
+        on_pool!(self, pool => {
+            let Some(row) = sqlx::query(SQL).bind(resident_id).fetch_optional(pool).await? else {
+                return Ok(None);
+            };
+            Ok(Some(MarriageOf {
+                marriage: marriage_of(&row)?,
+                husband_name: row.try_get(6)?,
+                wife_name: row.try_get(7)?,
+            }))
         })
     }
 

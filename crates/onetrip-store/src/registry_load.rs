@@ -191,7 +191,7 @@ impl Db {
     /// module documentation).
     pub async fn registry_loader(&self) -> Result<RegistryLoader> {
         match self {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(pool, _) => {
                 let mut conn = pool.acquire().await?.detach();
                 let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
                     .fetch_one(&mut conn)

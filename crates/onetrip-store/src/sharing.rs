@@ -50,6 +50,27 @@ pub struct AccessLogFilter {
     pub limit: i64,
 }
 
+/// A data resource as stored, with the grants one consumer holds on it
+/// ([`Db::resources_with_grants`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceGrants {
+    /// Resource code.
+    pub code: String,
+    /// The resource document as stored (JSON): equal documents decode to equal resources,
+    /// so a caller may keep decoded resources and compare documents instead of decoding.
+    pub doc: String,
+    /// The consumer's grants on the resource, newest first (revoked and expired ones
+    /// included).
+    pub grants: Vec<Grant>,
+}
+
+impl ResourceGrants {
+    /// Decodes the document.
+    pub fn resource(&self) -> Result<DataResource> {
+        parse_json(&self.doc)
+    }
+}
+
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
@@ -230,30 +251,36 @@ pub(crate) fn access_log_rows(
         .collect()
 }
 
-/// Inserts prepared access-log rows ([`access_log_rows`]) inside the transaction `$tx`.
+/// Access-log rows per INSERT statement (13 parameters each, well under both databases'
+/// parameter limits).
+pub(crate) const ACCESS_LOG_ROWS_PER_INSERT: usize = 256;
+
+/// Inserts prepared access-log rows ([`access_log_rows`]) inside the transaction `$tx`: one
+/// multi-row INSERT per [`ACCESS_LOG_ROWS_PER_INSERT`] rows (a resolution's rows in one
+/// statement).
 macro_rules! insert_access_log_rows {
     ($tx:expr, $rows:expr) => {{
-        for (e, fields, masked) in $rows {
-            sqlx::query(
+        for chunk in $rows.chunks($crate::sharing::ACCESS_LOG_ROWS_PER_INSERT) {
+            let mut q = sqlx::QueryBuilder::new(
                 "INSERT INTO data_access_log (id, at, consumer_kind, consumer_id, resource, \
-                 provider, subject, fields, masked_fields, purpose, case_ref, outcome, refusal) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(&e.id)
-            .bind($crate::to_micros(e.at))
-            .bind(e.consumer.kind())
-            .bind(e.consumer.id())
-            .bind(&e.resource)
-            .bind(&e.provider)
-            .bind(&e.subject)
-            .bind(fields)
-            .bind(masked)
-            .bind(&e.purpose)
-            .bind(&e.case_ref)
-            .bind(e.outcome.as_str())
-            .bind(&e.refusal)
-            .execute(&mut *$tx)
-            .await?;
+                 provider, subject, fields, masked_fields, purpose, case_ref, outcome, refusal) ",
+            );
+            q.push_values(chunk, |mut b, (e, fields, masked)| {
+                b.push_bind(&e.id)
+                    .push_bind($crate::to_micros(e.at))
+                    .push_bind(e.consumer.kind())
+                    .push_bind(e.consumer.id())
+                    .push_bind(&e.resource)
+                    .push_bind(&e.provider)
+                    .push_bind(&e.subject)
+                    .push_bind(fields)
+                    .push_bind(masked)
+                    .push_bind(&e.purpose)
+                    .push_bind(&e.case_ref)
+                    .push_bind(e.outcome.as_str())
+                    .push_bind(&e.refusal);
+            });
+            q.build().execute(&mut *$tx).await?;
         }
     }};
 }
@@ -271,7 +298,7 @@ impl Db {
             rows.push((r, sharing_str(r)?, json(r)?));
         }
         on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             for (r, sharing, doc) in &rows {
                 sqlx::query(UPSERT_RESOURCE)
                     .bind(&r.code)
@@ -347,7 +374,7 @@ impl Db {
         let fields = json(&r.fields)?;
         let grant_fields = grant.map(|g| json(&g.fields)).transpose()?;
         on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             sqlx::query(
                 "INSERT INTO data_access_requests (id, consumer_kind, consumer_id, resource, \
                  provider, fields, purpose, valid_until, status, due_on, requested_by, \
@@ -421,7 +448,7 @@ impl Db {
     ) -> Result<bool> {
         let grant_fields = grant.map(|g| json(&g.fields)).transpose()?;
         on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             let done = sqlx::query(
                 "UPDATE data_access_requests SET status = $1, decided_by = $2, decided_at = $3, \
                  decision_note = $4 WHERE id = $5 AND status = 'pending'",
@@ -484,6 +511,55 @@ impl Db {
             .fetch_all(pool)
             .await?;
             rows.iter().map(grant).collect()
+        })
+    }
+
+    /// The resources among `codes` that exist, in `codes` order, each with the grants
+    /// `consumer` holds on it: one query, so that a use case reading several resources checks
+    /// every grant as it is in the database now (a revocation by any replica counts at once).
+    pub async fn resources_with_grants(
+        &self,
+        consumer: &Consumer,
+        codes: &[&str],
+    ) -> Result<Vec<ResourceGrants>> {
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        on_pool!(self, pool => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT g.id, g.consumer_kind, g.consumer_id, g.resource, g.fields, g.purpose, \
+                 g.valid_until, g.request_id, g.granted_at, g.revoked_at, r.code, r.doc \
+                 FROM data_resources r LEFT JOIN data_grants g ON g.resource = r.code \
+                 AND g.consumer_kind = ",
+            );
+            q.push_bind(consumer.kind());
+            q.push(" AND g.consumer_id = ").push_bind(consumer.id());
+            q.push(" WHERE r.code IN (");
+            let mut list = q.separated(", ");
+            for code in codes {
+                list.push_bind(*code);
+            }
+            q.push(") ORDER BY r.code, g.granted_at DESC, g.id DESC");
+            let rows = q.build().fetch_all(pool).await?;
+            let mut found: Vec<ResourceGrants> = Vec::with_capacity(codes.len());
+            for row in &rows {
+                let code: String = row.try_get(10)?;
+                if found.last().is_none_or(|r| r.code != code) {
+                    found.push(ResourceGrants {
+                        code,
+                        doc: row.try_get(11)?,
+                        grants: Vec::new(),
+                    });
+                }
+                let grant_id: Option<String> = row.try_get(0)?;
+                if grant_id.is_some()
+                    && let Some(last) = found.last_mut()
+                {
+                    last.grants.push(grant(row)?);
+                }
+            }
+            found.sort_by_key(|r| codes.iter().position(|c| *c == r.code));
+            Ok(found)
         })
     }
 
@@ -552,19 +628,64 @@ impl Db {
         })
     }
 
+    /// The records of `subject` in each of `resources` that has one, with when each was
+    /// pushed: one query.
+    pub async fn data_records_of(
+        &self,
+        subject: &str,
+        resources: &[&str],
+    ) -> Result<Vec<(String, Record, Timestamp)>> {
+        if resources.is_empty() {
+            return Ok(Vec::new());
+        }
+        on_pool!(self, pool => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT resource, fields, updated_at FROM data_records WHERE subject = ",
+            );
+            q.push_bind(subject).push(" AND resource IN (");
+            let mut list = q.separated(", ");
+            for r in resources {
+                list.push_bind(*r);
+            }
+            q.push(")");
+            let rows = q.build().fetch_all(pool).await?;
+            rows.iter()
+                .map(|row| {
+                    let fields: String = row.try_get(1)?;
+                    Ok((row.try_get(0)?, parse_json(&fields)?, from_micros(row.try_get(2)?)?))
+                })
+                .collect()
+        })
+    }
+
     /// Appends rows to the access log, all in one write transaction (a resolution's reads are
-    /// logged together: either every row lands or none does).
+    /// logged together: either every row lands or none does). On SQLite the transaction is the
+    /// [`crate::Writer`]'s next group commit.
     pub async fn insert_access_log(&self, entries: &[AccessLogEntry]) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
         }
-        let rows = access_log_rows(entries)?;
-        on_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            insert_access_log_rows!(tx, &rows);
-            tx.commit().await?;
-        });
-        Ok(())
+        match self {
+            Db::Sqlite(_, writer) => {
+                let entries = entries.to_vec();
+                writer
+                    .run(move |conn| {
+                        Box::pin(async move {
+                            let rows = access_log_rows(&entries)?;
+                            insert_access_log_rows!(conn, &rows);
+                            Ok(())
+                        })
+                    })
+                    .await
+            }
+            Db::Postgres(pool) => {
+                let rows = access_log_rows(entries)?;
+                let mut tx = pool.begin_write(None).await?;
+                insert_access_log_rows!(tx, &rows);
+                tx.commit().await?;
+                Ok(())
+            }
+        }
     }
 
     /// Access-log rows matching `filter`, newest first.

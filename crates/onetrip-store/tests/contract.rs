@@ -26,7 +26,12 @@ use onetrip_store::{
 #[path = "contract/registry.rs"]
 mod registry;
 use registry::*;
-
+#[path = "contract/writes.rs"]
+mod writes;
+use writes::*;
+#[path = "contract/workbench.rs"]
+mod workbench;
+use workbench::*;
 #[path = "contract/uploads.rs"]
 mod uploads;
 use uploads::*;
@@ -124,6 +129,7 @@ contract!(
     population_upsert_replaces,
     population_unknown_is_none,
     registry_reads_follow_the_contract,
+    registry_joined_reads_match_the_separate_ones,
     registry_upserts_replace_and_keep_the_last_duplicate,
     registry_bulk_insert_of_generated_chunks,
     registry_bulk_load_writes_every_row_and_keeps_the_schema,
@@ -144,8 +150,15 @@ contract!(
     data_resources_round_trip_and_search,
     access_requests_and_grants,
     data_records_upsert,
+    resources_with_grants_and_records_of_a_subject,
     uploads_are_recorded_once_per_uploader_content_and_name,
     access_log_queries_by_provider_consumer_and_subject,
+    concurrent_submissions_get_distinct_case_numbers,
+    a_failing_job_in_a_batch_does_not_lose_the_others,
+    a_case_conflict_is_still_reported,
+    close_finishes_queued_writes,
+    window_intake_lists_the_windows_applications_since_newest_first,
+    department_queue_filters_by_due_date_and_pages_by_keyset,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -2946,6 +2959,29 @@ async fn data_resources_round_trip_and_search(db: &Db) {
     );
 }
 
+/// A conditional social-insurance resource and an unconditional marriage resource.
+fn social_and_marriage() -> (
+    onetrip_domain::sharing::DataResource,
+    onetrip_domain::sharing::DataResource,
+) {
+    use onetrip_domain::sharing::SharingType;
+    use sharing_fixtures::*;
+    (
+        resource(
+            "ZJ_SOCIAL_INSURANCE_RECORD",
+            "社保",
+            HRSS,
+            SharingType::Conditional,
+        ),
+        resource(
+            "ZJ_MARRIAGE_RECORD",
+            "婚姻",
+            MCA,
+            SharingType::Unconditional,
+        ),
+    )
+}
+
 fn access_request(
     id: &str,
     consumer: onetrip_domain::sharing::Consumer,
@@ -2991,21 +3027,10 @@ fn grant_of(
 }
 
 async fn access_requests_and_grants(db: &Db) {
-    use onetrip_domain::sharing::{Consumer, RequestStatus, SharingType};
+    use onetrip_domain::sharing::{Consumer, RequestStatus};
     use onetrip_store::RequestFilter;
     use sharing_fixtures::*;
-    let social = resource(
-        "ZJ_SOCIAL_INSURANCE_RECORD",
-        "社保",
-        HRSS,
-        SharingType::Conditional,
-    );
-    let marriage = resource(
-        "ZJ_MARRIAGE_RECORD",
-        "婚姻",
-        MCA,
-        SharingType::Unconditional,
-    );
+    let (social, marriage) = social_and_marriage();
     db.put_data_resources(&[social, marriage], at(0))
         .await
         .unwrap();
@@ -3278,4 +3303,104 @@ async fn access_log_queries_by_provider_consumer_and_subject(db: &Db) {
         back.iter().rev().cloned().collect::<Vec<_>>(),
         rows.to_vec()
     );
+}
+
+async fn resources_with_grants_and_records_of_a_subject(db: &Db) {
+    use onetrip_domain::sharing::Consumer;
+    use sharing_fixtures::*;
+    let (social, marriage) = social_and_marriage();
+    db.put_data_resources(&[social.clone(), marriage.clone()], at(0))
+        .await
+        .unwrap();
+    let item = Consumer::Item("123301000597435545200050001001".into());
+    let other = Consumer::Item("123301000597435545200050001002".into());
+    let r = access_request("r1", item.clone(), "ZJ_MARRIAGE_RECORD", MCA, 1);
+    let older = grant_of("g1", &r, 1);
+    let newer = grant_of("g2", &r, 2);
+    let mut others = grant_of("g3", &r, 3);
+    others.consumer = other.clone();
+    for g in [&older, &newer, &others] {
+        db.insert_grant(g).await.unwrap();
+    }
+    // In the order asked, unknown codes left out, each with this consumer's grants, newest
+    // first (revoked ones included).
+    assert!(db.revoke_grant("g1", at(4)).await.unwrap());
+    let found = db
+        .resources_with_grants(
+            &item,
+            &["ZJ_SOCIAL_INSURANCE_RECORD", "NONE", "ZJ_MARRIAGE_RECORD"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(),
+        ["ZJ_SOCIAL_INSURANCE_RECORD", "ZJ_MARRIAGE_RECORD"]
+    );
+    assert_eq!(found[0].resource().unwrap(), social);
+    assert!(found[0].grants.is_empty());
+    assert_eq!(found[1].resource().unwrap(), marriage);
+    let mut revoked = older.clone();
+    revoked.revoked_at = Some(at(4));
+    assert_eq!(found[1].grants, vec![newer.clone(), revoked]);
+    let theirs = db
+        .resources_with_grants(&other, &["ZJ_MARRIAGE_RECORD"])
+        .await
+        .unwrap();
+    assert_eq!(theirs[0].grants, vec![others]);
+    assert!(
+        db.resources_with_grants(&item, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Records of one subject across resources, in one query.
+    let rid = "330102198503140138";
+    let record: onetrip_store::Record =
+        serde_json::from_value(serde_json::json!({"name": "陈志明", "months": 220})).unwrap();
+    db.put_data_record("ZJ_SOCIAL_INSURANCE_RECORD", rid, &record, at(5))
+        .await
+        .unwrap();
+    db.put_data_record("ZJ_MARRIAGE_RECORD", "330102199007220264", &record, at(6))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.data_records_of(rid, &["ZJ_SOCIAL_INSURANCE_RECORD", "ZJ_MARRIAGE_RECORD"])
+            .await
+            .unwrap(),
+        vec![("ZJ_SOCIAL_INSURANCE_RECORD".to_owned(), record, at(5))]
+    );
+    assert!(db.data_records_of(rid, &[]).await.unwrap().is_empty());
+
+    // Many access-log rows in one call (more than one INSERT statement holds): all or none.
+    use onetrip_domain::sharing::{AccessLogEntry, AccessOutcome};
+    let entries: Vec<AccessLogEntry> = (0..300)
+        .map(|n| AccessLogEntry {
+            id: format!("log-{n:04}"),
+            at: at(10 + n),
+            consumer: item.clone(),
+            resource: "ZJ_MARRIAGE_RECORD".into(),
+            provider: MCA.into(),
+            subject: rid.into(),
+            fields: vec!["name".into()],
+            masked_fields: vec![],
+            purpose: "service-application".into(),
+            case_ref: (n % 2 == 0).then(|| format!("case-{n}")),
+            outcome: AccessOutcome::Allowed,
+            refusal: None,
+        })
+        .collect();
+    db.insert_access_log(&entries).await.unwrap();
+    let all = onetrip_store::AccessLogFilter {
+        subject: Some(rid.into()),
+        limit: 1000,
+        ..onetrip_store::AccessLogFilter::default()
+    };
+    let back = db.access_log(&all).await.unwrap();
+    assert_eq!(back.into_iter().rev().collect::<Vec<_>>(), entries);
+    // A duplicate id in the batch fails it whole.
+    let mut again = entries[..2].to_vec();
+    again[0].id = "log-new".into();
+    assert!(db.insert_access_log(&again).await.is_err());
+    assert_eq!(db.access_log(&all).await.unwrap().len(), 300);
 }

@@ -199,6 +199,81 @@ pub async fn registry_reads_follow_the_contract(db: &Db) {
     );
 }
 
+/// The joined reads behind the registry-backed data resources: one query each, the same
+/// answers as the separate reads they replace.
+pub async fn registry_joined_reads_match_the_separate_ones(db: &Db) {
+    let batch = story();
+    db.upsert_registry(batch.clone()).await.unwrap();
+    // A person with their household's address; one without a household; an unknown one.
+    let (p, address) = db
+        .registry_person_with_address(WIFE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p, batch.persons[1]);
+    assert_eq!(address.as_deref(), Some("浙江省杭州市西湖区文三路90号"));
+    let (p, address) = db.registry_person_with_address(OLD).await.unwrap().unwrap();
+    assert_eq!(p.resident_id, OLD);
+    assert_eq!(address, None);
+    assert_eq!(
+        db.registry_person_with_address("330102198503140139")
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Household records: the head's name for a member and for the head; none without one.
+    let member = db.registry_household_of(CHILD).await.unwrap().unwrap();
+    assert_eq!(
+        member,
+        onetrip_store::HouseholdOf {
+            resident_id: CHILD.into(),
+            name: "陈一一".into(),
+            household_id: "H1".into(),
+            address: "浙江省杭州市西湖区文三路90号".into(),
+            head_resident_id: Some(HUSBAND.into()),
+            head_name: Some("陈志明".into()),
+        }
+    );
+    let head = db.registry_household_of(HUSBAND).await.unwrap().unwrap();
+    assert_eq!(head.head_name.as_deref(), Some("陈志明"));
+    assert_eq!(head.name, "陈志明");
+    assert_eq!(db.registry_household_of(OLD).await.unwrap(), None);
+    // A household whose head is not in the registry: no head name, the rest as before.
+    let mut headless = batch.households[0].clone();
+    headless.head_resident_id = Some("330102199101010028".into());
+    db.upsert_registry(RegistryBatch {
+        households: vec![headless],
+        ..RegistryBatch::default()
+    })
+    .await
+    .unwrap();
+    let member = db.registry_household_of(WIFE).await.unwrap().unwrap();
+    assert_eq!(member.head_name, None);
+    assert_eq!(
+        member.head_resident_id.as_deref(),
+        Some("330102199101010028")
+    );
+
+    // The latest marriage, from either side, with the names the registry has.
+    let m = db.registry_latest_marriage(HUSBAND).await.unwrap().unwrap();
+    assert_eq!(m.marriage, batch.marriages[0]);
+    assert_eq!(m.husband_name.as_deref(), Some("陈志明"));
+    assert_eq!(m.wife_name.as_deref(), Some("林晓燕"));
+    let m = db.registry_latest_marriage(WIFE).await.unwrap().unwrap();
+    assert_eq!(m.marriage.id, "J2");
+    // The first wife is not in the registry: her side has no name.
+    let m = db
+        .registry_latest_marriage("330102199101010028")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.marriage, batch.marriages[1]);
+    assert_eq!(m.wife_name, None);
+    assert_eq!(m.husband_name.as_deref(), Some("陈志明"));
+    assert_eq!(db.registry_latest_marriage(CHILD).await.unwrap(), None);
+}
+
 async fn b_of(db: &Db, id: &str) -> usize {
     db.registry_births_of_parent(id).await.unwrap().len()
 }
@@ -344,7 +419,7 @@ async fn registry_indexes(db: &Db) -> Vec<(String, String)> {
     const TABLES: &str = "'population_registry', 'registry_households', 'registry_marriages', \
          'registry_births', 'registry_deaths', 'legal_person_registry'";
     match db {
-        Db::Sqlite(pool) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Db::Sqlite(pool, _) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' \
              AND tbl_name IN ({TABLES}) ORDER BY name"
         )))
