@@ -27,7 +27,6 @@ use jiff::Timestamp;
 use onetrip_app::App;
 use onetrip_app::cases::{
     ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel, CaseActor, CaseCommand,
-    FileRef,
 };
 use onetrip_app::resolution::Applicant;
 use onetrip_domain::case::Outcome;
@@ -64,7 +63,22 @@ fn officer(id: &str) -> CaseActor {
     }
 }
 
-fn input() -> ApplicationInput {
+/// The application, its photo (the one material the demo's shared data does not hold for
+/// Chen) uploaded by Chen first.
+async fn input(app: &App) -> ApplicationInput {
+    let applicant = CaseActor::Applicant {
+        account: AccountId::new("bench-chen"),
+        subject: Some("330102198503140138".into()),
+    };
+    let photo = app
+        .upload_file(
+            &applicant,
+            "photo.jpg",
+            bytes::Bytes::from_static(b"\xFF\xD8\xFF\xE0 photo"),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
     ApplicationInput {
         target: ApplicationTarget::Item {
             code: ITEM.into(),
@@ -72,14 +86,9 @@ fn input() -> ApplicationInput {
         },
         answers: FormValues::new(),
         form: FormValues::new(),
-        // The photo is the one material the demo's shared data does not hold for Chen.
         uploads: [(
             format!("{ITEM}.M03"),
-            FileRef {
-                id: "upload-photo-1".into(),
-                name: "photo.jpg".into(),
-                media_type: Some("image/jpeg".into()),
-            },
+            onetrip_app::uploads::file_ref(&photo),
         )]
         .into(),
     }
@@ -87,7 +96,7 @@ fn input() -> ApplicationInput {
 
 /// Submits `n` single-case applications from 8 tasks; returns their case numbers.
 async fn create_cases(app: &App, n: usize) -> Vec<String> {
-    let input = Arc::new(input());
+    let input = Arc::new(input(app).await);
     let per_task = n.div_ceil(8);
     let mut tasks = Vec::new();
     for t in 0..8 {

@@ -396,7 +396,14 @@ impl Plan {
                 CLERK,
             )?;
             on = working_days_after(cal, on, 1 + below(rng, 10))?;
-            life.happen(CaseEvent::CorrectionSupplied { note: None }, on, APPLICANT)?;
+            life.happen(
+                CaseEvent::CorrectionSupplied {
+                    note: None,
+                    uploads: Default::default(),
+                },
+                on,
+                APPLICANT,
+            )?;
             on = working_days_after(cal, on, 1)?;
         }
         if accepted {

@@ -162,18 +162,7 @@ pub enum ApplicationTarget {
     },
 }
 
-/// A reference to an uploaded file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileRef {
-    /// Upload id.
-    pub id: String,
-    /// File name.
-    pub name: String,
-    /// Media type.
-    #[serde(default)]
-    pub media_type: Option<String>,
-}
+pub use onetrip_domain::case::FileRef;
 
 /// An application as the applicant fills it in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -708,6 +697,38 @@ impl App {
                 (members, form, item.division_code.clone())
             }
         };
+        // Who submits: the clerk at a window, otherwise the applicant's account.
+        let actor_label = intake_by.map_or_else(
+            || {
+                owner
+                    .account
+                    .as_ref()
+                    .map_or_else(|| "system".to_string(), |a| format!("applicant:{a}"))
+            },
+            CaseActor::label,
+        );
+        // Uploaded files: each must be the submitter's own upload, kept as recorded.
+        let checked_input;
+        let input = if input.uploads.is_empty() {
+            input
+        } else {
+            match self
+                .checked_uploads(&actor_label, &input.uploads, window.is_some())
+                .await?
+            {
+                Ok(uploads) => {
+                    checked_input = ApplicationInput {
+                        uploads,
+                        ..input.clone()
+                    };
+                    &checked_input
+                }
+                Err(unknown) => {
+                    problems.extend(unknown);
+                    input
+                }
+            }
+        };
         if !problems.is_empty() {
             return Err(AppError::Rejected(problems));
         }
@@ -795,15 +816,6 @@ impl App {
         row.intake_by = intake_by.map(CaseActor::label);
         row.submitted_at = Some(now);
         let county = county_of(&division);
-        let actor_label = intake_by.map_or_else(
-            || {
-                owner
-                    .account
-                    .as_ref()
-                    .map_or_else(|| "system".to_string(), |a| format!("applicant:{a}"))
-            },
-            CaseActor::label,
-        );
         let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
         let uploads = input.uploads.len();
         let division_code = DivisionCode::parse(&county)
@@ -996,6 +1008,20 @@ impl App {
         {
             return replay(&previous.request_hash, &hash, &previous.response);
         }
+        // Files supplied in a correction: each must be the actor's own upload, kept as recorded.
+        let command = match command {
+            CaseCommand::SupplyCorrection { note, uploads } if !uploads.is_empty() => {
+                let at_window = matches!(actor, CaseActor::Staff { .. });
+                match self
+                    .checked_uploads(&actor.label(), &uploads, at_window)
+                    .await?
+                {
+                    Ok(uploads) => CaseCommand::SupplyCorrection { note, uploads },
+                    Err(unknown) => return Err(AppError::Rejected(unknown)),
+                }
+            }
+            other => other,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -1036,7 +1062,9 @@ impl App {
             CaseCommand::RequestCorrection { items } => {
                 CaseEvent::CorrectionRequested { by, items }
             }
-            CaseCommand::SupplyCorrection { note, .. } => CaseEvent::CorrectionSupplied { note },
+            CaseCommand::SupplyCorrection { note, uploads } => {
+                CaseEvent::CorrectionSupplied { note, uploads }
+            }
             CaseCommand::CompleteStep {
                 stage,
                 step,

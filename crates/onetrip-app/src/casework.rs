@@ -6,6 +6,8 @@
 //! Who may see and do what is decided by the same rules as the case and supervision use cases
 //! ([`App::case_view`], [`App::act_on_case`], [`App::department_queue`]).
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use jiff::civil::Date;
 use onetrip_domain::case::{
@@ -16,7 +18,7 @@ use onetrip_domain::catalog::DeliveryMethod;
 use onetrip_store::{ApplicationRow, DueCounts, SupervisionRow};
 use serde::Serialize;
 
-use crate::cases::{CaseActor, CaseCommand, CaseView, status_of};
+use crate::cases::{CaseActor, CaseCommand, CaseView, FileRef, status_of};
 use crate::supervision::{MAX_QUEUE, division_prefix, works_for};
 use crate::{App, Result, china_today};
 
@@ -60,6 +62,9 @@ pub struct CaseFile {
     pub may_answer: bool,
     /// Whether the item's result is an electronic certificate.
     pub issues_certificate: bool,
+    /// The files of the case by material key: uploaded with the application, then those
+    /// supplied in corrections, oldest first.
+    pub uploads: Vec<(String, FileRef)>,
 }
 
 /// A placeholder command of each action kind, for asking whether an actor may perform it.
@@ -122,6 +127,14 @@ impl App {
             .service_item(&row.item_code)
             .await
             .is_ok_and(|(i, _)| i.result.certificate_type.is_some());
+        let mut uploads: Vec<(String, FileRef)> = application
+            .document
+            .get("uploads")
+            .cloned()
+            .and_then(|u| serde_json::from_value::<BTreeMap<String, FileRef>>(u).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let history = self
             .db
             .case_events(number)
@@ -129,6 +142,9 @@ impl App {
             .into_iter()
             .filter_map(|e| {
                 let event = serde_json::from_str::<CaseEvent>(&e.event).ok()?;
+                if let CaseEvent::CorrectionSupplied { uploads: files, .. } = &event {
+                    uploads.extend(files.iter().map(|(k, f)| (k.clone(), f.clone())));
+                }
                 let (zh, en) = case::describe(&event);
                 Some(HistoryEntry {
                     at: e.at,
@@ -185,6 +201,7 @@ impl App {
             may_supervise,
             may_answer,
             issues_certificate,
+            uploads,
         })
     }
 

@@ -57,6 +57,9 @@ pub struct Config {
     /// Data sharing: approval deadline and per-consumer rate limits (`[sharing]`).
     #[serde(default)]
     pub sharing: crate::sharing::SharingConfig,
+    /// Uploaded files: where they are kept and how large one may be (`[uploads]`).
+    #[serde(default)]
+    pub uploads: crate::uploads::UploadConfig,
 }
 
 /// The HTTP server.
@@ -236,6 +239,15 @@ impl Config {
         if let Some(v) = get("ONETRIP_ADMIN_TOKEN") {
             self.admin.token = Some(SecretString::from(v.clone()));
         }
+        if let Some(v) = get("ONETRIP_UPLOADS_URL") {
+            self.uploads.url = Some(v.clone());
+        }
+        if let Some(v) = get("ONETRIP_UPLOADS_MAX_BYTES") {
+            self.uploads.max_bytes = v.parse().map_err(|e| ConfigError::Value {
+                name: "ONETRIP_UPLOADS_MAX_BYTES".into(),
+                message: format!("{e} (expected a number of bytes, e.g. 20971520)"),
+            })?;
+        }
         if let Some(v) = get("ONETRIP_LOG") {
             self.log.filter = v.clone();
         }
@@ -278,6 +290,7 @@ impl Config {
             #[serde(skip_serializing_if = "Vec::is_empty")]
             partners: Vec<crate::partner::PartnerView<'a>>,
             sharing: crate::sharing::SharingConfig,
+            uploads: &'a crate::uploads::UploadConfig,
         }
         #[derive(Serialize)]
         struct ServerView {
@@ -324,6 +337,7 @@ impl Config {
                 .map(crate::partner::PartnerConfig::display_view)
                 .collect(),
             sharing: self.sharing,
+            uploads: &self.uploads,
         };
         toml::to_string(&view).unwrap_or_else(|e| format!("# cannot render configuration: {e}\n"))
     }

@@ -60,17 +60,8 @@ fn chen() -> ApplicantFacts {
     }
 }
 
-fn photo() -> BTreeMap<String, FileRef> {
-    [(
-        format!("{SSC}.M03"),
-        FileRef {
-            id: "demo-photo-chen".into(),
-            name: "证件照.jpg".into(),
-            media_type: Some("image/jpeg".into()),
-        },
-    )]
-    .into()
-}
+/// Chen's ID photo for the social-security card (not in the demo's shared data for him).
+const PHOTO: &[u8] = include_bytes!("../../../data/demo/photo.png");
 
 impl App {
     /// Fills the demo with applications in every state when there are none (see the module
@@ -213,8 +204,21 @@ impl App {
             form: FormValues::new(),
             uploads,
         };
+        // Chen's photo, uploaded once (the demo applies for him without an account, so the
+        // platform itself is the uploader).
+        let photo = self
+            .store_upload(
+                "system".into(),
+                "证件照.png".into(),
+                "image/png",
+                bytes::Bytes::from_static(PHOTO),
+                at(back(8)?)?,
+            )
+            .await?;
+        let photo: BTreeMap<String, FileRef> =
+            [(format!("{SSC}.M03"), crate::uploads::file_ref(&photo))].into();
         let submit = |day: Date| {
-            let input = ssc(photo());
+            let input = ssc(photo.clone());
             async move {
                 let s = self
                     .submit_application(
@@ -315,12 +319,22 @@ impl App {
             self.act_on_case(&hrss_officer, &done, command, None, at(back(8)?)?)
                 .await?;
         }
-        // 8. A walk-in applicant at the Xihu general window, taken in today.
+        // 8. A walk-in applicant at the Xihu general window, taken in today: the photo handed
+        // in on paper.
+        let on_paper: BTreeMap<String, FileRef> = [(
+            format!("{SSC}.M03"),
+            FileRef {
+                id: format!("{}demo:1", crate::uploads::RECEIVED_ON_PAPER),
+                name: "证件照".into(),
+                media_type: None,
+            },
+        )]
+        .into();
         let walk_in = self
             .submit_application(
                 &chen(),
                 None,
-                &ssc(photo()),
+                &ssc(on_paper),
                 ApplyChannel::Window,
                 Some(&WindowIntake {
                     clerk: clerk.clone(),

@@ -26,6 +26,7 @@ pub mod sms;
 pub mod sso;
 pub mod staff;
 pub mod supervision;
+pub mod uploads;
 
 use std::sync::{Arc, RwLock};
 
@@ -213,6 +214,7 @@ fn kind_zh(kind: &str) -> &'static str {
         "data_record" => "数据记录",
         "access_request" => "共享申请",
         "grant" => "共享授权",
+        "upload" => "上传的文件",
         _ => "资源",
     }
 }
@@ -365,6 +367,7 @@ pub struct App {
     partners: Arc<partner::Partners>,
     certs: Arc<certificates::CertificateState>,
     sharing: Arc<sharing::SharingState>,
+    uploads: Arc<uploads::UploadStore>,
 }
 
 impl std::fmt::Debug for App {
@@ -401,6 +404,7 @@ impl App {
                 certificates::SoftwareSigner::new(db.clone()),
             ))),
             sharing: Arc::default(),
+            uploads: Arc::new(uploads::UploadStore::in_memory()),
             db,
             search,
             indexed: Arc::default(),

@@ -418,7 +418,7 @@ async fn single_case(app: &App, day: Date, item: &str) -> String {
         },
         answers: FormValues::new(),
         form: FormValues::new(),
-        uploads: photo(),
+        uploads: photo(app).await,
     };
     let submitted = app
         .submit_application(
@@ -435,14 +435,29 @@ async fn single_case(app: &App, day: Date, item: &str) -> String {
     submitted.cases[0].number.clone()
 }
 
-/// The photo the social-security card needs (not in the demo's shared data for Chen).
-fn photo() -> std::collections::BTreeMap<String, onetrip_app::cases::FileRef> {
+/// The photo the social-security card needs (not in the demo's shared data for Chen),
+/// uploaded by Chen.
+async fn photo(app: &App) -> std::collections::BTreeMap<String, onetrip_app::cases::FileRef> {
+    let row = app
+        .upload_file(
+            &applicant_actor(),
+            "photo.jpg",
+            bytes::Bytes::from_static(b"\xFF\xD8\xFF\xE0 photo"),
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    [(format!("{SSC}.M03"), onetrip_app::uploads::file_ref(&row))].into()
+}
+
+/// The photo handed in on paper at a window.
+fn photo_on_paper() -> std::collections::BTreeMap<String, onetrip_app::cases::FileRef> {
     [(
         format!("{SSC}.M03"),
         onetrip_app::cases::FileRef {
-            id: "upload-photo-1".into(),
-            name: "photo.jpg".into(),
-            media_type: Some("image/jpeg".into()),
+            id: format!("{}test:1", onetrip_app::uploads::RECEIVED_ON_PAPER),
+            name: "photo".into(),
+            media_type: None,
         },
     )]
     .into()
@@ -520,7 +535,7 @@ async fn walk_in_and_separation(app: &App) {
         },
         answers: FormValues::new(),
         form: FormValues::new(),
-        uploads: photo(),
+        uploads: photo_on_paper(),
     };
     let walk_in = ApplicantFacts {
         applicant: Applicant::Person(CHEN.into()),

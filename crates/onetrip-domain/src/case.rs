@@ -69,7 +69,9 @@ mod supervision;
 pub use application::{ApplicationStatus, application_status};
 pub use clock::{Clock, Pause, PauseReason, Warning};
 pub use error::{CaseError, TextField};
-pub use event::{ActionKind, CaseEvent, CorrectionItem, Outcome, SpecialProcedure, describe};
+pub use event::{
+    ActionKind, CaseEvent, CorrectionItem, FileRef, Outcome, SpecialProcedure, describe,
+};
 pub use machine::{CaseOrigin, CaseStatus, CompletedStep, OpenCorrection, SupervisionRef};
 pub use number::{CaseNumber, CaseNumberError};
 pub use process::{DEFAULT_REVIEW_STEP, ProcessDefinition, Stage, StepDefinition};

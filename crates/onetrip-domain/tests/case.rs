@@ -51,7 +51,10 @@ fn correction() -> CaseEvent {
 }
 
 fn supplied() -> CaseEvent {
-    CaseEvent::CorrectionSupplied { note: None }
+    CaseEvent::CorrectionSupplied {
+        note: None,
+        uploads: Default::default(),
+    }
 }
 
 fn approve(by: &str) -> CaseEvent {

@@ -90,7 +90,10 @@ fn event() -> impl Strategy<Value = CaseEvent> {
                     .collect(),
             }
         }),
-        3 => prop::option::of(text()).prop_map(|note| CaseEvent::CorrectionSupplied { note }),
+        3 => prop::option::of(text()).prop_map(|note| CaseEvent::CorrectionSupplied {
+            note,
+            uploads: Default::default()
+        }),
         14 => (account(), 0usize..3, 0usize..3, text()).prop_map(|(by, stage, step, opinion)| {
             CaseEvent::StepCompleted { by, stage, step, opinion }
         }),

@@ -24,6 +24,7 @@ mod sessions;
 mod sharing;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod uploads;
 mod writer;
 
 use std::str::FromStr;
@@ -50,6 +51,7 @@ pub use population::{PopulationRow, PopulationStatus};
 pub use registry::{HouseholdOf, MarriageOf, RegistryBatch, RegistryCounts};
 pub use registry_load::{ChunkEncoding, LOAD_CACHE_KIB, PreparedChunk, RegistryLoader};
 pub use sharing::{AccessLogFilter, Record, RequestFilter, ResourceFilter, ResourceGrants};
+pub use uploads::UploadRow;
 pub use writer::{Writer, WriterStats};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of `$db`, so that one piece of SQL code

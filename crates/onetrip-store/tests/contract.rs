@@ -32,6 +32,9 @@ use writes::*;
 #[path = "contract/workbench.rs"]
 mod workbench;
 use workbench::*;
+#[path = "contract/uploads.rs"]
+mod uploads;
+use uploads::*;
 
 // ---------------------------------------------------------------------------------------------
 // The harness: one `#[tokio::test]` per backend for every contract test.
@@ -148,6 +151,7 @@ contract!(
     access_requests_and_grants,
     data_records_upsert,
     resources_with_grants_and_records_of_a_subject,
+    uploads_are_recorded_once_per_uploader_content_and_name,
     access_log_queries_by_provider_consumer_and_subject,
     concurrent_submissions_get_distinct_case_numbers,
     a_failing_job_in_a_batch_does_not_lose_the_others,

@@ -130,6 +130,7 @@ fn api_router() -> OpenApiRouter<Shared> {
         .merge(api::data::router())
         .merge(api::resolution::router())
         .merge(api::cases::router())
+        .merge(api::uploads::router())
         .merge(sso::api_router())
         .merge(ops::router())
 }

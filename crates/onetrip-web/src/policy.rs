@@ -311,6 +311,12 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         "/applications/{id}/materials",
         Permission::Citizen,
     ),
+    (
+        Method::POST,
+        "/applications/{id}/materials",
+        Permission::Citizen,
+    ),
+    (Method::GET, "/me/uploads/{id}", Permission::Citizen),
     (Method::GET, "/applications/{id}/check", Permission::Citizen),
     (
         Method::POST,
@@ -382,6 +388,11 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/work/queue", Permission::Staff),
     (Method::POST, "/work/queue/batch", Permission::Staff),
     (Method::GET, "/work/cases/{number}", Permission::Staff),
+    (
+        Method::GET,
+        "/work/cases/{number}/uploads/{id}",
+        Permission::Staff,
+    ),
     (Method::POST, "/work/cases/{number}", Permission::Staff),
     // Supervisor pages (crate::pages::supervision).
     (Method::GET, "/supervision", Permission::Staff),
@@ -613,6 +624,13 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (
         Method::GET,
         "/api/v1/applications/{id}/timeline",
+        Permission::CaseWork,
+    ),
+    (Method::POST, "/api/v1/uploads", Permission::SignedIn),
+    (Method::GET, "/api/v1/uploads/{id}", Permission::SignedIn),
+    (
+        Method::GET,
+        "/api/v1/cases/{number}/uploads/{id}",
         Permission::CaseWork,
     ),
     (Method::GET, "/api/v1/cases/{number}", Permission::CaseWork),

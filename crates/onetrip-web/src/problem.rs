@@ -320,6 +320,10 @@ fn refusal_status(code: &str) -> StatusCode {
         | "case_correction_empty"
         | "case_correction_item_incomplete"
         | "case_step_unknown" => StatusCode::UNPROCESSABLE_ENTITY,
+        "upload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "upload_type_not_accepted" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "upload_empty" | "upload_name_invalid" => StatusCode::UNPROCESSABLE_ENTITY,
+        "upload_storage_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         c if c.starts_with("case_") => StatusCode::CONFLICT,
         _ => StatusCode::FORBIDDEN,
     }

@@ -597,12 +597,16 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
         })?;
     }
     let url = config.storage.effective_database_url();
-    App::connect(&url).await.map_err(report).with_context(|| {
+    let uploads =
+        onetrip_app::uploads::UploadStore::from_config(&config.uploads, &config.storage.data_dir)
+            .map_err(report)?;
+    let app = App::connect(&url).await.map_err(report).with_context(|| {
         format!(
             "cannot open the database {}",
             onetrip_store::redact_url(&url)
         )
-    })
+    })?;
+    Ok(app.with_upload_store(uploads))
 }
 
 /// Turns a use-case error into a readable message listing every problem (in both languages).

@@ -1,5 +1,7 @@
 //! The events of a case, the actions they stand for, and their plain-language description.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::clock::Warning;
@@ -13,6 +15,19 @@ pub struct CorrectionItem {
     pub subject: String,
     /// What is wrong or missing, in words the applicant understands.
     pub reason: String,
+}
+
+/// A reference to an uploaded file (上传材料), as an application or a correction keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRef {
+    /// Upload id.
+    pub id: String,
+    /// File name.
+    pub name: String,
+    /// Media type.
+    #[serde(default)]
+    pub media_type: Option<String>,
 }
 
 /// A special procedure whose time is not counted in the limit (Administrative Licensing Law
@@ -125,6 +140,9 @@ pub enum CaseEvent {
         /// The applicant's note.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
+        /// The files supplied, by material key.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        uploads: BTreeMap<String, FileRef>,
     },
     /// A review step of the current stage was completed.
     StepCompleted {

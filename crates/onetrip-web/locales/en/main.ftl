@@ -107,6 +107,8 @@ form-choose = Choose
 form-address-division = District or county
 form-address-detail = Street address
 form-file-at-window = Not uploaded: you can hand it in at a window.
+form-file-choose = Choose a file (a photo or a scan will do).
+form-file-current = Uploaded: { $value }. Choose another file to replace it.
 form-row = Entry { $value }
 form-add-row = Add another
 form-remove-row = Remove this entry
@@ -116,6 +118,12 @@ prefill-certificate = Filled in from your e-certificates
 
 materials-none-to-upload = Every document is fetched for you: there is nothing to upload.
 materials-to-upload = { $value } document(s) still to be supplied by you.
+material-uploaded = Uploaded
+material-remove = Remove
+material-choose-file = Choose the file for “{ $value }”
+material-file-hint = A PDF, JPG, PNG or OFD file of at most { $value } MB. A photo or a scan will do.
+material-upload-button = Upload
+materials-all-supplied = Every document is supplied.
 
 check-declaration-title = Declaration
 check-declaration = I declare that the information above is true, accurate and complete, and I agree that the departments use shared data and my e-certificates for this application.

@@ -107,6 +107,8 @@ form-choose = 请选择
 form-address-division = 所在区县
 form-address-detail = 详细地址
 form-file-at-window = 未上传：可在窗口补交。
+form-file-choose = 选择文件（拍照或扫描均可）。
+form-file-current = 已上传：{ $value }。如需更换，请选择新文件。
 form-row = 第 { $value } 项
 form-add-row = 添加一项
 form-remove-row = 删除此项
@@ -116,6 +118,12 @@ prefill-certificate = 由电子证照自动填写
 
 materials-none-to-upload = 所需材料全部由平台自动获取，您无需上传任何材料。
 materials-to-upload = 还有 { $value } 份材料需要您提供。
+material-uploaded = 已上传
+material-remove = 移除
+material-choose-file = 选择“{ $value }”的文件
+material-file-hint = PDF、JPG、PNG 或 OFD 文件，不超过 { $value } MB。拍照或扫描均可。
+material-upload-button = 上传
+materials-all-supplied = 所需材料均已提供。
 
 check-declaration-title = 承诺
 check-declaration = 我承诺以上填写的信息真实、准确、完整，并同意各部门使用共享数据和电子证照办理本次申请。

@@ -10,3 +10,4 @@ pub mod identifiers;
 pub mod organisations;
 pub mod resolution;
 pub mod staff;
+pub mod uploads;

@@ -3,17 +3,22 @@
 //! check your answers, submit, and the confirmation with the case numbers. Every step saves
 //! the draft, so the application resumes on any device.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
-use axum::extract::State;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use onetrip_app::AppError;
-use onetrip_app::cases::{ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel};
+use onetrip_app::cases::{
+    ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel, FileRef,
+};
 use onetrip_domain::Localized;
 use onetrip_domain::bundle::{Bundle, MergedMaterial};
 use onetrip_domain::catalog::MaterialSource;
-use onetrip_domain::form::FormValues;
+use onetrip_domain::form::{FieldKind, FormValues};
 use onetrip_store::ApplicationRow;
 use serde_json::Value;
 use tower_sessions::Session;
@@ -22,7 +27,8 @@ use super::form::{self, Problems, SectionView};
 use super::{Page, check_csrf, first, form_pairs, ok, render};
 use crate::Shared;
 use crate::api::accounts::CurrentActor;
-use crate::api::cases::citizen_applicant;
+use crate::api::cases::{case_actor, citizen_applicant};
+use crate::api::uploads::{read_multipart, read_page_form};
 use crate::extract::Path;
 use crate::policy::Actor;
 use crate::problem::ApiError;
@@ -230,6 +236,11 @@ pub async fn tasks(
     };
     let q = answered(&d.bundle, &d.input.answers);
     let f = q && filled(&d.bundle, &d.input.form);
+    let m = f
+        && materials_of(&state, &d)
+            .await?
+            .iter()
+            .all(|m| m.auto || !m.required || m.upload.is_some());
     let tasks = vec![
         Task {
             key: "task-questions",
@@ -246,7 +257,7 @@ pub async fn tasks(
         Task {
             key: "task-materials",
             href: format!("/applications/{id}/materials"),
-            done: false,
+            done: m,
             open: f,
         },
         Task {
@@ -450,6 +461,8 @@ struct FormPage {
     sections: Vec<SectionView>,
     divisions: Vec<(String, String)>,
     errors: Vec<(String, String)>,
+    /// File fields take uploads.
+    files: bool,
 }
 
 /// The divisions an address field offers, by code with their names in the page's language.
@@ -490,6 +503,7 @@ async fn form_page_of(
         divisions: divisions(state, page.en).await?,
         sections,
         errors,
+        files: true,
         page,
     })
 }
@@ -529,16 +543,46 @@ pub async fn form_form(
     headers: HeaderMap,
     CurrentActor(actor): CurrentActor,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let pairs = form_pairs(&body);
-    check_csrf(&session, first(&pairs, "csrf_token")).await?;
+    let sent = read_page_form(request, state.app.upload_max_bytes()).await?;
+    let pairs = &sent.fields;
+    check_csrf(&session, first(pairs, "csrf_token")).await?;
     let mut d = match open_draft(&state, &actor, &id, false).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
     };
-    let mut values = form::values_from_post(&d.bundle.form, &d.input.form, &pairs);
-    let row_change = form::row_change(&d.bundle.form, &mut values, &pairs);
+    let mut values = form::values_from_post(&d.bundle.form, &d.input.form, pairs);
+    let row_change = form::row_change(&d.bundle.form, &mut values, pairs);
+    // Files chosen for file fields are uploaded, and the fields refer to them.
+    let mut upload_problems = Problems::new();
+    if let Some(part) = &sent.too_large {
+        let e = onetrip_app::uploads::too_large(state.app.upload_max_bytes());
+        upload_problems.insert(part.clone(), refusal_text(&page, e)?);
+    }
+    for (part, file_name, content) in &sent.files {
+        if !d
+            .bundle
+            .form
+            .field(part)
+            .is_some_and(|f| matches!(f.kind, FieldKind::File { .. }))
+        {
+            continue;
+        }
+        let by = case_actor(&state, &actor).await?;
+        match state
+            .app
+            .upload_file(&by, file_name, content.clone(), Timestamp::now())
+            .await
+        {
+            Ok(row) => {
+                values.insert(part.clone(), onetrip_app::uploads::file_value(&row));
+            }
+            Err(e) => {
+                upload_problems.insert(part.clone(), refusal_text(&page, e)?);
+            }
+        }
+    }
     d.input.form = values;
     // A draft keeps what is well-formed so far; malformed values are shown, not saved.
     let saved = save(&state, &d, &headers).await;
@@ -565,12 +609,15 @@ pub async fn form_form(
         Ok(()) if row_change => Problems::new(),
         Ok(()) => {
             let problems = full_check(&d.input.form);
-            if problems.is_empty() {
+            if problems.is_empty() && upload_problems.is_empty() {
                 return Ok(see_other(&format!("/applications/{id}/materials")));
             }
             problems
         }
     };
+    // A refused file is the problem of its field.
+    let mut problems = problems;
+    problems.extend(upload_problems);
     let status = if problems.is_empty() {
         StatusCode::OK
     } else {
@@ -580,6 +627,14 @@ pub async fn form_form(
         &form_page_of(&state, page, &d, &problems).await?,
         status,
     ))
+}
+
+/// A refusal's message in the page's language; any other error is passed on.
+pub(crate) fn refusal_text(page: &Page, e: AppError) -> Result<String, ApiError> {
+    match e {
+        AppError::Refused { zh, en, .. } => Ok(page.pick(&zh, Some(&en)).to_string()),
+        other => Err(other.into()),
+    }
 }
 
 /// A material of the application as drawn.
@@ -592,9 +647,25 @@ pub struct MaterialView {
     pub auto: bool,
     /// Required.
     pub required: bool,
+    /// The id of its file input (the error summary links to it).
+    pub anchor: String,
+    /// The file uploaded for it: upload id and file name.
+    pub upload: Option<(String, String)>,
+    /// Why the last upload for it was refused.
+    pub error: Option<String>,
 }
 
-fn material_view(m: &MergedMaterial) -> MaterialView {
+/// The key of a material's upload in the application (`upload:<name>`, one per material of
+/// the merged set, whichever members need it).
+fn upload_key(name: &str) -> String {
+    format!("upload:{}", name.trim())
+}
+
+fn material_view(
+    i: usize,
+    m: &MergedMaterial,
+    uploads: &BTreeMap<String, FileRef>,
+) -> MaterialView {
     let (how_key, auto) = match &m.source {
         MaterialSource::Upload => ("material-upload", false),
         MaterialSource::Certificate { .. } => ("material-from-certificate", true),
@@ -606,6 +677,11 @@ fn material_view(m: &MergedMaterial) -> MaterialView {
         how_key,
         auto,
         required: m.required,
+        anchor: format!("material-{i}"),
+        upload: uploads
+            .get(&upload_key(&m.name))
+            .map(|f| (f.id.clone(), f.name.clone())),
+        error: None,
     }
 }
 
@@ -615,11 +691,58 @@ struct MaterialsPage {
     page: Page,
     id: String,
     materials: Vec<MaterialView>,
-    uploads: usize,
+    /// Required materials still to be uploaded.
+    missing: usize,
+    /// Some materials are uploaded (not fetched).
+    to_upload: bool,
+    /// The largest file accepted, in MB.
+    max_mb: u64,
+    errors: Vec<(String, String)>,
+}
+
+/// The materials of a draft as drawn: those the platform fetches itself (certificates, shared
+/// data, earlier members' results) shown as done, the others with their upload.
+async fn materials_of(state: &Shared, d: &Draft) -> Result<Vec<MaterialView>, ApiError> {
+    let (items, _) = state.app.member_items(&d.bundle).await?;
+    let selection = d
+        .bundle
+        .select(&d.input.answers, &items)
+        .map_err(|e| AppError::Internal(format!("selection: {e:?}")))?;
+    Ok(selection
+        .materials
+        .iter()
+        .enumerate()
+        .map(|(i, m)| material_view(i, m, &d.input.uploads))
+        .collect())
+}
+
+fn materials_page_of(
+    state: &Shared,
+    page: Page,
+    id: String,
+    materials: Vec<MaterialView>,
+) -> MaterialsPage {
+    let missing = materials
+        .iter()
+        .filter(|m| !m.auto && m.required && m.upload.is_none())
+        .count();
+    let errors = materials
+        .iter()
+        .filter_map(|m| Some((m.anchor.clone(), m.error.clone()?)))
+        .collect();
+    MaterialsPage {
+        page,
+        id,
+        to_upload: materials.iter().any(|m| !m.auto),
+        materials,
+        missing,
+        max_mb: state.app.upload_max_bytes().div_ceil(1024 * 1024),
+        errors,
+    }
 }
 
 /// `GET /applications/{id}/materials`: the one set of materials, those the platform fetches
-/// itself (certificates, shared data, earlier members' results) shown as done.
+/// itself shown as done, the others each with its upload.
 pub async fn materials_page(
     State(state): State<Shared>,
     page: Page,
@@ -630,19 +753,70 @@ pub async fn materials_page(
         Ok(d) => d,
         Err(r) => return Ok(r),
     };
-    let (items, _) = state.app.member_items(&d.bundle).await?;
-    let selection = d
-        .bundle
-        .select(&d.input.answers, &items)
-        .map_err(|e| AppError::Internal(format!("selection: {e:?}")))?;
-    let materials: Vec<MaterialView> = selection.materials.iter().map(material_view).collect();
-    let uploads = materials.iter().filter(|m| !m.auto && m.required).count();
-    Ok(ok(&MaterialsPage {
-        page,
-        id,
-        materials,
-        uploads,
-    }))
+    let materials = materials_of(&state, &d).await?;
+    Ok(ok(&materials_page_of(&state, page, id, materials)))
+}
+
+/// `POST /applications/{id}/materials` (`multipart/form-data`): uploads the file for the
+/// material named `material`, or takes back the file of the material named `remove`; then
+/// back to the materials, where a refused file is explained next to its input.
+#[allow(clippy::too_many_arguments)]
+pub async fn materials_form(
+    State(state): State<Shared>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let sent = read_multipart(multipart, state.app.upload_max_bytes()).await?;
+    check_csrf(&session, first(&sent.fields, "csrf_token")).await?;
+    let mut d = match open_draft(&state, &actor, &id, true).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(r),
+    };
+    let mut materials = materials_of(&state, &d).await?;
+    let back = see_other(&format!("/applications/{id}/materials"));
+    if let Some(name) = first(&sent.fields, "remove") {
+        if d.input.uploads.remove(&upload_key(name)).is_some() {
+            save(&state, &d, &headers).await?;
+        }
+        return Ok(back);
+    }
+    let named = first(&sent.fields, "material");
+    let Some(view) = materials
+        .iter_mut()
+        .find(|m| !m.auto && Some(m.name.as_str()) == named)
+    else {
+        // The material is not (or no longer) one to upload: the page as it stands now.
+        return Ok(back);
+    };
+    let refusal = if sent.too_large.is_some() {
+        onetrip_app::uploads::too_large(state.app.upload_max_bytes())
+    } else {
+        let (file_name, content) = sent.file("file").unwrap_or_default();
+        let by = case_actor(&state, &actor).await?;
+        match state
+            .app
+            .upload_file(&by, &file_name, content, Timestamp::now())
+            .await
+        {
+            Ok(row) => {
+                d.input
+                    .uploads
+                    .insert(upload_key(&view.name), onetrip_app::uploads::file_ref(&row));
+                save(&state, &d, &headers).await?;
+                return Ok(back);
+            }
+            Err(e) => e,
+        }
+    };
+    view.error = Some(refusal_text(&page, refusal)?);
+    Ok(render(
+        &materials_page_of(&state, page, id, materials),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    ))
 }
 
 #[derive(Template)]

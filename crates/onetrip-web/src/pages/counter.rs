@@ -14,9 +14,11 @@
 //! the same use case as the API's walk-in submission, with an idempotency key of the walk-in,
 //! so a resent form makes one application.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
@@ -37,7 +39,7 @@ use tower_sessions::Session;
 
 use super::apply::{
     QuestionView, answer_problems, answers_from_post, divisions, problems_of, question_anchors,
-    question_views,
+    question_views, refusal_text,
 };
 use super::form::{self, OptionView, Problems, SectionView};
 use super::{Page, check_csrf, first, form_pairs, ok, render};
@@ -45,6 +47,7 @@ use crate::Shared;
 use crate::api::accounts::{CurrentActor, session_error};
 use crate::api::cases::{case_actor, walk_in_facts};
 use crate::api::identifiers::today_in_china;
+use crate::api::uploads::read_page_form;
 use crate::extract::Path;
 use crate::policy::Actor;
 use crate::problem::ApiError;
@@ -70,7 +73,13 @@ pub fn router() -> Router<Shared> {
             "/counter/items/{code}/apply",
             get(start_item).post(start_item_form),
         )
-        .route("/counter/walk-ins/{key}", get(walk_in_page).post(submit))
+        .route(
+            "/counter/walk-ins/{key}",
+            get(walk_in_page)
+                .post(submit)
+                // The upload's own limit applies while each scan streams in.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
 }
 
 /// The refusal of a member of staff who is not a window clerk.
@@ -228,6 +237,9 @@ struct WalkIn {
     form: Option<FormValues>,
     /// Keys of the materials received on paper or scanned (`upload:<name>`).
     received: Vec<String>,
+    /// The scans uploaded, by material key.
+    #[serde(default)]
+    scans: BTreeMap<String, FileRef>,
     /// The signed paper form's or the signature pad record's number.
     signature: String,
     /// The application, once submitted.
@@ -609,6 +621,7 @@ async fn start_form(
         answers: typed.answers,
         form: None,
         received: Vec::new(),
+        scans: BTreeMap::new(),
         signature: String::new(),
         application: None,
     };
@@ -631,6 +644,8 @@ pub struct MaterialLine {
     pub required: bool,
     /// Ticked as received.
     pub received: bool,
+    /// The name of its scan, once uploaded.
+    pub scan: Option<String>,
     /// The member materials it stands for (`member.material`).
     uses: Vec<String>,
     /// Its problem.
@@ -653,6 +668,8 @@ struct WalkInPage {
     signature: String,
     signature_error: Option<String>,
     errors: Vec<(String, String)>,
+    /// File fields take uploads (not at the window: materials are received there).
+    files: bool,
 }
 
 /// The materials of the walk-in application for this applicant: resolved now (every read
@@ -687,6 +704,7 @@ async fn material_lines(
                 None => lines.push(MaterialLine {
                     id: format!("material-{}", lines.len() + 1),
                     received: w.received.contains(&key),
+                    scan: w.scans.get(&key).map(|f| f.name.clone()),
                     key,
                     name: name.to_string(),
                     auto,
@@ -734,6 +752,14 @@ async fn walk_in_page_of(
     for (path, message) in problems {
         if path == "signature" {
             errors.push(("signature".to_string(), message.clone()));
+        } else if let Some(key) = path.strip_prefix("scan:") {
+            match materials.iter_mut().find(|m| m.key == key) {
+                Some(line) => {
+                    line.error = Some(message.clone());
+                    errors.push((format!("{}-scan", line.id), message.clone()));
+                }
+                None => errors.push(("materials".to_string(), message.clone())),
+            }
         } else if let Some(use_key) = path.strip_prefix("uploads.") {
             match materials
                 .iter_mut()
@@ -772,6 +798,7 @@ async fn walk_in_page_of(
         signature: w.signature.clone(),
         signature_error: problems.get("signature").cloned(),
         errors,
+        files: false,
         page,
     })
 }
@@ -840,10 +867,11 @@ pub async fn submit(
     session: Session,
     CurrentActor(actor): CurrentActor,
     Path(key): Path<String>,
-    body: axum::body::Bytes,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let pairs = form_pairs(&body);
-    check_csrf(&session, first(&pairs, "csrf_token")).await?;
+    let sent = read_page_form(request, state.app.upload_max_bytes()).await?;
+    let pairs = &sent.fields;
+    check_csrf(&session, first(pairs, "csrf_token")).await?;
     let clerk = clerk(&state, &actor).await?;
     let mut w = walk_in(&session, &key).await?;
     if let Some(application) = &w.application {
@@ -853,23 +881,53 @@ pub async fn submit(
     let facts = walk_in_facts(&state, &w.resident_id, &w.name).await?;
     let earlier = w.form.clone().unwrap_or_default();
     let mut values = match subject.schema() {
-        Some(schema) => form::values_from_post(schema, &earlier, &pairs),
+        Some(schema) => form::values_from_post(schema, &earlier, pairs),
         None => earlier,
     };
     let row_change = subject
         .schema()
-        .is_some_and(|schema| form::row_change(schema, &mut values, &pairs));
+        .is_some_and(|schema| form::row_change(schema, &mut values, pairs));
     w.form = Some(values.clone());
     w.received = pairs
         .iter()
         .filter(|(k, v)| k == "received" && v.starts_with("upload:"))
         .map(|(_, v)| v.clone())
         .collect();
-    w.signature = first(&pairs, "signature")
+    w.signature = first(pairs, "signature")
         .unwrap_or_default()
         .trim()
         .to_string();
+    // Scanned materials (一窗受理: scanned at the window, the original handed back).
+    let mut scan_problems = Problems::new();
+    if let Some(part) = &sent.too_large {
+        let e = onetrip_app::uploads::too_large(state.app.upload_max_bytes());
+        scan_problems.insert(part.clone(), refusal_text(&page, e)?);
+    }
+    for (part, file_name, content) in &sent.files {
+        let Some(material) = part.strip_prefix("scan:") else {
+            continue;
+        };
+        match state
+            .app
+            .upload_file(&clerk, file_name, content.clone(), Timestamp::now())
+            .await
+        {
+            Ok(row) => {
+                w.scans
+                    .insert(material.to_string(), onetrip_app::uploads::file_ref(&row));
+            }
+            Err(e) => {
+                scan_problems.insert(part.clone(), refusal_text(&page, e)?);
+            }
+        }
+    }
     keep(&session, &w).await?;
+    if !scan_problems.is_empty() {
+        return Ok(render(
+            &walk_in_page_of(&state, page, &subject, &w, &facts, &scan_problems).await?,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
     if row_change {
         return Ok(ok(&walk_in_page_of(
             &state,
@@ -893,22 +951,27 @@ pub async fn submit(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
-    let uploads = w
-        .received
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
+    // A scan stands for its material; a material ticked without a scan was received on paper.
+    let mut uploads = w.scans.clone();
+    for (i, k) in w.received.iter().enumerate() {
+        if !uploads.contains_key(k) {
             let name = k.strip_prefix("upload:").unwrap_or(k).to_string();
-            (
+            let id = format!(
+                "{}{}:{}",
+                onetrip_app::uploads::RECEIVED_ON_PAPER,
+                w.key,
+                i + 1
+            );
+            uploads.insert(
                 k.clone(),
                 FileRef {
-                    id: format!("window:{}:{}", w.key, i + 1),
+                    id,
                     name,
                     media_type: None,
                 },
-            )
-        })
-        .collect();
+            );
+        }
+    }
     let input = ApplicationInput {
         target: w.target.clone(),
         answers: w.answers.clone(),

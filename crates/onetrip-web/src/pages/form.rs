@@ -53,6 +53,8 @@ pub struct FieldView {
     pub rows: Vec<Vec<FieldView>>,
     /// Whether a group may get another row.
     pub can_add: bool,
+    /// The file types a file input offers (its `accept` attribute), comma-separated.
+    pub accept: String,
 }
 
 /// A section as drawn.
@@ -160,6 +162,7 @@ fn field_view(
             .and_then(|_| source_key(field.prefill.as_ref())),
         rows: Vec::new(),
         can_add: false,
+        accept: String::new(),
         name,
     };
     match &field.kind {
@@ -193,10 +196,11 @@ fn field_view(
                 other => text_of(other),
             };
         }
-        FieldKind::File { .. } => {
+        FieldKind::File { accept, .. } => {
             if let Some(Value::Object(f)) = value {
                 view.value = text_of(f.get("name"));
             }
+            view.accept = accept.join(",");
         }
         FieldKind::Group {
             fields, max_items, ..

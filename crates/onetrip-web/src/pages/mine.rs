@@ -190,3 +190,14 @@ pub async fn sign_out(session: Session, body: axum::body::Bytes) -> Result<Respo
         .map_err(crate::api::accounts::session_error)?;
     Ok(Redirect::to("/").into_response())
 }
+
+/// `GET /me/uploads/{id}`: a file the signed-in person uploaded (shown in the browser).
+pub async fn uploaded_file(
+    State(state): State<Shared>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let by = case_actor(&state, &actor).await?;
+    let (row, content) = state.app.own_upload(&by, &id).await?;
+    Ok(crate::api::uploads::file_response(&row, content))
+}

@@ -63,6 +63,7 @@ const PORTAL_PATHS: &[&str] = &[
     "/me/applications",
     "/me/applications/{id}",
     "/me/applications/{id}/cases/{number}",
+    "/me/uploads/{id}",
     "/sign-out",
     "/assets/site.css",
     "/assets/site.js",
@@ -110,9 +111,19 @@ fn portal_router() -> Router<Shared> {
         )
         .route(
             "/applications/{id}/form",
-            get(apply::form_page).post(apply::form_form),
+            get(apply::form_page)
+                .post(apply::form_form)
+                // The upload's own limit applies while each file streams in.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
         )
-        .route("/applications/{id}/materials", get(apply::materials_page))
+        .route(
+            "/applications/{id}/materials",
+            get(apply::materials_page)
+                .post(apply::materials_form)
+                // The upload's own limit applies while the file streams in.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/me/uploads/{id}", get(mine::uploaded_file))
         .route(
             "/applications/{id}/check",
             get(apply::check_page).post(apply::submit),

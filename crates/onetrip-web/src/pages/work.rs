@@ -35,7 +35,12 @@ use crate::policy::{Actor, StaffActor};
 use crate::problem::ApiError;
 
 /// The addresses of the officer pages.
-pub const PATHS: &[&str] = &["/work/queue", "/work/queue/batch", "/work/cases/{number}"];
+pub const PATHS: &[&str] = &[
+    "/work/queue",
+    "/work/queue/batch",
+    "/work/cases/{number}",
+    "/work/cases/{number}/uploads/{id}",
+];
 
 /// Cases per queue page.
 pub const QUEUE_PAGE: usize = 50;
@@ -47,6 +52,18 @@ pub fn router() -> axum::Router<Shared> {
         .route("/work/queue", get(queue))
         .route("/work/queue/batch", post(batch))
         .route("/work/cases/{number}", get(case_page).post(case_action))
+        .route("/work/cases/{number}/uploads/{id}", get(case_upload))
+}
+
+/// `GET /work/cases/{number}/uploads/{id}`: a file of the case (shown in the browser).
+async fn case_upload(
+    State(state): State<Shared>,
+    CurrentActor(actor): CurrentActor,
+    Path((number, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let who = case_actor(&state, &actor).await?;
+    let (row, content) = state.app.case_upload(&who, &number, &id).await?;
+    Ok(crate::api::uploads::file_response(&row, content))
 }
 
 /// The problem of a page that needs a department officer.
@@ -623,6 +640,16 @@ pub struct Fact {
     pub value: String,
 }
 
+/// A file of the case, with the address that opens it.
+pub struct UploadLine {
+    /// The material it is for.
+    pub label: String,
+    /// File name.
+    pub name: String,
+    /// Where it opens (none for a material received on paper at a window).
+    pub href: Option<String>,
+}
+
 /// A material of the case.
 pub struct MaterialLine {
     /// Name.
@@ -698,7 +725,7 @@ struct CasePage {
     applicant: Vec<Fact>,
     form: Vec<Fact>,
     materials: Vec<MaterialLine>,
-    uploads: Vec<Fact>,
+    uploads: Vec<UploadLine>,
     history: Vec<(String, String, String)>,
     orders: Vec<OrderLine>,
     actions: Vec<&'static str>,
@@ -920,23 +947,16 @@ async fn case_page_of(
             value: a.submitted_at.map(china_time).unwrap_or_default(),
         },
     ];
-    let uploads = a
-        .document
-        .get("uploads")
-        .and_then(serde_json::Value::as_object)
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| Fact {
-                    label: k.clone(),
-                    value: v
-                        .get("name")
-                        .and_then(|n| n.as_str())
-                        .unwrap_or_default()
-                        .to_string(),
-                })
-                .collect()
+    let uploads = file
+        .uploads
+        .iter()
+        .map(|(key, f)| UploadLine {
+            label: key.strip_prefix("upload:").unwrap_or(key).to_string(),
+            name: f.name.clone(),
+            href: (!f.id.starts_with(onetrip_app::uploads::RECEIVED_ON_PAPER))
+                .then(|| format!("/work/cases/{}/uploads/{}", file.view.number, f.id)),
         })
-        .unwrap_or_default();
+        .collect();
     let history = file
         .history
         .iter()

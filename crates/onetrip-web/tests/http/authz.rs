@@ -208,6 +208,10 @@ pub(crate) fn concrete(
         "/counter/cases/{number}/notice" => "/counter/cases/330106-20261121-999999/notice".into(),
         "/me/applications/{id}/receipt" => "/me/applications/unknown/receipt".into(),
         "/me/cases/{number}/notice" => "/me/cases/330106-20261121-999999/notice".into(),
+        "/api/v1/uploads/{id}" | "/me/uploads/{id}" => template.replace("{id}", "unknown"),
+        "/api/v1/cases/{number}/uploads/{id}" | "/work/cases/{number}/uploads/{id}" => template
+            .replace("{number}", "330106-20261121-999999")
+            .replace("{id}", "unknown"),
         t if !t.contains('{') => t.to_string(),
         other => panic!("no concrete values for route {other}: teach this test about it"),
     };

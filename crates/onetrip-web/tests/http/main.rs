@@ -22,6 +22,7 @@ mod portal;
 mod resolution;
 mod roles;
 mod sso;
+mod uploads;
 mod validation_import;
 mod work;
 mod workbench;

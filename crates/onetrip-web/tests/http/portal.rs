@@ -267,9 +267,9 @@ async fn a_person_applies_for_the_birth_bundle_through_the_pages() {
     // Materials: everything is fetched, nothing to upload.
     let html = b.get(&format!("/applications/{id}/materials")).await.text();
     assert!(html.contains("您无需上传任何材料"), "{html}");
-    // The task list shows the first two steps done.
+    // The task list shows the first three steps done (nothing to upload).
     let tasks = b.get(&format!("/applications/{id}")).await.text();
-    assert_eq!(tasks.matches("已完成").count(), 2, "{tasks}");
+    assert_eq!(tasks.matches("已完成").count(), 3, "{tasks}");
 
     // Check your answers, then submit once.
     let check_url = format!("/applications/{id}/check");
