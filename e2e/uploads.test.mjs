@@ -83,7 +83,7 @@ describe('uploading materials', { timeout: 180_000 }, () => {
     await noSidewaysScroll(page, 'the materials step');
     const photo = materialForm(page, PHOTO);
     await photo.locator('input[type=file]').setInputFiles({ name: 'photo.pdf', mimeType: 'application/pdf', buffer: Buffer.from('not a photo') });
-    await submit(page, () => photo.getByRole('button').click());
+    await submit(page, () => photo.locator('button[type=submit]').click());
     assert.ok(await page.locator('#error-summary').isVisible(), 'the refused file is listed');
     const refused = materialForm(page, PHOTO);
     assert.equal(await refused.locator('input[type=file]').getAttribute('aria-invalid'), 'true');
@@ -92,7 +92,7 @@ describe('uploading materials', { timeout: 180_000 }, () => {
     for (const [name, file] of [[PHOTO, { name: '合影.jpg', mimeType: 'image/jpeg', buffer: JPEG }], [DECLARATION, { name: '声明书.pdf', mimeType: 'application/pdf', buffer: PDF }]]) {
       const form = materialForm(page, name);
       await form.locator('input[type=file]').setInputFiles(file);
-      await submit(page, () => form.getByRole('button').click());
+      await submit(page, () => form.locator('button[type=submit]').click());
       assert.match(page.url(), /\/materials$/);
     }
     assert.ok(await page.getByText('所需材料均已提供').isVisible());
