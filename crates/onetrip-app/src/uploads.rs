@@ -104,11 +104,6 @@ impl UploadStore {
             DEFAULT_MAX_BYTES,
         )
     }
-
-    /// The largest file accepted.
-    pub fn max_bytes(&self) -> u64 {
-        self.max_bytes
-    }
 }
 
 /// The media types accepted, recognised from the file's first bytes: PDF, JPEG, PNG, and OFD
