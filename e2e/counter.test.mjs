@@ -129,7 +129,16 @@ test('a window clerk accepts a walk-in application and prints the receipt', asyn
     await boxes.nth(i).check();
     fields += 1;
   }
-  await page.fill('#signature', 'PAD-E2E-0001');
+  // The applicant signs on the screen's signature pad (the script sends the drawing as a PNG).
+  const pad = page.locator('#signature-pad');
+  assert.ok(await pad.isVisible(), 'the signature pad (scripts on)');
+  const box = await pad.boundingBox();
+  await page.mouse.move(box.x + 20, box.y + box.height / 2);
+  await page.mouse.down();
+  for (let i = 1; i <= 12; i += 1) {
+    await page.mouse.move(box.x + 20 + i * 20, box.y + box.height / 2 + (i % 2 ? -25 : 25));
+  }
+  await page.mouse.up();
   fields += 1;
   // Enter in the last field submits the application (not the form's first "add a row").
   await submit(page, () => page.press('#signature', 'Enter'));

@@ -1,7 +1,7 @@
 // Browser test of the department officer pages (issue 6): a citizen applies for the birth
 // bundle on the pages; an officer of the city health commission signs in on the staff page,
 // opens the queue, accepts the birth certificate case and requests a correction; the citizen
-// answers it on their application page; a second officer of the department (intake and
+// answers it on their application page, with a file; a second officer of the department (intake and
 // handling are separate, 收受分离) completes the review and approves. Every page is checked
 // with axe-core (WCAG 2.1 A/AA); the queue and case pages must not scroll sideways at 360 px.
 //
@@ -121,12 +121,20 @@ describe('department officer', { timeout: 240_000 }, () => {
     await person.goto(applicationPage);
     await checkPage(person, { en: false, what: 'the application with a correction request' });
     await person.getByLabel('补正说明').fill('出生时间无误，已核对');
+    // A file for the point asked for, sent with the answer (no script needed).
+    await person.locator('form.notice input[type=file]').first().setInputFiles({
+      name: '出生证明.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'),
+    });
     await press(person, '提交补正');
     await checkPage(person, { en: false, what: 'the application after the correction' });
+    assert.equal(await person.locator('form.notice').count(), 0, 'the correction is answered');
 
     // The officer who accepted may neither review nor decide; the head does.
     await page.reload();
     await look(page, 'the case page for the acceptor');
+    assert.ok(await page.getByRole('link', { name: /出生证明\.png/ }).isVisible(), 'the correction\'s file');
     assert.ok(await page.getByText('收受分离').isVisible());
     assert.equal(await page.locator('#action-decide').count(), 0);
 

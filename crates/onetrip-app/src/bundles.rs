@@ -110,13 +110,21 @@ impl App {
     /// Publishes a bundle: every problem of the definition against the current catalog is
     /// listed at once; a valid bundle gets a new version when it changed.
     pub async fn publish_bundle(&self, bundle: &Bundle, now: Timestamp) -> Result<(i64, bool)> {
+        self.check_bundle(bundle).await?;
+        Ok(self.db.save_bundle(bundle, now).await?)
+    }
+
+    /// Checks a bundle definition against the catalog and the certificate types without
+    /// publishing it: every problem at once (`AppError::Rejected`).
+    pub async fn check_bundle(&self, bundle: &Bundle) -> Result<()> {
         let items = self.bundle_items(bundle).await?;
         let types = self.certificate_types().await?;
         let found = bundle.check(&items, &certificate_fields(&types));
-        if !found.is_empty() {
-            return Err(problems(&found));
+        if found.is_empty() {
+            Ok(())
+        } else {
+            Err(problems(&found))
         }
-        Ok(self.db.save_bundle(bundle, now).await?)
     }
 
     /// Every bundle.

@@ -182,14 +182,41 @@ pub struct ApplicationInput {
 }
 
 /// A general-window clerk applying for a walk-in applicant (一窗受理): who, having checked the
-/// applicant's identity document in person, and the applicant's signature (a reference to the
-/// signed image or signature-pad record).
+/// identity document of the person at the window in person, and that person's signature (a
+/// reference to the signed image or signature-pad record).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowIntake {
     /// The clerk.
     pub clerk: CaseActor,
-    /// The applicant's signature.
+    /// The signature of the person at the window.
     pub signature: String,
+    /// For an organisation: the person who came for it (经办人).
+    pub agent: Option<Agent>,
+}
+
+/// The person who comes to the window for an organisation (经办人), identity checked in person:
+/// its legal representative, or someone it authorised in writing (授权委托书, received at the
+/// window).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Agent {
+    /// Resident ID number.
+    pub resident_id: String,
+    /// Name on the ID card.
+    pub name: String,
+    /// The organisation's legal representative (else authorised in writing).
+    pub legal_representative: bool,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field(
+                "resident_id",
+                &onetrip_domain::registry::mask_resident_id(&self.resident_id),
+            )
+            .field("legal_representative", &self.legal_representative)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The applicant, as the use case sees them.
@@ -785,6 +812,11 @@ impl App {
                 "clerk": w.clerk.label(),
                 "identity": {"level": "L3", "method": "in_person"},
                 "signature": w.signature,
+                "agent": w.agent.as_ref().map(|a| json!({
+                    "resident_id": a.resident_id,
+                    "name": a.name,
+                    "as": if a.legal_representative { "legal_representative" } else { "authorised" },
+                })),
             })),
         });
         let created_at = match draft {

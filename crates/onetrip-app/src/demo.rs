@@ -339,6 +339,7 @@ impl App {
                 Some(&WindowIntake {
                     clerk: clerk.clone(),
                     signature: "demo-signature-pad-0001".into(),
+                    agent: None,
                 }),
                 None,
                 now,

@@ -551,6 +551,7 @@ async fn walk_in_and_separation(app: &App) {
             Some(&WindowIntake {
                 clerk: clerk(),
                 signature: "pad-0001".into(),
+                agent: None,
             }),
             None,
             at(day),

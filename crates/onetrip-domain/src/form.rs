@@ -46,12 +46,14 @@ use serde_json::Value;
 
 mod check;
 mod error;
+mod text;
 mod validate;
 mod value;
 mod visibility;
 
 pub use check::{SchemaProblem, SchemaProblemKind};
 pub use error::FieldError;
+pub use text::{ConditionSyntax, Expected as ConditionExpected};
 pub use value::{format_yuan, parse_yuan};
 
 /// The values of a form: top-level field key → JSON value (see [`FieldKind`] for the shape of

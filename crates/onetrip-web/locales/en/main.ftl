@@ -142,6 +142,7 @@ case-state = State
 case-deadline = Deadline
 correction-title = { $value }: correction needed
 correction-lead = The department listed everything it needs at once (see the record below). When you have it, say so here and submit; the clock then runs again.
+correction-file = File for: { $value } (optional)
 correction-note = What you supplied
 correction-submit = Submit correction
 application-timeline = Record

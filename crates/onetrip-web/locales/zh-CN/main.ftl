@@ -142,6 +142,7 @@ case-state = 状态
 case-deadline = 办结期限
 correction-title = { $value }：请补正
 correction-lead = 部门已一次性告知需要补正的内容（见下方办理记录）。补齐后请在此说明并提交，办理时限将继续计算。
+correction-file = 补正材料：{ $value }（选填）
 correction-note = 补正说明
 correction-submit = 提交补正
 application-timeline = 办理记录

@@ -13,8 +13,8 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use onetrip_app::bundles::{BundleView, Prepared};
 use onetrip_app::cases::{
-    ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel, CaseActor, CaseCommand,
-    CaseView, FileRef, Submitted, TimelineEntry, WindowIntake,
+    Agent, ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel, CaseActor,
+    CaseCommand, CaseView, FileRef, Submitted, TimelineEntry, WindowIntake,
 };
 use onetrip_app::resolution::Applicant;
 use onetrip_app::supervision::{DepartmentStatistics, ScanReport};
@@ -182,9 +182,19 @@ pub struct WalkIn {
     pub identity_verified: bool,
     /// The applicant's signature (a reference to the signed image or pad record).
     pub signature: String,
+    /// For an organisation: its unified social credit code. The person named above came for
+    /// it (经办人) and must be its legal representative or authorised in writing.
+    #[serde(default)]
+    pub credit_code: Option<String>,
+    /// The organisation's written authorisation (授权委托书) of that person was received.
+    #[serde(default)]
+    pub authorisation_received: bool,
 }
 
-async fn walk_in_applicant(state: &Shared, w: &WalkIn) -> Result<ApplicantFacts, ApiError> {
+async fn walk_in_applicant(
+    state: &Shared,
+    w: &WalkIn,
+) -> Result<(ApplicantFacts, Option<Agent>), ApiError> {
     if !w.identity_verified || w.signature.trim().is_empty() || w.name.trim().is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -193,7 +203,99 @@ async fn walk_in_applicant(state: &Shared, w: &WalkIn) -> Result<ApplicantFacts,
             "A walk-in application needs the applicant's ID checked in person and their signature.",
         ));
     }
-    walk_in_facts(state, &w.resident_id, &w.name).await
+    match w
+        .credit_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(code) => {
+            let (facts, agent) = walk_in_organisation(
+                state,
+                code,
+                &w.resident_id,
+                &w.name,
+                w.authorisation_received,
+            )
+            .await?;
+            Ok((facts, Some(agent)))
+        }
+        None => Ok((walk_in_facts(state, &w.resident_id, &w.name).await?, None)),
+    }
+}
+
+/// The organisation a walk-in applies for and the person who came for it (经办人): the credit
+/// code checked with the GB 32100 rule and found in business in the legal-person registry (a
+/// problem at `walk_in.credit_code` otherwise); the person's resident ID checked; the person
+/// its legal representative, or authorised in writing with the letter received at the window
+/// (a problem at `walk_in.authorisation_received` otherwise). The application belongs to the
+/// organisation: whoever acts for it sees it.
+pub(crate) async fn walk_in_organisation(
+    state: &Shared,
+    credit_code: &str,
+    resident_id: &str,
+    name: &str,
+    authorisation_received: bool,
+) -> Result<(ApplicantFacts, Agent), ApiError> {
+    let rejected = |path: &str, code: &'static str, zh: &str, en: &str| {
+        ApiError::from(onetrip_app::AppError::Rejected(vec![
+            onetrip_app::FieldProblem {
+                path: path.to_string(),
+                code,
+                message_zh: zh.to_string(),
+                message_en: en.to_string(),
+            },
+        ]))
+    };
+    let code = onetrip_domain::identifiers::CreditCode::parse(credit_code).map_err(|e| {
+        ApiError::from(onetrip_app::AppError::Rejected(vec![
+            onetrip_app::FieldProblem::new("walk_in.credit_code", &e),
+        ]))
+    })?;
+    let person = walk_in_facts(state, resident_id, name).await?;
+    let organisation = state
+        .app
+        .db
+        .legal_person(code.as_str())
+        .await
+        .map_err(onetrip_app::AppError::from)?
+        .ok_or_else(|| {
+            rejected(
+                "walk_in.credit_code",
+                "walk_in_organisation_unknown",
+                "法人综合库中没有该统一社会信用代码的单位，请核对营业执照",
+                "The legal-person registry has no organisation with this credit code; check the business licence.",
+            )
+        })?;
+    if organisation.status != onetrip_domain::registry::LegalPersonStatus::Active {
+        return Err(rejected(
+            "walk_in.credit_code",
+            "walk_in_organisation_inactive",
+            "该单位已吊销或注销，不能以其名义申请",
+            "The organisation's licence is revoked or it is deregistered, so nobody applies in its name.",
+        ));
+    }
+    let legal_representative =
+        organisation.legal_representative_resident_id == person.applicant.subject();
+    if !legal_representative && !authorisation_received {
+        return Err(rejected(
+            "walk_in.authorisation_received",
+            "walk_in_authorisation_required",
+            "经办人不是该单位的法定代表人，须收取单位出具的授权委托书",
+            "The person at the window is not the organisation's legal representative: receive the organisation's letter of authorisation.",
+        ));
+    }
+    let agent = Agent {
+        resident_id: person.applicant.subject().to_string(),
+        name: person.name,
+        legal_representative,
+    };
+    let facts = ApplicantFacts {
+        applicant: Applicant::Organisation(code.as_str().to_string()),
+        name: organisation.name,
+        account: None,
+    };
+    Ok((facts, agent))
 }
 
 /// The applicant facts of a walk-in person named by their resident ID (checked with the
@@ -466,7 +568,7 @@ pub async fn submit(
     let now = Timestamp::now();
     let submitted = match (&actor, &body.walk_in) {
         (Actor::Staff(s), Some(walk_in)) if s.holds(StaffRole::WindowClerk) => {
-            let applicant = walk_in_applicant(&state, walk_in).await?;
+            let (applicant, agent) = walk_in_applicant(&state, walk_in).await?;
             let clerk = case_actor(&state, &actor).await?;
             state
                 .app
@@ -478,6 +580,7 @@ pub async fn submit(
                     Some(&WindowIntake {
                         clerk,
                         signature: walk_in.signature.trim().to_string(),
+                        agent,
                     }),
                     key.as_deref(),
                     now,

@@ -5,8 +5,9 @@
 //! 1. who and what: the applicant's resident ID and name, the clerk's confirmation that the
 //!    ID card was checked against the person, and the questionnaire (or the item's situation);
 //! 2. the prefilled form, the materials (those the platform fetches shown as fetched, the
-//!    others ticked when received on paper or scanned) and the applicant's signature (the
-//!    number of the signed paper form or of the signature-pad record); submitting makes the
+//!    others ticked when received on paper or scanned) and the applicant's signature (drawn on
+//!    the screen's signature pad when scripts run — kept as a PNG file of the application — or
+//!    the number of the signed paper form); submitting makes the
 //!    application once and accepts its cases at the window, then opens the printable receipt.
 //!
 //! Until it is submitted, a walk-in application lives in the clerk's session, not in the
@@ -24,13 +25,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use onetrip_app::AppError;
 use onetrip_app::cases::{
-    ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel, CaseActor, CaseCommand,
-    FileRef, WindowIntake,
+    Agent, ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel, CaseActor,
+    CaseCommand, FileRef, WindowIntake,
 };
 use onetrip_app::resolution::RequestedItem;
 use onetrip_domain::Localized;
 use onetrip_domain::bundle::Bundle;
-use onetrip_domain::catalog::ServiceItem;
+use onetrip_domain::catalog::{ServiceItem, ServiceObject};
 use onetrip_domain::form::{FormSchema, FormValues};
 use onetrip_domain::identity::StaffRole;
 use onetrip_domain::resolution::MaterialStatus;
@@ -45,7 +46,7 @@ use super::form::{self, OptionView, Problems, SectionView};
 use super::{Page, check_csrf, first, form_pairs, ok, render};
 use crate::Shared;
 use crate::api::accounts::{CurrentActor, session_error};
-use crate::api::cases::{case_actor, walk_in_facts};
+use crate::api::cases::{case_actor, walk_in_facts, walk_in_organisation};
 use crate::api::identifiers::today_in_china;
 use crate::api::uploads::read_page_form;
 use crate::extract::Path;
@@ -231,6 +232,12 @@ struct WalkIn {
     resident_id: String,
     /// The name on the ID card.
     name: String,
+    /// For an organisation: its credit code (the person above came for it, 经办人).
+    #[serde(default)]
+    credit_code: Option<String>,
+    /// The organisation's letter of authorisation of that person was received.
+    #[serde(default)]
+    authorised: bool,
     /// Answers to the questionnaire.
     answers: FormValues,
     /// The form's values, once prefilled.
@@ -240,10 +247,35 @@ struct WalkIn {
     /// The scans uploaded, by material key.
     #[serde(default)]
     scans: BTreeMap<String, FileRef>,
-    /// The signed paper form's or the signature pad record's number.
+    /// The signed paper form's number, or `pad:{upload id}` for a signature drawn on the
+    /// window's signature pad.
     signature: String,
+    /// The drawing of the signature pad, once sent.
+    #[serde(default)]
+    pad: Option<FileRef>,
     /// The application, once submitted.
     application: Option<String>,
+}
+
+/// The prefix of a signature drawn on the signature pad: `pad:{upload id}`.
+const SIGNATURE_PAD: &str = "pad:";
+
+/// The application's file of the signature drawn on the pad.
+const SIGNATURE_KEY: &str = "申请人签名";
+
+/// The applicant of a walk-in application, and for an organisation the person who came for it.
+async fn walk_in_parties(
+    state: &Shared,
+    w: &WalkIn,
+) -> Result<(ApplicantFacts, Option<Agent>), ApiError> {
+    match &w.credit_code {
+        Some(code) => {
+            let (facts, agent) =
+                walk_in_organisation(state, code, &w.resident_id, &w.name, w.authorised).await?;
+            Ok((facts, Some(agent)))
+        }
+        None => Ok((walk_in_facts(state, &w.resident_id, &w.name).await?, None)),
+    }
 }
 
 async fn walk_ins(session: &Session) -> Result<Vec<WalkIn>, ApiError> {
@@ -305,6 +337,14 @@ impl Subject {
         }
     }
 
+    /// Who may apply: persons, organisations or both.
+    fn service_object(&self) -> ServiceObject {
+        match self {
+            Subject::Bundle(b) => b.service_object,
+            Subject::Item(i) => i.service_object,
+        }
+    }
+
     fn schema(&self) -> Option<&FormSchema> {
         match self {
             Subject::Bundle(b) => Some(&b.form),
@@ -363,9 +403,17 @@ struct StartPage {
     resident_id: String,
     applicant_name: String,
     identity_checked: bool,
+    /// Organisations may apply: the credit code and authorisation inputs are shown.
+    organisations: bool,
+    /// Only organisations may apply: the credit code is required.
+    organisations_only: bool,
+    credit_code: String,
+    authorised: bool,
     resident_id_error: Option<String>,
     name_error: Option<String>,
     checked_error: Option<String>,
+    credit_code_error: Option<String>,
+    authorisation_error: Option<String>,
     situations: Vec<OptionView>,
     situation_error: Option<String>,
     questions: Vec<QuestionView>,
@@ -378,6 +426,8 @@ struct Identify {
     resident_id: String,
     name: String,
     checked: bool,
+    credit_code: String,
+    authorised: bool,
     situation: Option<String>,
     answers: FormValues,
 }
@@ -388,6 +438,8 @@ struct IdentifyProblems {
     resident_id: Option<String>,
     name: Option<String>,
     checked: Option<String>,
+    credit_code: Option<String>,
+    authorisation: Option<String>,
     situation: Option<String>,
     answers: Problems,
 }
@@ -397,6 +449,8 @@ impl IdentifyProblems {
         self.resident_id.is_none()
             && self.name.is_none()
             && self.checked.is_none()
+            && self.credit_code.is_none()
+            && self.authorisation.is_none()
             && self.situation.is_none()
             && self.answers.is_empty()
     }
@@ -435,6 +489,8 @@ fn start_page(
         ("resident_id", &problems.resident_id),
         ("applicant_name", &problems.name),
         ("identity_checked", &problems.checked),
+        ("credit_code", &problems.credit_code),
+        ("authorisation_received", &problems.authorisation),
         ("situation", &problems.situation),
     ] {
         if let Some(message) = problem {
@@ -448,9 +504,15 @@ fn start_page(
         resident_id: typed.resident_id.clone(),
         applicant_name: typed.name.clone(),
         identity_checked: typed.checked,
+        organisations: subject.service_object() != ServiceObject::Person,
+        organisations_only: subject.service_object() == ServiceObject::Organisation,
+        credit_code: typed.credit_code.clone(),
+        authorised: typed.authorised,
         resident_id_error: problems.resident_id,
         name_error: problems.name,
         checked_error: problems.checked,
+        credit_code_error: problems.credit_code,
+        authorisation_error: problems.authorisation,
         situations,
         situation_error: problems.situation,
         questions,
@@ -561,6 +623,11 @@ async fn start_form(
             .to_uppercase(),
         name: first(&pairs, "name").unwrap_or_default().trim().to_string(),
         checked: first(&pairs, "identity_checked") == Some("yes"),
+        credit_code: first(&pairs, "credit_code")
+            .unwrap_or_default()
+            .trim()
+            .to_uppercase(),
+        authorised: first(&pairs, "authorisation_received") == Some("yes"),
         situation: first(&pairs, "situation")
             .filter(|s| !s.is_empty())
             .map(str::to_string),
@@ -583,6 +650,39 @@ async fn start_form(
     }
     if !typed.checked {
         problems.checked = Some(page.t("walk-in-id-check-missing"));
+    }
+    // For an organisation: in business in the registry, and the person its legal
+    // representative or authorised in writing.
+    let service = subject.service_object();
+    if service == ServiceObject::Person {
+        typed.credit_code.clear();
+    }
+    if typed.credit_code.is_empty() {
+        if service == ServiceObject::Organisation {
+            problems.credit_code = Some(page.t("walk-in-credit-code-missing"));
+        }
+    } else if problems.resident_id.is_none() {
+        let found = walk_in_organisation(
+            &state,
+            &typed.credit_code,
+            &typed.resident_id,
+            &typed.name,
+            typed.authorised,
+        )
+        .await;
+        if let Err(e) = found {
+            if e.errors.is_empty() {
+                return Err(e);
+            }
+            for f in &e.errors {
+                let message = page.pick(&f.message_zh, Some(&f.message_en)).to_string();
+                match f.path.as_str() {
+                    "walk_in.authorisation_received" => problems.authorisation = Some(message),
+                    "walk_in.resident_id" => problems.resident_id = Some(message),
+                    _ => problems.credit_code = Some(message),
+                }
+            }
+        }
     }
     let target = match (&subject, target) {
         (Subject::Bundle(b), target) => {
@@ -618,11 +718,14 @@ async fn start_form(
         target,
         resident_id: typed.resident_id,
         name: typed.name,
+        credit_code: Some(typed.credit_code).filter(|c| !c.is_empty()),
+        authorised: typed.authorised,
         answers: typed.answers,
         form: None,
         received: Vec::new(),
         scans: BTreeMap::new(),
         signature: String::new(),
+        pad: None,
         application: None,
     };
     keep(&session, &w).await?;
@@ -660,6 +763,8 @@ struct WalkInPage {
     name: String,
     applicant_name: String,
     resident_id: String,
+    /// For an organisation: its name and credit code.
+    organisation: Option<(String, String)>,
     has_account: bool,
     sections: Vec<SectionView>,
     divisions: Vec<(String, String)>,
@@ -790,6 +895,10 @@ async fn walk_in_page_of(
         )
         .map(|id| id.masked())
         .unwrap_or_default(),
+        organisation: w
+            .credit_code
+            .as_ref()
+            .map(|code| (facts.name.clone(), code.clone())),
         has_account: facts.account.is_some(),
         sections,
         divisions: divisions(state, page.en).await?,
@@ -823,7 +932,7 @@ pub async fn walk_in_page(
         return Ok(receipt_of(application));
     }
     let subject = Subject::load(&state, &w.target).await?;
-    let facts = walk_in_facts(&state, &w.resident_id, &w.name).await?;
+    let (facts, _) = walk_in_parties(&state, &w).await?;
     if w.form.is_none() {
         let now = Timestamp::now();
         let prefill = match (&subject, &w.target) {
@@ -878,7 +987,7 @@ pub async fn submit(
         return Ok(receipt_of(application));
     }
     let subject = Subject::load(&state, &w.target).await?;
-    let facts = walk_in_facts(&state, &w.resident_id, &w.name).await?;
+    let (facts, agent) = walk_in_parties(&state, &w).await?;
     let earlier = w.form.clone().unwrap_or_default();
     let mut values = match subject.schema() {
         Some(schema) => form::values_from_post(schema, &earlier, pairs),
@@ -918,6 +1027,25 @@ pub async fn submit(
             }
             Err(e) => {
                 scan_problems.insert(part.clone(), refusal_text(&page, e)?);
+            }
+        }
+    }
+    // The signature drawn on the signature pad (sent by the page's script as a PNG): the
+    // clerk's upload, the walk-in's signature, and a file of the application.
+    if let Some((file_name, content)) = sent.file("signature_pad")
+        && sent.too_large.is_none()
+    {
+        match state
+            .app
+            .upload_file(&clerk, &file_name, content, Timestamp::now())
+            .await
+        {
+            Ok(row) => {
+                w.signature = format!("{SIGNATURE_PAD}{}", row.id);
+                w.pad = Some(onetrip_app::uploads::file_ref(&row));
+            }
+            Err(e) => {
+                scan_problems.insert("signature".into(), refusal_text(&page, e)?);
             }
         }
     }
@@ -972,6 +1100,11 @@ pub async fn submit(
             );
         }
     }
+    if let Some(pad) = &w.pad
+        && w.signature == format!("{SIGNATURE_PAD}{}", pad.id)
+    {
+        uploads.insert(SIGNATURE_KEY.into(), pad.clone());
+    }
     let input = ApplicationInput {
         target: w.target.clone(),
         answers: w.answers.clone(),
@@ -981,6 +1114,7 @@ pub async fn submit(
     let intake = WindowIntake {
         clerk: clerk.clone(),
         signature: w.signature.clone(),
+        agent,
     };
     let idempotency = format!("counter:{}", w.key);
     let submitted = match state

@@ -2,19 +2,25 @@
 //! timeline (and the confirmation right after submitting), answering a correction request,
 //! withdrawing, and signing out.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
-use onetrip_app::cases::{CaseCommand, CaseView, TimelineEntry};
+use onetrip_app::cases::{CaseActor, CaseCommand, CaseView, TimelineEntry};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::apply::refusal_text;
 use super::portal::{application_name, own_applications};
-use super::{Page, check_csrf, china_time, first, form_pairs, ok};
+use super::print::correction_request;
+use super::{Page, check_csrf, china_time, first, form_pairs, ok, render};
 use crate::Shared;
 use crate::api::accounts::CurrentActor;
 use crate::api::cases::case_actor;
+use crate::api::uploads::read_page_form;
 use crate::extract::{Path, Query};
 use crate::problem::ApiError;
 
@@ -70,6 +76,22 @@ pub struct CaseLine {
     pub can_withdraw: bool,
     /// The applicant is asked for a correction.
     pub correction: bool,
+    /// What the correction request asks for, each with a file input.
+    pub corrections: Vec<CorrectionLine>,
+}
+
+/// One thing a correction request asks for, and the file input that answers it.
+pub struct CorrectionLine {
+    /// The material or field, by name.
+    pub subject: String,
+    /// What is wrong or missing.
+    pub reason: String,
+    /// Name of the file input (`file:{subject key}`).
+    pub input: String,
+    /// Id of the file input.
+    pub id: String,
+    /// Why the file sent was refused.
+    pub error: Option<String>,
 }
 
 #[derive(Template)]
@@ -80,6 +102,7 @@ struct ApplicationPage {
     name: String,
     state_key: String,
     submitted: bool,
+    errors: Vec<(String, String)>,
     cases: Vec<CaseLine>,
     timeline: Vec<(String, String, String)>,
 }
@@ -103,27 +126,65 @@ pub async fn application(
     Query(p): Query<ApplicationParams>,
 ) -> Result<Response, ApiError> {
     let who = case_actor(&state, &actor).await?;
+    match application_page(&state, page, &who, id).await? {
+        Ok(mut view) => {
+            view.submitted = p.submitted.as_deref() == Some("1");
+            Ok(ok(&view))
+        }
+        Err(draft) => Ok(draft),
+    }
+}
+
+/// The application page, or the way to the draft when it is one.
+async fn application_page(
+    state: &Shared,
+    page: Page,
+    who: &CaseActor,
+    id: String,
+) -> Result<Result<ApplicationPage, Response>, ApiError> {
     let (row, views) = state
         .app
-        .application_cases(&who, &id, Timestamp::now())
+        .application_cases(who, &id, Timestamp::now())
         .await?;
     if row.state == "draft" {
-        return Ok(Redirect::to(&format!("/applications/{id}")).into_response());
+        return Ok(Err(
+            Redirect::to(&format!("/applications/{id}")).into_response()
+        ));
     }
-    let timeline: Vec<TimelineEntry> = state.app.timeline(&who, &id).await.unwrap_or_default();
-    let cases = views
-        .into_iter()
-        .map(|view| CaseLine {
+    let timeline: Vec<TimelineEntry> = state.app.timeline(who, &id).await.unwrap_or_default();
+    let mut cases = Vec::with_capacity(views.len());
+    for view in views {
+        let correction = view.allowed.iter().any(|a| a == "supply_correction");
+        let corrections = if correction {
+            correction_request(state, &view)
+                .await?
+                .map(|(_, items)| items)
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| CorrectionLine {
+                    input: format!("file:{}", c.key),
+                    id: format!("correction-{}-file-{i}", view.number),
+                    subject: c.subject,
+                    reason: c.reason,
+                    error: None,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        cases.push(CaseLine {
             state: if page.en {
                 view.state_en.clone()
             } else {
                 view.state_zh.clone()
             },
             can_withdraw: view.allowed.iter().any(|a| a == "withdraw"),
-            correction: view.allowed.iter().any(|a| a == "supply_correction"),
+            correction,
+            corrections,
             view,
-        })
-        .collect();
+        });
+    }
     let timeline = timeline
         .into_iter()
         .map(|e| {
@@ -134,10 +195,11 @@ pub async fn application(
             )
         })
         .collect();
-    Ok(ok(&ApplicationPage {
-        name: application_name(&state, &row, page.en).await,
+    Ok(Ok(ApplicationPage {
+        name: application_name(state, &row, page.en).await,
         state_key: format!("application-state-{}", row.state),
-        submitted: p.submitted.as_deref() == Some("1"),
+        submitted: false,
+        errors: Vec::new(),
         id,
         page,
         cases,
@@ -147,23 +209,60 @@ pub async fn application(
 
 /// `POST /me/applications/{id}/cases/{number}`: the applicant withdraws a case
 /// (`action=withdraw`, with a reason) or answers its correction request
-/// (`action=supply_correction`, with a note).
+/// (`action=supply_correction`, with a note and a file for any of the things asked for, as
+/// `multipart/form-data`). A refused file is explained next to its input and nothing is
+/// supplied; the files already stored stay the applicant's uploads.
 pub async fn case_action(
     State(state): State<Shared>,
+    page: Page,
     session: Session,
     CurrentActor(actor): CurrentActor,
     Path((id, number)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let pairs = form_pairs(&body);
-    check_csrf(&session, first(&pairs, "csrf_token")).await?;
-    let text = first(&pairs, "text").unwrap_or_default().trim().to_string();
-    let command = match first(&pairs, "action") {
+    let sent = read_page_form(request, state.app.upload_max_bytes()).await?;
+    check_csrf(&session, first(&sent.fields, "csrf_token")).await?;
+    let text = first(&sent.fields, "text")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let who = case_actor(&state, &actor).await?;
+    let now = Timestamp::now();
+    let command = match first(&sent.fields, "action") {
         Some("withdraw") => CaseCommand::Withdraw { reason: text },
-        Some("supply_correction") => CaseCommand::SupplyCorrection {
-            note: (!text.is_empty()).then_some(text),
-            uploads: Default::default(),
-        },
+        Some("supply_correction") => {
+            let mut uploads = BTreeMap::new();
+            let mut refused: Option<(String, String)> = None;
+            if let Some(part) = &sent.too_large {
+                let e = onetrip_app::uploads::too_large(state.app.upload_max_bytes());
+                refused = Some((part.clone(), refusal_text(&page, e)?));
+            }
+            for (part, file_name, content) in &sent.files {
+                if refused.is_some() {
+                    break;
+                }
+                let Some(key) = part.strip_prefix("file:") else {
+                    continue;
+                };
+                match state
+                    .app
+                    .upload_file(&who, file_name, content.clone(), now)
+                    .await
+                {
+                    Ok(row) => {
+                        uploads.insert(key.to_string(), onetrip_app::uploads::file_ref(&row));
+                    }
+                    Err(e) => refused = Some((part.clone(), refusal_text(&page, e)?)),
+                }
+            }
+            if let Some((part, message)) = refused {
+                return refused_file(&state, page, &who, id, &number, &part, message).await;
+            }
+            CaseCommand::SupplyCorrection {
+                note: (!text.is_empty()).then_some(text),
+                uploads,
+            }
+        }
         _ => {
             return Err(ApiError::new(
                 axum::http::StatusCode::BAD_REQUEST,
@@ -173,12 +272,41 @@ pub async fn case_action(
             ));
         }
     };
-    let who = case_actor(&state, &actor).await?;
     state
         .app
-        .act_on_case(&who, &number, command, None, Timestamp::now())
+        .act_on_case(&who, &number, command, None, now)
         .await?;
     Ok(Redirect::to(&format!("/me/applications/{id}")).into_response())
+}
+
+/// The application page again, with the refused file explained next to its input.
+async fn refused_file(
+    state: &Shared,
+    page: Page,
+    who: &CaseActor,
+    id: String,
+    number: &str,
+    part: &str,
+    message: String,
+) -> Result<Response, ApiError> {
+    let mut view = match application_page(state, page, who, id).await? {
+        Ok(view) => view,
+        Err(draft) => return Ok(draft),
+    };
+    let line = view
+        .cases
+        .iter_mut()
+        .filter(|c| c.view.number == number)
+        .flat_map(|c| c.corrections.iter_mut())
+        .find(|l| l.input == part);
+    match line {
+        Some(line) => {
+            view.errors.push((line.id.clone(), message.clone()));
+            line.error = Some(message);
+        }
+        None => view.errors.push((format!("correction-{number}"), message)),
+    }
+    Ok(render(&view, StatusCode::UNPROCESSABLE_ENTITY))
 }
 
 /// `POST /sign-out`: ends the session and goes home.

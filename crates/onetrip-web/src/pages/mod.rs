@@ -132,7 +132,9 @@ fn portal_router() -> Router<Shared> {
         .route("/me/applications/{id}", get(mine::application))
         .route(
             "/me/applications/{id}/cases/{number}",
-            post(mine::case_action),
+            post(mine::case_action)
+                // A correction's files: the upload's own limit applies while each streams in.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/sign-out", post(mine::sign_out))
         .route("/assets/site.css", get(stylesheet))

@@ -312,10 +312,58 @@ pub async fn item_notice(
 
 /// One thing to correct.
 pub struct Correction {
+    /// The material id or field key concerned, as the officer named it.
+    pub key: String,
     /// The material or field concerned, by name.
     pub subject: String,
     /// What is wrong or missing.
     pub reason: String,
+}
+
+/// The case's last correction request: when, and everything it asks for (materials named as
+/// the item names them).
+pub(crate) async fn correction_request(
+    state: &Shared,
+    view: &CaseView,
+) -> Result<Option<(Timestamp, Vec<Correction>)>, ApiError> {
+    let events = state
+        .app
+        .db
+        .case_events(&view.number)
+        .await
+        .map_err(AppError::from)?;
+    let last =
+        events
+            .iter()
+            .rev()
+            .find_map(|e| match serde_json::from_str::<CaseEvent>(&e.event) {
+                Ok(CaseEvent::CorrectionRequested { items, .. }) => Some((e.at, items)),
+                _ => None,
+            });
+    let Some((at, items)) = last else {
+        return Ok(None);
+    };
+    let item = state
+        .app
+        .service_item(&view.item)
+        .await
+        .ok()
+        .map(|(i, _)| i);
+    let corrections = items
+        .into_iter()
+        .map(|c| {
+            let subject = item
+                .as_ref()
+                .and_then(|i| i.materials.iter().find(|m| m.id == c.subject))
+                .map_or_else(|| c.subject.clone(), |m| m.name.clone());
+            Correction {
+                key: c.subject,
+                subject,
+                reason: c.reason,
+            }
+        })
+        .collect();
+    Ok(Some((at, corrections)))
 }
 
 #[derive(Template)]
@@ -342,43 +390,8 @@ pub async fn case_notice(
 ) -> Result<axum::response::Response, ApiError> {
     let who = case_actor(&state, &actor).await?;
     let view = state.app.case_view(&who, &number, Timestamp::now()).await?;
-    let events = state
-        .app
-        .db
-        .case_events(&number)
-        .await
-        .map_err(AppError::from)?;
-    let last =
-        events
-            .iter()
-            .rev()
-            .find_map(|e| match serde_json::from_str::<CaseEvent>(&e.event) {
-                Ok(CaseEvent::CorrectionRequested { items, .. }) => Some((e.at, items)),
-                _ => None,
-            });
-    let item = state
-        .app
-        .service_item(&view.item)
-        .await
-        .ok()
-        .map(|(i, _)| i);
-    let (requested, corrections) = match last {
-        Some((at, items)) => (
-            Some(china_time(at)),
-            items
-                .into_iter()
-                .map(|c| {
-                    let subject = item
-                        .as_ref()
-                        .and_then(|i| i.materials.iter().find(|m| m.id == c.subject))
-                        .map_or_else(|| c.subject.clone(), |m| m.name.clone());
-                    Correction {
-                        subject,
-                        reason: c.reason,
-                    }
-                })
-                .collect(),
-        ),
+    let (requested, corrections) = match correction_request(&state, &view).await? {
+        Some((at, items)) => (Some(china_time(at)), items),
         None => (None, Vec::new()),
     };
     Ok(ok(&CaseNoticePage {

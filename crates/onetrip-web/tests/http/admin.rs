@@ -920,3 +920,193 @@ async fn the_bundle_editor_shows_a_bundle_and_its_consistency_problems() {
     );
     assert_eq!(after["bundle"]["members"], before["bundle"]["members"]);
 }
+
+/// How many groups of inputs named `{prefix}[N].…` the form has (counted by their keys).
+fn groups(fields: &[(String, String)], prefix: &str) -> usize {
+    let mut n = 0;
+    while fields
+        .iter()
+        .any(|(k, _)| k == &format!("{prefix}[{n}].key"))
+    {
+        n += 1;
+    }
+    n
+}
+
+#[tokio::test]
+async fn the_bundle_editor_keeps_every_demo_bundle_as_it_is_when_nothing_changes() {
+    let t = TestApp::new().await;
+    let mut admin = administrator(&t, "shi.bundles", StaffRole::CatalogAdministrator).await;
+    let list = t.get_json("/api/v1/bundles").await;
+    let codes: Vec<String> = list
+        .as_array()
+        .or_else(|| list["bundles"].as_array())
+        .unwrap()
+        .iter()
+        .map(|b| b["code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(codes.len() >= 10, "{codes:?}");
+    for code in codes {
+        let action = format!("/admin/bundles/{code}");
+        let before = t.get_json(&format!("/api/v1/bundles/{code}")).await;
+        let html = admin.get_page(&action).await.text();
+        let fields = form_fields(&html, &action);
+        let r = admin.post_pairs(&action, &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{code}: {}", r.text());
+        assert!(
+            r.header("location").unwrap().ends_with("&unchanged=1"),
+            "{code}: the editor changed the bundle: {:?}",
+            r.header("location")
+        );
+        assert_eq!(t.get_json(&format!("/api/v1/bundles/{code}")).await, before);
+    }
+}
+
+#[tokio::test]
+async fn an_administrator_edits_the_questionnaire_form_and_mapping_of_a_bundle_on_the_page() {
+    let t = TestApp::new().await;
+    let mut admin = administrator(&t, "shi.birth", StaffRole::CatalogAdministrator).await;
+    let action = "/admin/bundles/ZJ-BIRTH";
+    let api = "/api/v1/bundles/ZJ-BIRTH";
+    let before = t.get_json(api).await;
+    let html = admin.get_page(action).await.text();
+    let fields = form_fields(&html, action);
+    let first_question = before["bundle"]["questionnaire"][0]["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first_answer = before["bundle"]["questionnaire"][0]["options"][0]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first_field = before["bundle"]["form"]["sections"][0]["fields"][0]["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A question and a field shown only on its answer, added through the empty groups.
+    let q = groups(&fields, "questionnaire") - 1;
+    let f = groups(&fields, "form.sections[0].fields") - 1;
+    let mut add = fields.clone();
+    for (name, value) in [
+        (format!("questionnaire[{q}].key"), "twins".to_string()),
+        (format!("questionnaire[{q}].text"), "是否为多胞胎？".into()),
+        (
+            format!("questionnaire[{q}].options"),
+            "yes | 是 | Yes\nno | 否 | No".into(),
+        ),
+        (
+            format!("questionnaire[{q}].visible_when"),
+            format!("{first_question} = {first_answer}"),
+        ),
+        (
+            format!("form.sections[0].fields[{f}].key"),
+            "birth_order".into(),
+        ),
+        (
+            format!("form.sections[0].fields[{f}].label"),
+            "出生顺序".into(),
+        ),
+        (
+            format!("form.sections[0].fields[{f}].type"),
+            "number".into(),
+        ),
+        (format!("form.sections[0].fields[{f}].min"), "1".into()),
+        (format!("form.sections[0].fields[{f}].max"), "9".into()),
+        (
+            format!("form.sections[0].fields[{f}].visible_when"),
+            format!("{first_field} filled"),
+        ),
+    ] {
+        set_field(&mut add, &name, &value);
+    }
+    let r = admin.post_pairs(action, &add).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let after = t.get_json(api).await;
+    let questions = after["bundle"]["questionnaire"].as_array().unwrap();
+    let twins = questions.last().unwrap();
+    assert_eq!(twins["key"], "twins");
+    assert_eq!(twins["options"][0]["label_en"], "Yes");
+    assert_eq!(
+        twins["visible_when"],
+        serde_json::json!({"field": first_question, "equals": first_answer})
+    );
+    let section = after["bundle"]["form"]["sections"][0]["fields"]
+        .as_array()
+        .unwrap();
+    let order = section.last().unwrap();
+    assert_eq!(order["key"], "birth_order");
+    assert_eq!(order["type"], "number");
+    assert_eq!(order["max"], 9);
+    assert_eq!(
+        order["visible_when"],
+        serde_json::json!({"field": first_field, "filled": true})
+    );
+    assert_eq!(
+        after["bundle"]["form"]["version"].as_u64().unwrap(),
+        before["bundle"]["form"]["version"].as_u64().unwrap() + 1,
+        "a changed form is a new form version"
+    );
+
+    // A condition the page cannot read, and a number that is not one: next to their inputs,
+    // with what was typed kept, and nothing published.
+    let html = admin.get_page(action).await.text();
+    let fields = form_fields(&html, action);
+    let mut bad = fields.clone();
+    set_field(
+        &mut bad,
+        &format!("form.sections[0].fields[{f}].visible_when"),
+        "twins = yes and",
+    );
+    // A form field shown on a question's answer: the form knows no such field.
+    set_field(
+        &mut bad,
+        &format!("form.sections[0].fields[{}].visible_when", f - 1),
+        "twins = yes",
+    );
+    set_field(&mut bad, &format!("form.sections[0].fields[{f}].max"), "九");
+    let r = admin.post_pairs(action, &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let html = r.text();
+    let id = format!("form-sections-0-fields-{f}");
+    assert!(
+        html.contains(&format!("id=\"{id}-visible_when-error\"")),
+        "{html}"
+    );
+    assert!(html.contains("条件第 16 个字符处"), "{html}");
+    assert!(html.contains(&format!("id=\"{id}-max-error\"")), "{html}");
+    let other = format!("form-sections-0-fields-{}-visible_when", f - 1);
+    assert!(html.contains(&format!("id=\"{other}-error\"")), "{html}");
+    assert!(html.contains(&format!("href=\"#{id}-visible_when\"")));
+    assert!(html.contains("value=\"twins = yes and\""));
+    assert_eq!(t.get_json(api).await, after);
+
+    // A mapping from a unified-form field that does not exist: the domain's problem goes next
+    // to that member's mapping.
+    let mut mapping = fields.clone();
+    set_field(
+        &mut mapping,
+        "members[1].fields",
+        "applicant = no_such_field",
+    );
+    let r = admin.post_pairs(action, &mapping).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let html = r.text();
+    assert!(html.contains("id=\"members-1-fields-error\""), "{html}");
+    assert!(html.contains("no_such_field"), "{html}");
+    assert!(
+        html.contains("value=\"applicant = no_such_field\"")
+            || html.contains(">applicant = no_such_field</textarea>")
+    );
+    assert_eq!(t.get_json(api).await, after);
+
+    // A save based on an older version is refused with everything typed kept.
+    let mut stale = fields.clone();
+    set_field(&mut stale, "base_version", "1");
+    set_field(&mut stale, "summary", "旧版本上的修改");
+    let r = admin.post_pairs(action, &stale).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("有人保存了此一件事"));
+    assert!(r.text().contains("旧版本上的修改"));
+    assert_eq!(t.get_json(api).await, after);
+}

@@ -589,3 +589,48 @@ pub async fn staff<'a>(
     let csrf = r.json()["csrf_token"].as_str().unwrap().to_string();
     (b, csrf)
 }
+
+/// The boundary of the test's `multipart/form-data` bodies.
+pub const BOUNDARY: &str = "----onetrip-test-boundary";
+
+/// A `multipart/form-data` body of text parts, then file parts (part name, file name, content).
+pub fn multipart_body(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (part, file_name, content) in files {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{part}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// Posts a `multipart/form-data` body (with `X-CSRF-Token` when given).
+pub async fn post_multipart(
+    b: &mut Browser<'_>,
+    uri: &str,
+    csrf: Option<&str>,
+    body: Vec<u8>,
+) -> Resp {
+    let mut builder = req(Method::POST, uri).header(
+        header::CONTENT_TYPE,
+        format!("multipart/form-data; boundary={BOUNDARY}"),
+    );
+    if let Some(token) = csrf {
+        builder = builder.header("x-csrf-token", token);
+    }
+    b.send(builder, Body::from(body)).await
+}

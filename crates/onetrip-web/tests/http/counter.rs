@@ -518,3 +518,145 @@ async fn one_time_notices_of_an_item_and_of_a_case_asked_for_a_correction() {
     let r = other.get_page(&format!("/me/cases/{number}/notice")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
 }
+
+#[tokio::test]
+async fn a_signature_drawn_on_the_pad_is_the_intake_signature_and_a_file_of_the_case() {
+    let t = TestApp::new().await;
+    let mut b = clerk(&t, "clerk-pad", "330106").await;
+    let start = format!("/counter/items/{SSC}/apply");
+    let walk_in = identify(&mut b, &start, &[("situation", "S01")]).await;
+    let html = b.get_page(&walk_in).await.text();
+    // The pad needs scripts: it starts hidden, the paper form's number works without them.
+    assert!(
+        html.contains("id=\"signature-pad-wrap\" class=\"signature-pad\" hidden"),
+        "{html}"
+    );
+    assert!(html.contains("name=\"signature_pad\""));
+    let mut fields = form_fields(&html, &walk_in);
+    for value in material_boxes(&html) {
+        fields.push(("received".into(), value));
+    }
+    set_field(&mut fields, "signature", "");
+    let text: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+
+    // A drawing that is no image is refused next to the signature, nothing submitted.
+    let body = multipart_body(&text, &[("signature_pad", "signature.png", b"scribble")]);
+    let r = post_multipart(&mut b, &walk_in, None, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("id=\"signature-error\""), "{}", r.text());
+    assert!(
+        t.app
+            .db
+            .applications_of_subject(WALK_IN_RID, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    const PNG: &[u8] = include_bytes!("../../../../data/demo/photo.png");
+    let body = multipart_body(&text, &[("signature_pad", "signature.png", PNG)]);
+    let r = post_multipart(&mut b, &walk_in, None, body).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let mine = t
+        .app
+        .db
+        .applications_of_subject(WALK_IN_RID, 10)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    let document = &mine[0].document;
+    let signature = document["intake"]["signature"].as_str().unwrap();
+    let id = signature.strip_prefix("pad:").expect("the pad's record");
+    assert_eq!(document["uploads"]["申请人签名"]["id"], id, "{document}");
+    assert_eq!(document["uploads"]["申请人签名"]["media_type"], "image/png");
+}
+
+/// 住房公积金单位缴存登记: organisations only.
+const HOUSING_FUND_EMPLOYER: &str = "123301000597435545200050002000";
+/// 杭州西湖示例科技有限公司 of the demo legal-person registry (legal representative 陈志明).
+const DEMO_COMPANY: &str = "913301061234567887";
+
+#[tokio::test]
+async fn a_clerk_applies_for_an_organisation_with_the_person_it_sent() {
+    let t = TestApp::new().await;
+    let mut b = clerk(&t, "clerk-org", "330106").await;
+    // A service for persons asks for no organisation.
+    let html = b
+        .get_page(&format!("/counter/items/{SSC}/apply"))
+        .await
+        .text();
+    assert!(!html.contains("name=\"credit_code\""), "{html}");
+
+    let start = format!("/counter/items/{HOUSING_FUND_EMPLOYER}/apply");
+    let html = b.get_page(&start).await.text();
+    assert!(html.contains("for=\"credit_code\""), "{html}");
+    let mut fields = form_fields(&html, &start);
+    set_field(&mut fields, "resident_id", WALK_IN_RID);
+    set_field(&mut fields, "name", WALK_IN_NAME);
+    set_field(&mut fields, "identity_checked", "yes");
+    // Organisations only: the credit code is required, and checked.
+    let r = b.post_pairs(&start, &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.text().contains("id=\"credit_code-error\""),
+        "{}",
+        r.text()
+    );
+    set_field(&mut fields, "credit_code", "913301061234567880");
+    let r = b.post_pairs(&start, &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("href=\"#credit_code\""), "{}", r.text());
+    // 王建国 is not the company's legal representative: its letter of authorisation is needed.
+    set_field(&mut fields, "credit_code", DEMO_COMPANY);
+    let r = b.post_pairs(&start, &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(
+        html.contains("id=\"authorisation_received-error\""),
+        "{html}"
+    );
+    assert!(html.contains("授权委托书"), "{html}");
+    assert!(
+        html.contains(&format!("value=\"{DEMO_COMPANY}\"")),
+        "kept: {html}"
+    );
+    set_field(&mut fields, "authorisation_received", "yes");
+    let r = b.post_pairs(&start, &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let walk_in = location(&r);
+
+    // Screen 2 names the company and the person who came for it.
+    let html = b.get_page(&walk_in).await.text();
+    assert!(html.contains("杭州西湖示例科技有限公司"), "{html}");
+    assert!(html.contains("经办人"), "{html}");
+    let mut fields = form_fields(&html, &walk_in);
+    for value in material_boxes(&html) {
+        fields.push(("received".into(), value));
+    }
+    set_field(&mut fields, "signature", "PAPER-ORG-0001");
+    let r = b.post_pairs(&walk_in, &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let applications = t
+        .app
+        .db
+        .applications_of_subject(DEMO_COMPANY, 10)
+        .await
+        .unwrap();
+    assert_eq!(applications.len(), 1, "the company's application");
+    assert_eq!(applications[0].account_id, None);
+    let intake = &applications[0].document["intake"];
+    assert_eq!(intake["agent"]["as"], "authorised", "{intake}");
+    assert_eq!(intake["agent"]["name"], WALK_IN_NAME);
+    assert!(
+        t.app
+            .db
+            .applications_of_subject(WALK_IN_RID, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not the person's own"
+    );
+}

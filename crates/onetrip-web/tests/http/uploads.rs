@@ -15,7 +15,6 @@ use crate::common::*;
 /// 浙江省居住证申领: its photo (M02) is uploaded.
 const RESIDENCE_PERMIT: &str = "1133010600425119XW200010009000";
 const POLICE_XIHU: &str = "1133010600425119XW";
-const BOUNDARY: &str = "----onetrip-test-boundary";
 
 /// A small but real-looking PDF.
 fn pdf(text: &str) -> Vec<u8> {
@@ -24,38 +23,8 @@ fn pdf(text: &str) -> Vec<u8> {
 
 /// A `multipart/form-data` body of text parts, then the file part `file` when given.
 fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    if let Some((file_name, content)) = file {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(content);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
-async fn post_multipart(b: &mut Browser<'_>, uri: &str, csrf: Option<&str>, body: Vec<u8>) -> Resp {
-    let mut builder = req(Method::POST, uri).header(
-        header::CONTENT_TYPE,
-        format!("multipart/form-data; boundary={BOUNDARY}"),
-    );
-    if let Some(token) = csrf {
-        builder = builder.header("x-csrf-token", token);
-    }
-    b.send(builder, Body::from(body)).await
+    let files: Vec<(&str, &str, &[u8])> = file.into_iter().map(|(n, c)| ("file", n, c)).collect();
+    multipart_body(fields, &files)
 }
 
 async fn upload(b: &mut Browser<'_>, csrf: &str, name: &str, content: &[u8]) -> Resp {

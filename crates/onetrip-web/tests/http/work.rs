@@ -342,17 +342,43 @@ async fn an_officer_works_a_case_from_intake_to_the_certificate() {
         .await
         .text();
     assert!(page.contains("supply_correction"), "{page}");
-    let r = citizen
-        .post_form(
-            &format!("/me/applications/{application}/cases/{number}"),
-            &[
-                ("csrf_token", &citizen_csrf),
-                ("action", "supply_correction"),
-                ("text", "出生时间无误"),
-            ],
-        )
-        .await;
+    // One file input per thing asked for, labelled with it and its reason.
+    let input = format!("correction-{number}-file-0");
+    assert!(page.contains(&format!("for=\"{input}\"")), "{page}");
+    assert!(page.contains("name=\"file:form\""), "{page}");
+    assert!(page.contains("请核对新生儿出生时间"));
+    let answer = format!("/me/applications/{application}/cases/{number}");
+    let fields = [
+        ("csrf_token", citizen_csrf.as_str()),
+        ("action", "supply_correction"),
+        ("text", "出生时间无误，附出生证明扫描件"),
+    ];
+    // A file that is not a document: explained next to its input, nothing supplied.
+    let body = multipart_body(&fields, &[("file:form", "证明.txt", b"just text")]);
+    let r = post_multipart(&mut citizen, &answer, None, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let html = r.text();
+    assert!(html.contains(&format!("id=\"{input}-error\"")), "{html}");
+    assert!(html.contains(&format!("href=\"#{input}\"")), "{html}");
+    assert!(
+        html.contains("supply_correction"),
+        "still asked for: {html}"
+    );
+    // A PNG: supplied with the note, and the officer opens it from the case.
+    const PNG: &[u8] = include_bytes!("../../../../data/demo/photo.png");
+    let body = multipart_body(&fields, &[("file:form", "出生证明.png", PNG)]);
+    let r = post_multipart(&mut citizen, &answer, None, body).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let html = b.get_page(&case).await.text();
+    let link = html
+        .split("href=\"")
+        .find(|h| h.starts_with(&format!("/work/cases/{number}/uploads/")))
+        .map(|h| h[..h.find('"').unwrap()].to_string())
+        .unwrap_or_else(|| panic!("no link to the correction's file: {html}"));
+    assert!(html.contains("出生证明.png"), "{html}");
+    let r = b.get(&link).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("content-type"), Some("image/png"));
 
     // Another officer of the department reviews and decides.
     let mut head = officer(&t, "review.head", StaffRole::DepartmentHead).await;

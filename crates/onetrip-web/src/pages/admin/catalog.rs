@@ -128,7 +128,7 @@ pub struct Choice {
     pub selected: bool,
 }
 
-fn choices(table: &[(&'static str, &'static str)], chosen: &str) -> Vec<Choice> {
+pub(super) fn choices(table: &[(&'static str, &'static str)], chosen: &str) -> Vec<Choice> {
     table
         .iter()
         .map(|&(value, key)| Choice {

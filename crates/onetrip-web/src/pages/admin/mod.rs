@@ -107,14 +107,12 @@ pub fn field_problems(page: &Page, e: &ApiError) -> Vec<FieldProblem> {
             } else {
                 &f.message_zh
             };
+            // The domain's messages start with the path, or with the part of it that the
+            // checked document knows (`sections[0]…` of a bundle's `form.sections[0]…`).
             let message = full
-                .strip_prefix(f.path.as_str())
-                .filter(|_| !f.path.is_empty())
-                .map(|rest| {
-                    rest.trim_start_matches(['：', ':'])
-                        .trim_start()
-                        .to_string()
-                })
+                .split_once(['：', ':'])
+                .filter(|(head, _)| !head.is_empty() && f.path.ends_with(head))
+                .map(|(_, rest)| rest.trim_start().to_string())
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| full.clone());
             FieldProblem {
