@@ -310,10 +310,10 @@ impl<'a> Reader<'a> {
 }
 
 fn single_or(mut list: Vec<Condition>, many: fn(Vec<Condition>) -> Condition) -> Condition {
-    if list.len() == 1 {
-        if let Some(only) = list.pop() {
-            return only;
-        }
+    if list.len() == 1
+        && let Some(only) = list.pop()
+    {
+        return only;
     }
     many(list)
 }
@@ -416,6 +416,7 @@ impl fmt::Display for Condition {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use proptest::prelude::*;
     use serde_json::json;

@@ -32,7 +32,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::catalog::{Choice, choices};
-use super::{Field, field_problems, is_input_problem};
+use super::{Field, field_problems, is_input_problem, place_problems};
 use crate::Shared;
 use crate::extract::{Path, Query};
 use crate::pages::{Page, check_csrf, form_pairs, ok, render};
@@ -565,33 +565,8 @@ impl BundlePage {
 
     /// Puts each problem next to its input; the others go to the list above the form.
     fn place(&mut self, problems: Vec<(String, String)>) {
-        let mut errors = Vec::new();
-        let mut others = Vec::new();
-        {
-            let mut fields = self.fields_mut();
-            let inputs: BTreeSet<String> = fields.iter().map(|f| f.name.clone()).collect();
-            for (path, message) in problems {
-                let owner = locate(&path, &inputs);
-                match owner.and_then(|n| fields.iter_mut().find(|f| f.name == n)) {
-                    Some(f) => {
-                        errors.push((f.id.clone(), message.clone()));
-                        f.error = Some(match f.error.take() {
-                            Some(before) => format!("{before} {message}"),
-                            None => message,
-                        });
-                    }
-                    None => {
-                        let text = if path.is_empty() {
-                            message
-                        } else {
-                            format!("{path}: {message}")
-                        };
-                        errors.push(("bundle_problems".into(), text.clone()));
-                        others.push(text);
-                    }
-                }
-            }
-        }
+        let (errors, others) =
+            place_problems(&mut self.fields_mut(), problems, locate, "bundle_problems");
         self.errors = errors;
         self.other_problems = others;
     }
@@ -1332,6 +1307,7 @@ pub async fn save_bundle(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -19,7 +19,7 @@ use onetrip_domain::catalog::{Material, MaterialForm, MaterialSource, ServiceIte
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{Field, field_problems, is_input_problem};
+use super::{Field, field_problems, is_input_problem, place_problems};
 use crate::Shared;
 use crate::extract::{Path, Query};
 use crate::pages::{Page, check_csrf, china_time, encode, form_pairs, ok, render};
@@ -646,7 +646,7 @@ fn document(
 
 /// The input a problem's path belongs to: the path itself, or the list input it is an entry
 /// of (`situations[1].materials[0]` → `situations[1].materials`).
-pub(super) fn owner_of(path: &str, inputs: &BTreeSet<String>) -> Option<String> {
+fn owner_of(path: &str, inputs: &BTreeSet<String>) -> Option<String> {
     if inputs.contains(path) {
         return Some(path.to_string());
     }
@@ -656,7 +656,7 @@ pub(super) fn owner_of(path: &str, inputs: &BTreeSet<String>) -> Option<String> 
     inputs.contains(list).then(|| list.to_string())
 }
 
-/// Puts each problem next to its input; the others are returned (with their paths).
+/// Puts each problem next to its input; the others go to the list above the form.
 fn place(view: &mut ItemPage, problems: Vec<(String, String)>) {
     let mut fields: Vec<&mut Field> = vec![
         &mut view.item.name,
@@ -670,29 +670,9 @@ fn place(view: &mut ItemPage, problems: Vec<(String, String)>) {
     for s in &mut view.situations {
         fields.extend(s.fields_mut());
     }
-    let inputs: BTreeSet<String> = fields.iter().map(|f| f.name.clone()).collect();
-    for (path, message) in problems {
-        match owner_of(&path, &inputs) {
-            Some(name) => {
-                if let Some(f) = fields.iter_mut().find(|f| f.name == name) {
-                    view.errors.push((f.id.clone(), message.clone()));
-                    f.error = Some(match f.error.take() {
-                        Some(before) => format!("{before} {message}"),
-                        None => message,
-                    });
-                }
-            }
-            None => {
-                let text = if path.is_empty() {
-                    message
-                } else {
-                    format!("{path}: {message}")
-                };
-                view.errors.push(("item_problems".into(), text.clone()));
-                view.other_problems.push(text);
-            }
-        }
-    }
+    let (errors, others) = place_problems(&mut fields, problems, owner_of, "item_problems");
+    view.errors.extend(errors);
+    view.other_problems.extend(others);
 }
 
 /// `POST /admin/catalog/items/{code}`: saves the edited item as a new version, or shows the

@@ -13,6 +13,8 @@ pub mod certificates;
 pub mod data;
 pub mod staff;
 
+use std::collections::BTreeSet;
+
 use crate::Shared;
 use crate::problem::ApiError;
 
@@ -165,6 +167,41 @@ impl Field {
     pub fn ticked(&self) -> bool {
         self.value == "1"
     }
+}
+
+/// Puts each problem (path, message) next to the input `owner` finds for its path, with a
+/// link in the error summary; the others become the list above the form, anchored at
+/// `list_anchor`. Returns (error summary links, the list).
+pub fn place_problems(
+    fields: &mut [&mut Field],
+    problems: Vec<(String, String)>,
+    owner: impl Fn(&str, &BTreeSet<String>) -> Option<String>,
+    list_anchor: &str,
+) -> (Vec<(String, String)>, Vec<String>) {
+    let inputs: BTreeSet<String> = fields.iter().map(|f| f.name.clone()).collect();
+    let mut errors = Vec::new();
+    let mut others = Vec::new();
+    for (path, message) in problems {
+        match owner(&path, &inputs).and_then(|n| fields.iter_mut().find(|f| f.name == n)) {
+            Some(f) => {
+                errors.push((f.id.clone(), message.clone()));
+                f.error = Some(match f.error.take() {
+                    Some(before) => format!("{before} {message}"),
+                    None => message,
+                });
+            }
+            None => {
+                let text = if path.is_empty() {
+                    message
+                } else {
+                    format!("{path}: {message}")
+                };
+                errors.push((list_anchor.to_string(), text.clone()));
+                others.push(text);
+            }
+        }
+    }
+    (errors, others)
 }
 
 /// Whether a refusal is the caller's (shown on the page) rather than the server's.
