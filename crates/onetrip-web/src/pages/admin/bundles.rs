@@ -32,7 +32,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::catalog::{Choice, choices};
-use super::{Field, field_problems, is_input_problem, place_problems};
+use super::{Field, field_problems, ids, is_input_problem, lines, optional, place_problems};
 use crate::Shared;
 use crate::extract::{Path, Query};
 use crate::pages::{Page, check_csrf, form_pairs, ok, render};
@@ -1039,7 +1039,7 @@ impl Reading<'_> {
             item: m.item.value.trim().to_string(),
             when: self.condition(&m.when),
             situations: self.situations(&m.situations),
-            depends_on: list_of(&m.depends_on.value),
+            depends_on: ids(&m.depends_on.value),
             fields: self.mapping(&m.mapping),
             result_fields: self.mapping(&m.result_fields),
         }
@@ -1144,26 +1144,6 @@ impl Reading<'_> {
             fields: s.fields.iter().map(|f| self.form_field(f)).collect(),
         }
     }
-}
-
-/// A list typed as lines.
-fn lines(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn optional(text: &str) -> Option<String> {
-    Some(text.trim().to_string()).filter(|t| !t.is_empty())
-}
-
-fn list_of(text: &str) -> Vec<String> {
-    text.split(|c: char| c == ',' || c == '，' || c == '、' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 /// Settings of a field whose problems go to the input that holds them.

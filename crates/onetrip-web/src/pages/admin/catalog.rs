@@ -19,7 +19,7 @@ use onetrip_domain::catalog::{Material, MaterialForm, MaterialSource, ServiceIte
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{Field, field_problems, is_input_problem, place_problems};
+use super::{Field, field_problems, ids, is_input_problem, lines, optional, place_problems};
 use crate::Shared;
 use crate::extract::{Path, Query};
 use crate::pages::{Page, check_csrf, china_time, encode, form_pairs, ok, render};
@@ -542,28 +542,6 @@ impl Checks<'_> {
             }
         }
     }
-}
-
-/// A list typed as lines.
-fn lines(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// Material ids typed with commas, enumeration commas or blanks between them.
-fn ids(text: &str) -> Vec<String> {
-    text.split(|c: char| c == ',' || c == '，' || c == '、' || c == ';' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn optional(text: &str) -> Option<String> {
-    let t = text.trim();
-    (!t.is_empty()).then(|| t.to_string())
 }
 
 /// The item document from the stored one and the posted fields, or the problems found.

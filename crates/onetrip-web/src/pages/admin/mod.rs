@@ -204,6 +204,29 @@ pub fn place_problems(
     (errors, others)
 }
 
+/// A list typed as lines.
+pub fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Codes or keys typed with commas, enumeration commas, semicolons or blanks between them.
+pub fn ids(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c == '，' || c == '、' || c == ';' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A typed text, trimmed; `None` when blank.
+pub fn optional(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
 /// Whether a refusal is the caller's (shown on the page) rather than the server's.
 pub fn is_input_problem(e: &ApiError) -> bool {
     e.status.is_client_error() && e.status != axum::http::StatusCode::FORBIDDEN
