@@ -22,7 +22,10 @@ which="${1:-both}"
 
 cd "$ROOT"
 cargo bench -p onetrip-app --bench submission --no-run --quiet
-run() { cargo bench -p onetrip-app --bench submission --quiet; }
+load() { printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"; }
+run() { load; cargo bench -p onetrip-app --bench submission --quiet; load; }
+
+printf 'commit: %s\n' "$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo '+dirty')"
 
 if [ "$which" = sqlite ] || [ "$which" = both ]; then
   echo "== SQLite (WAL, synchronous=FULL)"

@@ -150,6 +150,7 @@ fn main() {
         );
 
         // Throughput: submissions, then the ceiling, same concurrency, same duration.
+        let start_stats = app.db.writer_stats();
         let app2 = app.clone();
         let input2 = input.clone();
         let (n, elapsed) = throughput(concurrency, seconds, move |i| {
@@ -165,8 +166,9 @@ fn main() {
         let submissions = n as f64 / elapsed.as_secs_f64();
         println!("submission x{concurrency}: {n} in {:.1}s = {submissions:.0}/s", elapsed.as_secs_f64());
         let stats = app.db.writer_stats();
-        if let Some(s) = stats {
-            println!("writer so far: {} jobs in {} commits (mean {:.1} per commit)", s.jobs, s.batches, s.jobs as f64 / s.batches.max(1) as f64);
+        if let (Some(b), Some(a)) = (start_stats, stats) {
+            let (jobs, batches) = (a.jobs - b.jobs, a.batches - b.batches);
+            println!("writer during the submissions: {jobs} jobs in {batches} commits (mean {:.1} per commit)", jobs as f64 / batches.max(1) as f64);
         }
         let db = app.db.clone();
         db.prepare_ceiling().await.unwrap();

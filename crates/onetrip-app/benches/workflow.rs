@@ -15,8 +15,9 @@
 //!
 //! Environment: `ONETRIP_BENCH_DATABASE_URL` (default: a new SQLite file in a temporary
 //! directory with `synchronous=full`; `BENCH_SQLITE_SYNC` changes that), `BENCH_INSTANCES`
-//! (cases per phase, default 500), `BENCH_CONCURRENCY` (driver tasks of the second phase,
-//! default 8; 0 or 1 skips it).
+//! (cases per phase, default 500), `BENCH_CONCURRENCY` (driver tasks of the phases after the
+//! first, one phase per number of a comma- or space-separated list, e.g. `8,32,64`; default 8;
+//! numbers ≤ 1 are skipped).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -205,14 +206,17 @@ fn main() {
         )
     });
     let instances = env_or("BENCH_INSTANCES", 500) as usize;
-    let concurrency = env_or("BENCH_CONCURRENCY", 8) as usize;
+    let concurrency: Vec<usize> = std::env::var("BENCH_CONCURRENCY")
+        .unwrap_or_else(|_| "8".into())
+        .split([',', ' '])
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().expect("BENCH_CONCURRENCY: numbers"))
+        .collect();
     runtime().block_on(async move {
         let app = demo_app(&url).await;
         println!("backend: {:?}", app.db.backend());
         let mut phases = vec![1];
-        if concurrency > 1 {
-            phases.push(concurrency);
-        }
+        phases.extend(concurrency.into_iter().filter(|&c| c > 1));
         for c in phases {
             let numbers = create_cases(&app, instances).await;
             let before = app.db.writer_stats();
