@@ -132,6 +132,7 @@ test('a window clerk accepts a walk-in application and prints the receipt', asyn
   // The applicant signs on the screen's signature pad (the script sends the drawing as a PNG).
   const pad = page.locator('#signature-pad');
   assert.ok(await pad.isVisible(), 'the signature pad (scripts on)');
+  await pad.scrollIntoViewIfNeeded();
   const box = await pad.boundingBox();
   await page.mouse.move(box.x + 20, box.y + box.height / 2);
   await page.mouse.down();

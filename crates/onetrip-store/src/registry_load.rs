@@ -316,6 +316,11 @@ impl RegistryLoader {
                     for sql in restore {
                         run_pg(&mut conn, sql).await?;
                     }
+                    // Without statistics the planner guesses thousands of rows per key and
+                    // runs one-row lookups as parallel plans until autovacuum comes round
+                    // (material resolution on 10 M persons: 55 ms instead of 4 ms).
+                    let analyze = format!("ANALYZE {}", REGISTRY_TABLES.join(", "));
+                    run_pg(&mut conn, analyze).await?;
                     run_pg(&mut conn, "COMMIT".into()).await?;
                 }
                 conn.close().await?;
