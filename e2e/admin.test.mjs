@@ -188,6 +188,25 @@ test('the other administrator consoles pass axe and fit a 360 px screen', async 
     await page.goto(url(path));
     await look(page, what);
   }
+  // The bundle editor: a question added through its folded group; a condition it cannot read
+  // is explained next to the input, then fixed and saved.
+  const q = (await page.locator('input[name^="questionnaire["][name$="].key"]').count()) - 1;
+  const input = (f) => `#questionnaire-${q}-${f}`;
+  await page.click('details:has(legend:text-is("添加问题")) > summary');
+  await page.fill(input('key'), 'twins');
+  await page.fill(input('text'), '是否为多胞胎？');
+  await page.fill(input('options'), 'yes | 是 | Yes\nno | 否 | No');
+  await page.fill(input('visible_when'), 'twins = ');
+  await submit(page, () => page.click('form.admin-editor > button[type=submit]'));
+  await look(page, 'the bundle editor with a problem');
+  assert.ok(await page.isVisible(`${input('visible_when')}-error`));
+  assert.ok(await page.isVisible(`#error-summary a[href="${input('visible_when')}"]`));
+  assert.equal(await page.inputValue(input('text')), '是否为多胞胎？');
+  await page.fill(input('visible_when'), '');
+  await submit(page, () => page.click('form.admin-editor > button[type=submit]'));
+  assert.match(page.url(), /\?saved=\d+$/, await page.content());
+  await look(page, 'the bundle editor after saving');
+  assert.equal(await page.inputValue(input('key')), 'twins');
   // The calendar: a year's file chosen fills the form (a progressive enhancement), and imports.
   await page.goto(url('/admin/calendar'));
   await look(page, 'the calendar import');
