@@ -410,6 +410,21 @@ pub const PERSON_PHONE: &str = "13800138000";
 pub const PERSON_PASSWORD: &str = "Lianhua-Qiao7#";
 
 impl TestApp {
+    /// [`TestApp::registered`], then the real-name check (L2) the applications need.
+    pub async fn real_named(&self, rid: &str, name: &str, phone: &str) -> (Browser<'_>, String) {
+        let (mut b, csrf) = self.registered(rid, name, phone).await;
+        let r = b
+            .json(
+                Method::POST,
+                "/api/v1/me/real-name",
+                &serde_json::json!({}),
+                Some(&csrf),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        (b, csrf)
+    }
+
     /// Registers a person through the API (code, then registration) and returns a browser
     /// signed in as them, with the session's CSRF token.
     pub async fn registered(&self, rid: &str, name: &str, phone: &str) -> (Browser<'_>, String) {
@@ -633,4 +648,9 @@ pub async fn post_multipart(
         builder = builder.header("x-csrf-token", token);
     }
     b.send(builder, Body::from(body)).await
+}
+
+/// The `Location` of a redirect (empty when there is none).
+pub fn location(r: &Resp) -> String {
+    r.header("location").unwrap_or_default().to_string()
 }

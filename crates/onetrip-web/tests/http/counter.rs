@@ -19,10 +19,6 @@ const SSC: &str = "113301000354023845200030002000";
 const WALK_IN_RID: &str = "330105197811050315";
 const WALK_IN_NAME: &str = "王建国";
 
-fn location(r: &Resp) -> String {
-    r.header("location").unwrap_or_default().to_string()
-}
-
 /// The values of the `received` checkboxes of a page (ticked or not).
 fn material_boxes(html: &str) -> Vec<String> {
     html.split("name=\"received\" value=\"")

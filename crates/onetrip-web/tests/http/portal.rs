@@ -5,13 +5,8 @@
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode, header};
-use serde_json::json;
 
 use crate::common::*;
-
-fn location(r: &Resp) -> String {
-    r.header("location").unwrap_or_default().to_string()
-}
 
 #[tokio::test]
 async fn home_speaks_chinese_by_default_and_english_on_request() {
@@ -163,16 +158,7 @@ async fn pages_for_a_person_send_a_visitor_to_sign_in_and_back() {
 #[tokio::test]
 async fn a_person_applies_for_the_birth_bundle_through_the_pages() {
     let t = TestApp::new().await;
-    let (mut b, csrf) = t.registered(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
-    let r = b
-        .json(
-            Method::POST,
-            "/api/v1/me/real-name",
-            &json!({}),
-            Some(&csrf),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let (mut b, _) = t.real_named(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
 
     // The bundle guide offers to start; without the CSRF token nothing is created.
     let guide = b.get("/bundles/ZJ-BIRTH").await.text();

@@ -147,16 +147,7 @@ async fn a_file_over_the_configured_limit_is_refused_while_it_streams() {
 #[tokio::test]
 async fn an_application_carries_its_own_uploads_to_the_officer() {
     let t = TestApp::new().await;
-    let (mut b, csrf) = t.registered(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
-    let r = b
-        .json(
-            Method::POST,
-            "/api/v1/me/real-name",
-            &json!({}),
-            Some(&csrf),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let (mut b, csrf) = t.real_named(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
     let (mut other, other_csrf) = t
         .registered("330102199007220264", "林晓燕", "13900139000")
         .await;
@@ -270,24 +261,10 @@ async fn an_application_carries_its_own_uploads_to_the_officer() {
     assert_eq!(b.get(&format!("/api/v1/uploads/{id}")).await.body, photo);
 }
 
-/// The `Location` of a redirect.
-fn location(r: &Resp) -> String {
-    r.header("location").unwrap_or_default().to_string()
-}
-
 #[tokio::test]
 async fn a_person_uploads_materials_on_the_pages_without_scripts() {
     let t = TestApp::new().await;
-    let (mut b, csrf) = t.registered(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
-    let r = b
-        .json(
-            Method::POST,
-            "/api/v1/me/real-name",
-            &json!({}),
-            Some(&csrf),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let (mut b, _) = t.real_named(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
     // The marriage bundle: the couple's photo and the signed declaration are uploaded.
     let guide = b.get("/bundles/ZJ-MARRIAGE").await.text();
     let fields = form_fields(&guide, "/bundles/ZJ-MARRIAGE/start");

@@ -19,16 +19,7 @@ const HRSS_CITY: &str = "113301000354023845";
 /// A birth bundle submitted over the API by the demo person: (citizen browser, CSRF token,
 /// application id, number of the birth certificate case).
 async fn birth_case(t: &TestApp) -> (Browser<'_>, String, String, String) {
-    let (mut b, csrf) = t.registered(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
-    let r = b
-        .json(
-            Method::POST,
-            "/api/v1/me/real-name",
-            &json!({}),
-            Some(&csrf),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let (mut b, csrf) = t.real_named(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
     let (application, number) = submit_birth(&mut b, &csrf).await;
     (b, csrf, application, number)
 }
