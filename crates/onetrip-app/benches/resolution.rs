@@ -221,6 +221,7 @@ mod prepare {
                            "birth_date": p.birth_date.to_string(), "address": address,
                            "resident_id": p.resident_id}),
                 ),
+                None,
                 now,
             )
             .await
@@ -234,6 +235,7 @@ mod prepare {
                            "location": address, "unit_number": format!("330106{:06}GB00001F0001", made),
                            "area_m2": 89, "usage": "住宅", "ownership": "单独所有"}),
                 ),
+                None,
                 now,
             )
             .await

@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::certificates::{CertificateActor, IssueRequest};
+use crate::idempotency::{replay, request_hash};
 use crate::resolution::{Applicant, ApplicationResolution, RequestedItem};
 use crate::{App, AppError, FieldProblem, Result, china_today};
 
@@ -450,17 +451,13 @@ fn case_error(e: &case::CaseError) -> AppError {
     AppError::refused(e)
 }
 
-/// Hash of a request, for idempotency keys.
-fn request_hash(value: &impl Serialize) -> String {
-    let text = serde_json::to_vec(value).unwrap_or_default();
-    onetrip_seal::sm3_hex(&text)
-}
-
 impl App {
     /// The current version of an item, decoded, with its version number.
     pub async fn service_item(&self, code: &str) -> Result<(ServiceItem, i64)> {
-        let stored = self.item(code).await?;
-        Ok((stored.item()?, stored.version))
+        // A copy of the decoded version kept in memory: copying is several times cheaper than
+        // decoding the item's JSON document again on every submission and case action.
+        let (item, version) = self.decoded_item_version(code).await?;
+        Ok((ServiceItem::clone(&item), version))
     }
 
     /// The bundle a target names (current version) and its items, or the single item.
@@ -1389,6 +1386,9 @@ impl App {
                     content,
                     issued_on: None,
                 },
+                // A retried conclusion (another writer changed the case first) finds the
+                // certificate its first attempt issued instead of issuing a second one.
+                Some(&format!("case-result:{}", row.number)),
                 now,
             )
             .await?;
@@ -1765,21 +1765,6 @@ fn missing_materials(
         }
     }
     problems
-}
-
-fn replay<T: serde::de::DeserializeOwned>(
-    stored_hash: &str,
-    hash: &str,
-    response: &str,
-) -> Result<T> {
-    if stored_hash != hash {
-        return Err(refused(
-            "idempotency_key_reused",
-            "该幂等键已用于另一个不同的请求",
-            "This Idempotency-Key was already used for a different request.",
-        ));
-    }
-    serde_json::from_str(response).map_err(|e| AppError::Internal(format!("replay: {e}")))
 }
 
 /// Builds the cases of a submission once their numbers are allocated.

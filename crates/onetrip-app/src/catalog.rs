@@ -218,13 +218,18 @@ impl App {
     /// The current version of an item, decoded. Decoded once per cached version: a new
     /// version (a publication, or a refresh that drops the cached one) is decoded anew.
     pub async fn decoded_item(&self, code: &str) -> Result<Arc<ServiceItem>> {
+        Ok(self.decoded_item_version(code).await?.0)
+    }
+
+    /// [`App::decoded_item`] with its version number.
+    pub(crate) async fn decoded_item_version(&self, code: &str) -> Result<(Arc<ServiceItem>, i64)> {
         let stored = self.item(code).await?;
         if let Some(hit) = self.items.decoded(&stored) {
-            return Ok(hit);
+            return Ok((hit, stored.version));
         }
         let item = Arc::new(stored.item()?);
         self.items.put_decoded(&stored, item.clone());
-        Ok(item)
+        Ok((item, stored.version))
     }
 
     /// One version of an item.

@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::china_today;
+use crate::idempotency::{Keyed, key_in_use};
 use crate::{App, AppError, FieldProblem, Result};
 
 /// The demo certificate types (YAML), one per certificate type used by the demo catalog.
@@ -203,8 +204,18 @@ pub enum CertificateActor {
     Staff(AccountId),
 }
 
+impl CertificateActor {
+    /// Whose idempotency keys these are.
+    fn label(&self) -> String {
+        match self {
+            CertificateActor::System => "system".to_owned(),
+            CertificateActor::Staff(id) => format!("staff:{id}"),
+        }
+    }
+}
+
 /// A request to issue a certificate.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssueRequest {
     /// Certificate type code (e.g. `ID_CARD`).
     pub certificate_type: String,
@@ -553,12 +564,19 @@ impl App {
     /// Issues a certificate: checks the actor's permission for the type's issuing department,
     /// the holder and the content against the type; computes the validity and a GB/T 36904
     /// identifier; seals the signed document with the department's current key; stores it.
+    /// With an `Idempotency-Key`, a repeated request issues nothing and answers with the
+    /// certificate the first one issued, as it stands now.
     pub async fn issue_certificate(
         &self,
         actor: &CertificateActor,
         request: IssueRequest,
+        idempotency_key: Option<&str>,
         now: Timestamp,
     ) -> Result<CertificateView> {
+        let keyed = Keyed::new(actor.label(), idempotency_key, &request);
+        if let Some(id) = self.replayed::<String>(keyed.as_ref()).await? {
+            return self.certificate_view(&id, now).await;
+        }
         let today = china_today(now);
         let ty = self.require_type(&request.certificate_type).await?;
         self.check_issuer_permission(actor, &ty.issuing_department)
@@ -648,7 +666,11 @@ impl App {
             seal_key_id: sig.key_id,
             signature: onetrip_seal::base64_encode(&sig.der),
         };
-        self.db.insert_certificate(&row).await?;
+        let record = keyed.map(|k| k.record(&row.id));
+        self.db
+            .insert_certificate(&row, record.as_ref())
+            .await
+            .map_err(key_in_use)?;
         tracing::info!(certificate = %row.id, certificate_type = %row.type_code, "certificate issued");
         Ok(view(&row, &ty, issuer_name, issuer_name_en, today))
     }
@@ -1108,7 +1130,7 @@ impl App {
             return Ok(false);
         }
         for request in demo_certificates()? {
-            self.issue_certificate(&CertificateActor::System, request, now)
+            self.issue_certificate(&CertificateActor::System, request, None, now)
                 .await?;
         }
         Ok(true)

@@ -383,6 +383,7 @@ impl App {
             today
                 .checked_add(2.days())
                 .map_err(|e| AppError::Internal(e.to_string()))?,
+            None,
             now,
         )
         .await?;

@@ -15,6 +15,7 @@ pub mod delegations;
 pub mod demo;
 pub mod face;
 pub mod format;
+mod idempotency;
 pub mod otp;
 pub mod outbox;
 pub mod partner;

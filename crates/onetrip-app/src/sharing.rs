@@ -34,6 +34,7 @@ use onetrip_store::{AccessLogFilter, Record, RequestFilter, ResourceFilter};
 use serde::{Deserialize, Serialize};
 
 use crate::china_today;
+use crate::idempotency::{Keyed, key_in_use};
 use crate::{App, AppError, FieldProblem, Result};
 
 /// The demo data catalog shipped with onetrip (YAML).
@@ -223,7 +224,7 @@ impl std::fmt::Debug for DemoRecord {
 }
 
 /// A request to file.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewAccessRequest {
     /// The consumer: the client itself when absent (machine clients).
     pub consumer: Option<Consumer>,
@@ -501,13 +502,23 @@ impl App {
 
     /// Files an access request. Unconditional resources are granted at once, conditional ones
     /// wait for the provider (due after the configured working days), not-shared ones are
-    /// refused with `data_resource_not_shared`.
+    /// refused with `data_resource_not_shared`. With an `Idempotency-Key`, a repeated request
+    /// files nothing and answers with the request the first one filed, as it stands now.
     pub async fn request_data_access(
         &self,
         actor: &DataActor,
         input: NewAccessRequest,
+        idempotency_key: Option<&str>,
         now: Timestamp,
     ) -> Result<AccessRequest> {
+        let keyed = Keyed::new(actor.label(), idempotency_key, &input);
+        if let Some(id) = self.replayed::<String>(keyed.as_ref()).await? {
+            return self
+                .db
+                .access_request(&id)
+                .await?
+                .ok_or_else(|| AppError::Internal(format!("remembered access request {id}")));
+        }
         let consumer = match (actor, input.consumer) {
             (DataActor::Client(own), None) => Consumer::Client(own.clone()),
             (DataActor::Client(own), Some(c)) if c == Consumer::Client(own.clone()) => c,
@@ -531,6 +542,8 @@ impl App {
             }
         };
         self.check_consumer(&consumer).await?;
+        // At the store's precision, so the answer is the same as a repeat's, read back.
+        let now = Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now);
         let resource = self.data_resource(&input.resource).await?;
         let today = china_today(now);
         let req = RequestInput {
@@ -575,9 +588,11 @@ impl App {
                 Some(grant_for(&request, now))
             }
         };
+        let record = keyed.map(|k| k.record(&request.id));
         self.db
-            .insert_access_request(&request, grant.as_ref())
-            .await?;
+            .insert_access_request(&request, grant.as_ref(), record.as_ref())
+            .await
+            .map_err(key_in_use)?;
         Ok(request)
     }
 

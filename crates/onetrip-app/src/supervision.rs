@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::cases::{CaseActor, fill_columns, status_of};
+use crate::idempotency::{Keyed, key_in_use};
 use crate::{App, AppError, Result, china_today};
 
 /// Name of the scanner's lease.
@@ -235,14 +236,29 @@ impl App {
 
     /// Issues a supervision order (督办) on a case: a supervisor whose grant covers the case's
     /// division. The order is recorded on the case's event log and announced to the department.
+    /// With an `Idempotency-Key`, a repeated request issues nothing and answers with the order
+    /// the first one issued, as it stands now.
     pub async fn issue_supervision_order(
         &self,
         actor: &CaseActor,
         number: &str,
         reason: &str,
         respond_by: Date,
+        idempotency_key: Option<&str>,
         now: Timestamp,
     ) -> Result<SupervisionRow> {
+        let keyed = Keyed::new(
+            actor.label(),
+            idempotency_key,
+            &(number, reason, respond_by),
+        );
+        if let Some(id) = self.replayed::<String>(keyed.as_ref()).await? {
+            return self
+                .db
+                .supervision_order(&id)
+                .await?
+                .ok_or_else(|| AppError::Internal(format!("remembered supervision order {id}")));
+        }
         let today = china_today(now);
         let row = self
             .db
@@ -302,9 +318,11 @@ impl App {
         self.db
             .commit_case_changes(CaseCommit {
                 supervision: Some(order.clone()),
+                idempotency: keyed.map(|k| k.record(&order.id)),
                 ..CaseCommit::of(now, change, vec![outbox])
             })
-            .await?;
+            .await
+            .map_err(key_in_use)?;
         Ok(order)
     }
 

@@ -7,12 +7,12 @@
 
 use jiff::civil::{Date, date};
 use jiff::{Timestamp, tz::TimeZone};
-use onetrip_app::App;
 use onetrip_app::cases::{
     ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel, CaseActor, CaseCommand,
     WindowIntake,
 };
 use onetrip_app::resolution::Applicant;
+use onetrip_app::{App, AppError};
 use onetrip_domain::case::{CorrectionItem, Outcome};
 use onetrip_domain::catalog::DeliveryMethod;
 use onetrip_domain::form::FormValues;
@@ -661,20 +661,30 @@ async fn warnings_and_supervision(app: &App) {
             .iter()
             .any(|c| c.number == number && c.warning == "red")
     );
-    let order = app
-        .issue_supervision_order(
+    let issue = |reason: &'static str| {
+        app.issue_supervision_order(
             &supervisor,
             &number,
-            "已超期，请于两个工作日内办结",
+            reason,
             date(2026, 12, 3),
+            Some("order-1"),
             at(date(2026, 12, 1)),
         )
-        .await
-        .unwrap();
+    };
+    let order = issue("已超期，请于两个工作日内办结").await.unwrap();
+    // The same order again under its key (a retry after a timeout) issues nothing new; the
+    // key with another reason is refused.
+    assert_eq!(issue("已超期，请于两个工作日内办结").await.unwrap(), order);
+    let reused = issue("另一事由").await;
+    assert!(
+        matches!(&reused, Err(AppError::Refused { code, .. }) if *code == "idempotency_key_reused"),
+        "{reused:?}"
+    );
     let orders = app
         .supervision_orders_of(&officer(HRSS_CITY, "330100"), HRSS_CITY)
         .await
         .unwrap();
+    assert_eq!(orders.iter().filter(|o| o.case_number == number).count(), 1);
     assert!(
         orders
             .iter()

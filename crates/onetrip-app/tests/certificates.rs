@@ -149,6 +149,7 @@ async fn revocation_shows_at_once_and_rotation_keeps_old_certificates_verifiable
                 content,
                 issued_on: None,
             },
+            None,
             now(),
         )
         .await
@@ -183,6 +184,7 @@ async fn issuing_checks_the_content_and_the_staff_grant() {
                     .clone(),
                 issued_on: None,
             },
+            None,
             now(),
         )
         .await
@@ -400,12 +402,12 @@ async fn an_officer_of_the_issuing_department_issues_and_others_may_not() {
         issued_on: None,
     };
     let issued = app
-        .issue_certificate(&CertificateActor::Staff(officer), request(), now())
+        .issue_certificate(&CertificateActor::Staff(officer), request(), None, now())
         .await
         .unwrap();
     assert_eq!(issued.valid_until, Some(date(2027, 11, 21)));
     let err = app
-        .issue_certificate(&CertificateActor::Staff(clerk), request(), now())
+        .issue_certificate(&CertificateActor::Staff(clerk), request(), None, now())
         .await
         .unwrap_err();
     assert_eq!(

@@ -652,6 +652,8 @@ macro_rules! insert_outbox {
     }};
 }
 
+/// Writes an idempotency record (an `Option<&IdempotencyRecord>`) in the transaction `$tx`; a
+/// key already taken is [`StoreError::Conflict`] (`idempotency`).
 macro_rules! insert_idempotency {
     ($tx:expr, $record:expr, $now:expr) => {{
         if let Some(r) = $record {
@@ -671,6 +673,7 @@ macro_rules! insert_idempotency {
         }
     }};
 }
+pub(crate) use insert_idempotency;
 
 /// Inserts an application or replaces its draft; evaluates to whether it did (an application
 /// already submitted is left alone).
@@ -713,11 +716,10 @@ macro_rules! upsert_application {
     }};
 }
 
-/// The statements of a submission inside the transaction (or savepoint) `$tx`; evaluates to
-/// what `build` returned.
-macro_rules! write_submission {
-    ($tx:expr, $application:expr, $division:expr, $day:expr, $count:expr, $build:expr) => {{
-        let application: &mut ApplicationRow = $application;
+/// Allocates `$count` case numbers of (`$division`, `$day`) on `$conn`; evaluates to the first
+/// sequence number.
+macro_rules! allocate_case_numbers {
+    ($conn:expr, $division:expr, $day:expr, $count:expr) => {{
         let count: u32 = $count;
         let next: i64 = sqlx::query_scalar(
             "INSERT INTO case_counters (division, day, next) VALUES ($1, $2, $3) \
@@ -727,13 +729,20 @@ macro_rules! write_submission {
         .bind($division)
         .bind($day.to_string())
         .bind(i64::from(count))
-        .fetch_one(&mut *$tx)
+        .fetch_one(&mut *$conn)
         .await?;
-        let first = u32::try_from(next - i64::from(count) + 1)
-            .map_err(|_| corrupt("case counter", next))?;
-        let (rows, extra) = ($build)(first, &mut *application)?;
+        u32::try_from(next - i64::from(count) + 1).map_err(|_| corrupt("case counter", next))?
+    }};
+}
+
+/// The statements of a submission inside the transaction (or savepoint) `$tx`, its case
+/// numbers starting at `$first`; evaluates to what `build` returned.
+macro_rules! write_submission {
+    ($tx:expr, $application:expr, $first:expr, $build:expr) => {{
+        let application: &mut ApplicationRow = $application;
+        let (rows, extra) = ($build)($first, &mut *application)?;
         if !upsert_application!($tx, &*application) {
-            // Submitted already (the allocated numbers roll back with the rest).
+            // Submitted already.
             return Err(StoreError::Conflict(vec!["state"]));
         }
         insert_cases!($tx, rows.cases.iter().map(|(case, _)| case));
@@ -1170,13 +1179,20 @@ impl Db {
         }))
     }
 
-    /// Submits an application in one transaction: allocates `count` case numbers of
-    /// (`division`, `day`) — `build` gets the first sequence number and the application row to
-    /// complete, and returns the rows plus anything the caller wants back —, writes the
-    /// application (replacing its draft), the cases with their first events, the outbox rows,
-    /// the access-log rows and the idempotency record. A draft already submitted is
+    /// Submits an application: allocates `count` case numbers of (`division`, `day`) — `build`
+    /// gets the first sequence number and the application row to complete, and returns the rows
+    /// plus anything the caller wants back —, then writes in one transaction the application
+    /// (replacing its draft), the cases with their first events, the outbox rows, the
+    /// access-log rows and the idempotency record. A draft already submitted is
     /// [`StoreError::Conflict`] (`state`); a reused idempotency key is [`StoreError::Conflict`]
-    /// (`idempotency`). On SQLite the transaction is the [`crate::Writer`]'s next group commit.
+    /// (`idempotency`).
+    ///
+    /// On SQLite everything, the numbers included, is one job of the [`crate::Writer`]'s next
+    /// group commit, so numbers have no gaps. On PostgreSQL the numbers are taken in a short
+    /// transaction of their own before the submission's: the counter row of a busy county would
+    /// otherwise be locked across the whole submission and its WAL flush, and submissions of
+    /// that county would run one at a time. A submission that fails after that leaves a gap in
+    /// the day's numbers (see docs/ARCHITECTURE.md, "Case numbers").
     pub async fn submit_application<F, T>(
         &self,
         application: ApplicationRow,
@@ -1196,22 +1212,28 @@ impl Db {
                     .run(move |conn| {
                         Box::pin(async move {
                             let mut application = application;
-                            Ok(write_submission!(
-                                conn,
-                                &mut application,
-                                &division,
-                                day,
-                                count,
-                                build
-                            ))
+                            let first = allocate_case_numbers!(conn, &division, day, count);
+                            Ok(write_submission!(conn, &mut application, first, build))
                         })
                     })
                     .await
             }
             Db::Postgres(pool) => {
+                let first = {
+                    let mut tx = pool.begin().await?;
+                    // Not waiting for this commit's WAL flush is safe: a submission using these
+                    // numbers commits later, and its flush writes the log up to its own commit
+                    // record, this one included. A crash before that loses both, never one.
+                    sqlx::query("SET LOCAL synchronous_commit = off")
+                        .execute(&mut *tx)
+                        .await?;
+                    let first = allocate_case_numbers!(tx, division, day, count);
+                    tx.commit().await?;
+                    first
+                };
                 let mut application = application;
                 let mut tx = pool.begin_write(None).await?;
-                let out = write_submission!(tx, &mut application, division, day, count, build);
+                let out = write_submission!(tx, &mut application, first, build);
                 tx.commit().await?;
                 Ok(out)
             }

@@ -8,7 +8,9 @@ use jiff::civil::Date;
 use onetrip_domain::certificate::{CertificateStatus, CertificateType, HolderKind};
 use sqlx::Row;
 
-use crate::{BeginWrite, Db, Result, StoreError, from_micros, on_pool, to_micros};
+use crate::{
+    BeginWrite, Db, IdempotencyRecord, Result, StoreError, from_micros, on_pool, to_micros,
+};
 
 /// A seal key as stored.
 #[derive(Clone, PartialEq, Eq)]
@@ -342,9 +344,14 @@ impl Db {
 
     /// Stores a new certificate. A taken identifier is [`StoreError::Conflict`] (`id`); an
     /// unknown type or seal key is [`StoreError::UnknownReference`].
-    pub async fn insert_certificate(&self, c: &CertificateRow) -> Result<()> {
+    pub async fn insert_certificate(
+        &self,
+        c: &CertificateRow,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()> {
         let content = c.content.to_string();
         on_pool!(self, pool => {
+            let mut tx = pool.begin_write(self.write_gate()).await?;
             sqlx::query(
                 "INSERT INTO certificates (id, type_code, holder_kind, holder_id, issuer, \
                  content, signed, issued_on, valid_until, issued_at, revoked_at, \
@@ -365,13 +372,15 @@ impl Db {
             .bind(&c.revocation_reason)
             .bind(&c.seal_key_id)
             .bind(&c.signature)
-            .execute(pool)
+            .execute(&mut *tx)
             .await
             .map_err(|e| crate::accounts::classify(e, &["id", "pkey"], "certificate type or seal key"))
             .map_err(|e| match e {
                 StoreError::Conflict(_) => StoreError::Conflict(vec!["id"]),
                 other => other,
             })?;
+            crate::cases::insert_idempotency!(tx, idempotency, c.issued_at);
+            tx.commit().await?;
         });
         Ok(())
     }

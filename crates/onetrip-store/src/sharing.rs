@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 use sqlx::Row;
 
 use crate::accounts::classify;
-use crate::{BeginWrite, Db, Result, StoreError, from_micros, on_pool, to_micros};
+use crate::{
+    BeginWrite, Db, IdempotencyRecord, Result, StoreError, from_micros, on_pool, to_micros,
+};
 
 /// A JSON object of field → value.
 pub type Record = Map<String, Value>;
@@ -370,6 +372,7 @@ impl Db {
         &self,
         r: &AccessRequest,
         grant: Option<&Grant>,
+        idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
         let fields = json(&r.fields)?;
         let grant_fields = grant.map(|g| json(&g.fields)).transpose()?;
@@ -402,6 +405,7 @@ impl Db {
             if let (Some(g), Some(gf)) = (grant, &grant_fields) {
                 bind_grant!(sqlx::query(INSERT_GRANT), g, gf).execute(&mut *tx).await?;
             }
+            crate::cases::insert_idempotency!(tx, idempotency, r.requested_at);
             tx.commit().await?;
         });
         Ok(())

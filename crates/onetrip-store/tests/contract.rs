@@ -2761,15 +2761,41 @@ async fn certificates_round_trip_list_and_revoke_once(db: &Db) {
     let b = row("B", "330102198503140138", date(2020, 6, 1), None);
     let c = row("C", "330102199007220264", date(2020, 6, 1), None);
     for r in [&a, &b, &c] {
-        db.insert_certificate(r).await.unwrap();
+        db.insert_certificate(r, None).await.unwrap();
     }
-    assert!(matches!(db.insert_certificate(&a).await, Err(StoreError::Conflict(c)) if c == ["id"]));
+    assert!(
+        matches!(db.insert_certificate(&a, None).await, Err(StoreError::Conflict(c)) if c == ["id"])
+    );
     let mut unknown_key = row("D", "x", date(2020, 1, 1), None);
     unknown_key.seal_key_id = "nope".into();
     assert!(matches!(
-        db.insert_certificate(&unknown_key).await,
+        db.insert_certificate(&unknown_key, None).await,
         Err(StoreError::UnknownReference(_))
     ));
+    // With an idempotency record: remembered with the certificate; a second certificate under
+    // the same key is refused and not stored.
+    let key = |response: &str| onetrip_store::IdempotencyRecord {
+        scope: "staff:s-1".into(),
+        key: "issue-1".into(),
+        request_hash: "h".into(),
+        response: response.into(),
+    };
+    let e = row("E", "330102199007220264", date(2021, 1, 1), None);
+    db.insert_certificate(&e, Some(&key("\"E\"")))
+        .await
+        .unwrap();
+    let f = row("F", "330102199007220264", date(2021, 1, 1), None);
+    assert!(matches!(
+        db.insert_certificate(&f, Some(&key("\"F\""))).await,
+        Err(StoreError::Conflict(c)) if c == ["idempotency"]
+    ));
+    assert_eq!(db.certificate("F").await.unwrap(), None);
+    let remembered = db
+        .idempotent_response("staff:s-1", "issue-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(remembered.response, "\"E\"");
     assert_eq!(db.certificate("A").await.unwrap(), Some(a.clone()));
     assert!(!format!("{a:?}").contains("330102198503140138"));
     let mine = db
@@ -2815,7 +2841,8 @@ async fn certificates_round_trip_list_and_revoke_once(db: &Db) {
     assert_eq!(b.revoked_at, Some(now));
     assert_eq!(b.revocation_reason.as_deref(), Some("遗失"));
     assert_eq!(b.status_on(date(2026, 11, 21)), CertificateStatus::Revoked);
-    assert_eq!(db.certificate_count().await.unwrap(), 3);
+    // A, B, C and E (F was refused).
+    assert_eq!(db.certificate_count().await.unwrap(), 4);
 }
 
 // Data sharing.
@@ -3037,7 +3064,7 @@ async fn access_requests_and_grants(db: &Db) {
     let client = Consumer::Client("c-1".into());
     let item = Consumer::Item("123301000597435545200050001001".into());
     let r1 = access_request("r1", client.clone(), "ZJ_SOCIAL_INSURANCE_RECORD", HRSS, 1);
-    db.insert_access_request(&r1, None).await.unwrap();
+    db.insert_access_request(&r1, None, None).await.unwrap();
     // Granted at once: the request and its grant together.
     let mut r2 = access_request("r2", item.clone(), "ZJ_MARRIAGE_RECORD", MCA, 2);
     r2.status = RequestStatus::Approved;
@@ -3045,13 +3072,15 @@ async fn access_requests_and_grants(db: &Db) {
     r2.decided_by = Some("platform".into());
     r2.decided_at = Some(at(2));
     let g2 = grant_of("g2", &r2, 2);
-    db.insert_access_request(&r2, Some(&g2)).await.unwrap();
+    db.insert_access_request(&r2, Some(&g2), None)
+        .await
+        .unwrap();
     assert_eq!(db.access_request("r1").await.unwrap(), Some(r1.clone()));
     assert_eq!(db.access_request("r2").await.unwrap(), Some(r2.clone()));
     // An unknown resource is refused and leaves nothing.
     let bad = access_request("r3", client.clone(), "NONE", HRSS, 3);
     assert!(matches!(
-        db.insert_access_request(&bad, None).await,
+        db.insert_access_request(&bad, None, None).await,
         Err(StoreError::UnknownReference(_))
     ));
     assert_eq!(db.access_request("r3").await.unwrap(), None);
@@ -3155,6 +3184,31 @@ async fn access_requests_and_grants(db: &Db) {
     g3.request_id = None;
     db.insert_grant(&g3).await.unwrap();
     assert_eq!(db.grant("g3").await.unwrap(), Some(g3));
+    // Under an idempotency key: a second request with the same key leaves nothing.
+    let key = onetrip_store::IdempotencyRecord {
+        scope: "client:c-1".into(),
+        key: "req-1".into(),
+        request_hash: "h".into(),
+        response: "\"r4\"".into(),
+    };
+    let r4 = access_request("r4", client.clone(), "ZJ_SOCIAL_INSURANCE_RECORD", HRSS, 10);
+    db.insert_access_request(&r4, None, Some(&key))
+        .await
+        .unwrap();
+    let r5 = access_request("r5", client.clone(), "ZJ_SOCIAL_INSURANCE_RECORD", HRSS, 10);
+    assert!(matches!(
+        db.insert_access_request(&r5, None, Some(&key)).await,
+        Err(StoreError::Conflict(c)) if c == ["idempotency"]
+    ));
+    assert_eq!(db.access_request("r5").await.unwrap(), None);
+    assert_eq!(
+        db.idempotent_response("client:c-1", "req-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .response,
+        "\"r4\""
+    );
 }
 
 async fn data_records_upsert(db: &Db) {

@@ -297,7 +297,7 @@ pub async fn a_failing_job_in_a_batch_does_not_lose_the_others(db: &Db) {
         // Queued first, committed first.
         assert_eq!(landed[0].0, "key-first");
     }
-    // The good jobs all landed, the failed ones left nothing (not even a counter step).
+    // The good jobs all landed, the failed ones left nothing.
     for i in 0..10 {
         let id = format!("good-{i}");
         assert_eq!(db.cases_of_application(&id).await.unwrap().len(), 2, "{id}");
@@ -306,10 +306,15 @@ pub async fn a_failing_job_in_a_batch_does_not_lose_the_others(db: &Db) {
         assert!(db.application(id).await.unwrap().is_none(), "{id}");
     }
     assert_eq!(db.cases_of_application("done").await.unwrap().len(), 1);
-    assert_eq!(
-        stored_sequences(db).await,
-        (1..=22).collect::<BTreeSet<u32>>()
-    );
+    let stored = stored_sequences(db).await;
+    assert_eq!(stored.len(), 22);
+    match db.backend() {
+        // The numbers are allocated in the job's transaction: a failed job leaves no gap.
+        Backend::Sqlite => assert_eq!(stored, (1..=22).collect::<BTreeSet<u32>>()),
+        // Allocated in a short transaction before the submission's: the six numbers of the
+        // failed jobs (2 + 2 + 1 + 1) are gaps; numbers are never given twice.
+        Backend::Postgres => assert!(stored.iter().all(|n| (1..=28).contains(n)), "{stored:?}"),
+    }
     if let (Some(before), Some(after)) = (before, db.writer_stats()) {
         let (jobs, batches) = (after.jobs - before.jobs, after.batches - before.batches);
         assert_eq!(jobs, 15);

@@ -8,7 +8,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use onetrip_app::bundles::{BundleView, Prepared};
@@ -31,6 +31,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Shared;
+use crate::api::IdempotencyKey;
 use crate::api::accounts::CurrentActor;
 use crate::api::identifiers::today_in_china;
 use crate::extract::{JsonBody, Path, Query};
@@ -327,21 +328,6 @@ pub(crate) async fn walk_in_facts(
     })
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    match headers.get("idempotency-key") {
-        None => Ok(None),
-        Some(v) => match v.to_str() {
-            Ok(s) if !s.trim().is_empty() && s.len() <= 200 => Ok(Some(s.trim().to_string())),
-            _ => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "idempotency_key_invalid",
-                "Idempotency-Key 须为 1 至 200 个可见字符",
-                "Idempotency-Key must be 1 to 200 visible characters.",
-            )),
-        },
-    }
-}
-
 /// Lists the bundles (published: no sign-in).
 #[utoipa::path(get, path = "/api/v1/bundles", tag = "bundles",
     responses((status = 200, description = "Bundles, by code", body = [Object])))]
@@ -561,10 +547,9 @@ pub async fn update_draft(
 pub async fn submit(
     State(state): State<Shared>,
     CurrentActor(actor): CurrentActor,
-    headers: HeaderMap,
+    key: IdempotencyKey,
     JsonBody(body): JsonBody<ApplicationRequest>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
-    let key = idempotency_key(&headers)?;
     let now = Timestamp::now();
     let submitted = match (&actor, &body.walk_in) {
         (Actor::Staff(s), Some(walk_in)) if s.holds(StaffRole::WindowClerk) => {
@@ -762,10 +747,9 @@ pub async fn case_action(
     State(state): State<Shared>,
     CurrentActor(actor): CurrentActor,
     Path(number): Path<String>,
-    headers: HeaderMap,
+    key: IdempotencyKey,
     JsonBody(command): JsonBody<CaseCommand>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let key = idempotency_key(&headers)?;
     let actor = case_actor(&state, &actor).await?;
     Ok(Json(
         state
@@ -980,13 +964,16 @@ impl From<SupervisionRow> for OrderView {
 
 /// Issues a supervision order (督办) on a case (supervisors of its division).
 #[utoipa::path(post, path = "/api/v1/cases/{number}/supervision-orders", tag = "supervision",
-    params(("number" = String, Path, description = "Case number")), request_body = OrderRequest,
+    params(("number" = String, Path, description = "Case number"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key: a repeat answers with the first order")),
+    request_body = OrderRequest,
     responses((status = 201, description = "The order", body = OrderView),
               (status = 403, description = "Not a supervisor of the division", body = Problem, content_type = "application/problem+json")))]
 pub async fn issue_order(
     State(state): State<Shared>,
     CurrentActor(actor): CurrentActor,
     Path(number): Path<String>,
+    key: IdempotencyKey,
     JsonBody(body): JsonBody<OrderRequest>,
 ) -> Result<(StatusCode, Json<OrderView>), ApiError> {
     let actor = case_actor(&state, &actor).await?;
@@ -997,6 +984,7 @@ pub async fn issue_order(
             &number,
             &body.reason,
             body.respond_by,
+            key.as_deref(),
             Timestamp::now(),
         )
         .await?;

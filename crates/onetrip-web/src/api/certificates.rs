@@ -20,6 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Shared;
+use crate::api::IdempotencyKey;
 use crate::api::accounts::CurrentActor;
 use crate::extract::{JsonBody, Path};
 use crate::policy::Actor;
@@ -106,6 +107,7 @@ pub struct NewCertificate {
 /// Issues a certificate sealed by the issuing department (the operator's token, or an officer
 /// or head of the type's issuing department).
 #[utoipa::path(post, path = "/api/v1/certificates", tag = "certificates", request_body = NewCertificate,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key: a repeat answers with the certificate the first request issued")),
     responses((status = 201, description = "Issued", body = Object),
               (status = 403, description = "Not staff of the issuing department", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "Every problem, by field", body = Problem, content_type = "application/problem+json")),
@@ -113,6 +115,7 @@ pub struct NewCertificate {
 pub async fn issue(
     State(state): State<Shared>,
     CurrentActor(actor): CurrentActor,
+    key: IdempotencyKey,
     JsonBody(body): JsonBody<NewCertificate>,
 ) -> Result<(StatusCode, Json<CertificateView>), ApiError> {
     let actor = issuer(&actor)?;
@@ -127,6 +130,7 @@ pub async fn issue(
                 content: body.content,
                 issued_on: body.issued_on,
             },
+            key.as_deref(),
             Timestamp::now(),
         )
         .await?;

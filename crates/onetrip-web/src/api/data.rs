@@ -21,6 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Shared;
+use crate::api::IdempotencyKey;
 use crate::api::accounts::CurrentActor;
 use crate::extract::{JsonBody, Path, Query, enum_param};
 use crate::policy::Actor;
@@ -184,12 +185,14 @@ pub struct NewRequestDoc {
 /// conditional ones wait for the provider (`pending`, with `due_on`), not-shared ones are
 /// refused (403 `data_resource_not_shared`).
 #[utoipa::path(post, path = "/api/v1/data/access-requests", tag = "data sharing", request_body = NewRequestDoc,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key: a repeat answers with the request first filed")),
     responses((status = 201, description = "Filed", body = Object),
               (status = 403, description = "Not shared, or not for this consumer", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "Every problem, by field", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_request(
     State(state): State<Shared>,
     CurrentActor(actor): CurrentActor,
+    key: IdempotencyKey,
     JsonBody(body): JsonBody<NewRequestDoc>,
 ) -> Result<(StatusCode, Json<AccessRequest>), ApiError> {
     let actor = data_actor(&actor)?;
@@ -204,6 +207,7 @@ pub async fn create_request(
                 purpose: body.purpose,
                 valid_until: body.valid_until,
             },
+            key.as_deref(),
             Timestamp::now(),
         )
         .await?;

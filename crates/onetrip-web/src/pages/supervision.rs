@@ -271,7 +271,7 @@ pub async fn issue_order(
     };
     match state
         .app
-        .issue_supervision_order(&who, &number, &reason, respond_by, Timestamp::now())
+        .issue_supervision_order(&who, &number, &reason, respond_by, None, Timestamp::now())
         .await
     {
         Ok(_) => Ok(done_redirect(&number, "order_supervision")),

@@ -242,3 +242,54 @@ async fn only_the_issuing_departments_staff_issue() {
     );
     assert!(!keys.to_string().contains("PRIVATE"));
 }
+
+#[tokio::test]
+async fn an_idempotency_key_issues_one_certificate() {
+    let t = TestApp::new().await;
+    let issue = |key: &'static str, level: &'static str| {
+        let body = json!({
+            "certificate_type": "VOCATIONAL_SKILL_CERT",
+            "holder_kind": "person",
+            "holder_id": PERSON_RID,
+            "content": {"name": PERSON_NAME, "resident_id": PERSON_RID,
+                        "occupation": "电工", "level": level}
+        });
+        t.send(
+            req(Method::POST, "/api/v1/certificates")
+                .header(header::AUTHORIZATION, format!("Bearer {ADMIN}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("idempotency-key", key)
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+    };
+    let count = || async {
+        t.app
+            .db
+            .certificates_of_holder(onetrip_domain::certificate::HolderKind::Person, PERSON_RID)
+            .await
+            .unwrap()
+            .len()
+    };
+    let before = count().await;
+    let first = issue("skill-1", "三级/高级工").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    // A retry (say after a timeout) answers with the same certificate and issues nothing.
+    let again = issue("skill-1", "三级/高级工").await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text());
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!(count().await, before + 1);
+    // The key with another request is refused; a blank key is malformed.
+    issue("skill-1", "二级/技师")
+        .await
+        .problem(StatusCode::CONFLICT, "idempotency_key_reused");
+    issue(" ", "二级/技师")
+        .await
+        .problem(StatusCode::BAD_REQUEST, "idempotency_key_invalid");
+    assert_eq!(count().await, before + 1);
+    // Another key is another certificate.
+    let other = issue("skill-2", "二级/技师").await;
+    assert_eq!(other.status, StatusCode::CREATED, "{}", other.text());
+    assert_ne!(other.json()["id"], first.json()["id"]);
+    assert_eq!(count().await, before + 2);
+}

@@ -702,3 +702,41 @@ async fn resources_are_validated_and_written_by_data_administrators() {
     assert_has(&errors, "fields[0].mask", "data_l4_must_be_omitted");
     assert_has(&errors, "fields[9].key", "duplicate_code");
 }
+
+#[tokio::test]
+async fn an_idempotency_key_files_one_access_request() {
+    let t = TestApp::new().await;
+    let (_, token) = machine(&t, "杭州市医保经办系统").await;
+    let keyed = |key: &'static str, fields: Value| {
+        t.send(
+            req(Method::POST, "/api/v1/data/access-requests")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("idempotency-key", key)
+                .body(Body::from(
+                    json!({"resource": SOCIAL, "fields": fields,
+                           "purpose": "medical-insurance-enrolment", "valid_until": next_year()})
+                    .to_string(),
+                ))
+                .unwrap(),
+        )
+    };
+    let first = keyed("req-1", json!(["name"])).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    // A retry answers with the request first filed, as it stands, and files nothing.
+    let again = keyed("req-1", json!(["name"])).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text());
+    assert_eq!(again.json(), first.json());
+    keyed("req-1", json!(["name", "status"]))
+        .await
+        .problem(StatusCode::CONFLICT, "idempotency_key_reused");
+    let mine = bearer(
+        &t,
+        &token,
+        Method::GET,
+        "/api/v1/data/access-requests",
+        None,
+    )
+    .await;
+    assert_eq!(mine.json().as_array().unwrap().len(), 1, "{}", mine.text());
+}
