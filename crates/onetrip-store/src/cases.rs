@@ -716,25 +716,6 @@ macro_rules! upsert_application {
     }};
 }
 
-/// Allocates `$count` case numbers of (`$division`, `$day`) on `$conn`; evaluates to the first
-/// sequence number.
-macro_rules! allocate_case_numbers {
-    ($conn:expr, $division:expr, $day:expr, $count:expr) => {{
-        let count: u32 = $count;
-        let next: i64 = sqlx::query_scalar(
-            "INSERT INTO case_counters (division, day, next) VALUES ($1, $2, $3) \
-             ON CONFLICT (division, day) DO UPDATE SET next = case_counters.next + $3 \
-             RETURNING next",
-        )
-        .bind($division)
-        .bind($day.to_string())
-        .bind(i64::from(count))
-        .fetch_one(&mut *$conn)
-        .await?;
-        u32::try_from(next - i64::from(count) + 1).map_err(|_| corrupt("case counter", next))?
-    }};
-}
-
 /// The statements of a submission inside the transaction (or savepoint) `$tx`, its case
 /// numbers starting at `$first`; evaluates to what `build` returned.
 macro_rules! write_submission {
@@ -1212,25 +1193,44 @@ impl Db {
                     .run(move |conn| {
                         Box::pin(async move {
                             let mut application = application;
-                            let first = allocate_case_numbers!(conn, &division, day, count);
+                            let next: i64 = sqlx::query_scalar(
+                                "INSERT INTO case_counters (division, day, next) \
+                                 VALUES ($1, $2, $3) ON CONFLICT (division, day) DO UPDATE \
+                                 SET next = case_counters.next + excluded.next RETURNING next",
+                            )
+                            .bind(&division)
+                            .bind(day.to_string())
+                            .bind(i64::from(count))
+                            .fetch_one(&mut *conn)
+                            .await?;
+                            let first = u32::try_from(next - i64::from(count) + 1)
+                                .map_err(|_| corrupt("case counter", next))?;
                             Ok(write_submission!(conn, &mut application, first, build))
                         })
                     })
                     .await
             }
             Db::Postgres(pool) => {
-                let first = {
-                    let mut tx = pool.begin().await?;
-                    // Not waiting for this commit's WAL flush is safe: a submission using these
-                    // numbers commits later, and its flush writes the log up to its own commit
-                    // record, this one included. A crash before that loses both, never one.
-                    sqlx::query("SET LOCAL synchronous_commit = off")
-                        .execute(&mut *tx)
-                        .await?;
-                    let first = allocate_case_numbers!(tx, division, day, count);
-                    tx.commit().await?;
-                    first
-                };
+                // One statement, so one round trip, committed on its own. Not waiting for its
+                // WAL flush (`synchronous_commit` off for this transaction only) is safe: a
+                // submission using these numbers commits later, and its flush writes the log
+                // up to its own commit record, this one included. A crash before that loses
+                // both, never one. The unreferenced-looking CTE is referenced by the SELECT, so
+                // PostgreSQL evaluates it.
+                let next: i64 = sqlx::query_scalar(
+                    "WITH no_wait AS (SELECT set_config('synchronous_commit', 'off', true)) \
+                     INSERT INTO case_counters (division, day, next) \
+                     SELECT $1, $2, $3 FROM no_wait \
+                     ON CONFLICT (division, day) DO UPDATE \
+                     SET next = case_counters.next + excluded.next RETURNING next",
+                )
+                .bind(division)
+                .bind(day.to_string())
+                .bind(i64::from(count))
+                .fetch_one(pool)
+                .await?;
+                let first = u32::try_from(next - i64::from(count) + 1)
+                    .map_err(|_| corrupt("case counter", next))?;
                 let mut application = application;
                 let mut tx = pool.begin_write(None).await?;
                 let out = write_submission!(tx, &mut application, first, build);
