@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/onetrip/target}"
+TARGET_DIR="$CARGO_TARGET_DIR"
 ONETRIP="$TARGET_DIR/release/onetrip"
 TRIVIAL="$TARGET_DIR/release/examples/trivial"
 

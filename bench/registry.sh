@@ -13,7 +13,8 @@
 # dropped and created again. SKIP_BUILD=1 reuses the release binary. SKIP_PG=1 skips PostgreSQL.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/onetrip/target}"
+TARGET_DIR="$CARGO_TARGET_DIR"
 ONETRIP="$TARGET_DIR/release/onetrip"
 for v in $(compgen -e | grep '^ONETRIP_' || true); do unset "$v"; done
 export ONETRIP_LOG=warn
