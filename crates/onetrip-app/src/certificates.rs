@@ -31,6 +31,7 @@ use onetrip_domain::certificate::{
 };
 use onetrip_domain::identifiers::{CertificateId, CreditCode, ResidentId};
 use onetrip_domain::identity::{AccountId, StaffRole, Target};
+pub use onetrip_seal::KeyEncryptionKey;
 use onetrip_seal::{SealKey, SealPublicKey};
 use onetrip_store::{CertificateRow, Db, HolderCertificate, SealKeyRow, StoreError};
 use serde::{Deserialize, Serialize};
@@ -76,10 +77,12 @@ pub trait SealSigner: Send + Sync {
 }
 
 /// The software signer: SM2 keys generated on demand, kept (PKCS#8 PEM) in the store's
-/// `seal_keys` table. Not certified: production deployments that need a certified device put
-/// their own [`SealSigner`] in its place ([`App::with_seal_signer`]).
+/// `seal_keys` table — encrypted with SM4-GCM when a key-encryption key is configured
+/// ([`SoftwareSigner::with_kek`]). Not certified: production deployments that need a certified
+/// device put their own [`SealSigner`] in its place ([`App::with_seal_signer`]).
 pub struct SoftwareSigner {
     db: Db,
+    kek: Option<KeyEncryptionKey>,
     keys: Mutex<HashMap<String, SealKey>>,
 }
 
@@ -98,7 +101,17 @@ impl SoftwareSigner {
     pub fn new(db: Db) -> SoftwareSigner {
         SoftwareSigner {
             db,
+            kek: None,
             keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A signer that stores the keys it makes encrypted under `kek`, and can use keys stored so.
+    /// Keys stored in plain PKCS#8 before (without a KEK) stay usable.
+    pub fn with_kek(db: Db, kek: KeyEncryptionKey) -> SoftwareSigner {
+        SoftwareSigner {
+            kek: Some(kek),
+            ..SoftwareSigner::new(db)
         }
     }
 
@@ -110,7 +123,13 @@ impl SoftwareSigner {
             id: id.clone(),
             department: department.to_owned(),
             public_key_pem: key.public_key().to_spki_pem().map_err(internal)?,
-            private_key_pem: Some(key.to_pkcs8_pem().map_err(internal)?),
+            private_key_pem: Some({
+                let pem = key.to_pkcs8_pem().map_err(internal)?;
+                match &self.kek {
+                    Some(kek) => kek.encrypt(&id, &pem).map_err(internal)?,
+                    None => pem,
+                }
+            }),
             created_at: now,
             retired_at: None,
         };
@@ -159,9 +178,21 @@ impl SealSigner for SoftwareSigner {
                     .await?
                     .filter(|r| r.department == department)
                     .ok_or_else(|| internal(format!("no seal key {key_id} of {department}")))?;
-                let pem = row.private_key_pem.ok_or_else(|| {
+                let stored = row.private_key_pem.ok_or_else(|| {
                     internal(format!("seal key {key_id} has no private key here"))
                 })?;
+                let pem = if onetrip_seal::kek::is_encrypted(&stored) {
+                    let kek = self.kek.as_ref().ok_or_else(|| {
+                        internal(format!(
+                            "seal key {key_id} is encrypted and no key-encryption key is \
+                             configured (ONETRIP_SEAL_KEK)"
+                        ))
+                    })?;
+                    kek.decrypt(key_id, &stored)
+                        .map_err(|e| internal(format!("seal key {key_id}: {e}")))?
+                } else {
+                    stored
+                };
                 let key = SealKey::from_pkcs8_pem(&pem).map_err(internal)?;
                 self.cache().insert(key_id.to_owned(), key.clone());
                 key

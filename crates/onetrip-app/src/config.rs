@@ -60,6 +60,22 @@ pub struct Config {
     /// Uploaded files: where they are kept and how large one may be (`[uploads]`).
     #[serde(default)]
     pub uploads: crate::uploads::UploadConfig,
+    /// Electronic certificates: the key that encrypts seal keys at rest (`[certificates]`).
+    #[serde(default)]
+    pub certificates: CertificatesConfig,
+}
+
+/// Electronic certificates.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CertificatesConfig {
+    /// The key-encryption key (KEK) of the departments' seal keys: 32 hexadecimal digits, an
+    /// SM4 key (`ONETRIP_SEAL_KEK`). With it, every seal key the software signer makes is stored
+    /// encrypted (SM4-GCM), and keys so stored cannot be used without it. Without it, seal keys
+    /// are stored as plain PKCS#8 and a warning is logged at start. Keep it out of the
+    /// database and its backups; losing it makes the encrypted keys unusable (certificates
+    /// already issued stay verifiable: verification needs only the public keys).
+    pub seal_kek: Option<SecretString>,
 }
 
 /// The HTTP server.
@@ -248,6 +264,17 @@ impl Config {
                 message: format!("{e} (expected a number of bytes, e.g. 20971520)"),
             })?;
         }
+        if let Some(v) = get("ONETRIP_SEAL_KEK") {
+            self.certificates.seal_kek = Some(SecretString::from(v.clone()));
+        }
+        if let Some(kek) = &self.certificates.seal_kek
+            && onetrip_seal::KeyEncryptionKey::from_hex(kek.expose_secret()).is_err()
+        {
+            return Err(ConfigError::Value {
+                name: "ONETRIP_SEAL_KEK / [certificates] seal_kek".into(),
+                message: "expected 32 hexadecimal digits (a 128-bit SM4 key)".into(),
+            });
+        }
         if let Some(v) = get("ONETRIP_LOG") {
             self.log.filter = v.clone();
         }
@@ -291,6 +318,11 @@ impl Config {
             partners: Vec<crate::partner::PartnerView<'a>>,
             sharing: crate::sharing::SharingConfig,
             uploads: &'a crate::uploads::UploadConfig,
+            certificates: CertificatesView,
+        }
+        #[derive(Serialize)]
+        struct CertificatesView {
+            seal_kek: &'static str,
         }
         #[derive(Serialize)]
         struct ServerView {
@@ -338,6 +370,13 @@ impl Config {
                 .collect(),
             sharing: self.sharing,
             uploads: &self.uploads,
+            certificates: CertificatesView {
+                seal_kek: if self.certificates.seal_kek.is_some() {
+                    "[hidden]"
+                } else {
+                    "[not set: seal keys are stored unencrypted]"
+                },
+            },
         };
         toml::to_string(&view).unwrap_or_else(|e| format!("# cannot render configuration: {e}\n"))
     }
@@ -399,6 +438,7 @@ mod tests {
             &env(&[
                 ("ONETRIP_ADMIN_TOKEN", "tok-123456"),
                 ("ONETRIP_DATABASE_URL", "postgres://app:pw-987@db/onetrip"),
+                ("ONETRIP_SEAL_KEK", "00112233445566778899aabbccddeeff"),
             ]),
             &Overrides::default(),
         )
@@ -406,12 +446,44 @@ mod tests {
         let shown = c.to_display_toml();
         assert!(!shown.contains("tok-123456"), "{shown}");
         assert!(!shown.contains("pw-987"), "{shown}");
+        assert!(!shown.contains("00112233"), "{shown}");
         assert!(shown.contains("postgres://app:***@db/onetrip"), "{shown}");
+        assert!(shown.contains("[certificates]"), "{shown}");
         let debug = format!("{c:?}");
         assert!(
-            !debug.contains("tok-123456") && !debug.contains("pw-987"),
+            !debug.contains("tok-123456")
+                && !debug.contains("pw-987")
+                && !debug.contains("00112233"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn a_malformed_seal_kek_is_refused_from_the_file_or_the_environment() {
+        for kek in [
+            "0011",
+            "zz112233445566778899aabbccddeeff",
+            "00112233445566778899aabbccddeeff00",
+        ] {
+            let err = Config::load(
+                None,
+                &env(&[("ONETRIP_SEAL_KEK", kek)]),
+                &Overrides::default(),
+            )
+            .unwrap_err();
+            assert!(err.to_string().contains("ONETRIP_SEAL_KEK"), "{err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("onetrip.toml");
+        std::fs::write(&file, "[certificates]\nseal_kek = \"short\"\n").unwrap();
+        assert!(Config::load(Some(&file), &env(&[]), &Overrides::default()).is_err());
+        std::fs::write(
+            &file,
+            "[certificates]\nseal_kek = \"00112233445566778899AABBCCDDEEFF\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&file), &env(&[]), &Overrides::default()).unwrap();
+        assert!(c.certificates.seal_kek.is_some());
     }
 
     #[test]

@@ -415,3 +415,74 @@ async fn an_officer_of_the_issuing_department_issues_and_others_may_not() {
         "certificate_issuer_not_permitted"
     );
 }
+
+#[tokio::test]
+async fn seal_keys_are_encrypted_at_rest_under_the_configured_kek() {
+    use onetrip_app::certificates::{KeyEncryptionKey, SoftwareSigner};
+    use std::sync::Arc;
+    const KEK: &str = "00112233445566778899aabbccddeeff";
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("x.db").display());
+    let with_kek = |app: App, kek: &str| {
+        let signer =
+            SoftwareSigner::with_kek(app.db.clone(), KeyEncryptionKey::from_hex(kek).unwrap());
+        app.with_seal_signer(Arc::new(signer))
+    };
+    let app = with_kek(App::connect(&url).await.unwrap(), KEK);
+    app.load_demo_if_empty(now()).await.unwrap();
+    let request = || {
+        IssueRequest {
+        certificate_type: "VOCATIONAL_SKILL_CERT".into(),
+        holder_kind: HolderKind::Person,
+        holder_id: CHEN.into(),
+        content: json!({"name": "陈志明", "resident_id": CHEN, "occupation": "电工", "level": "三级/高级工"})
+            .as_object()
+            .unwrap()
+            .clone(),
+        issued_on: None,
+    }
+    };
+    let first = app
+        .issue_certificate(&CertificateActor::System, request(), None, now())
+        .await
+        .unwrap();
+    // Every private key the signer made is stored encrypted; none is readable.
+    let key = app.db.seal_key(&first.seal_key_id).await.unwrap().unwrap();
+    let stored = key.private_key_pem.unwrap();
+    assert!(stored.starts_with("sm4gcm:v1:"), "{stored}");
+    assert!(!stored.contains("PRIVATE KEY"));
+    let export = app.export_certificate_unchecked(&first.id).await.unwrap();
+    assert_eq!(
+        verify(&app, &export).await,
+        (true, CertificateStatus::Valid)
+    );
+
+    // Another process with the same KEK (nothing cached) signs with the stored key.
+    let again = with_kek(App::connect(&url).await.unwrap(), KEK);
+    let second = again
+        .issue_certificate(&CertificateActor::System, request(), None, now())
+        .await
+        .unwrap();
+    assert_eq!(second.seal_key_id, first.seal_key_id);
+    // Without the KEK, or with another one, the key cannot be used; nothing is issued.
+    for app in [
+        App::connect(&url).await.unwrap(),
+        with_kek(
+            App::connect(&url).await.unwrap(),
+            "ffeeddccbbaa99887766554433221100",
+        ),
+    ] {
+        let before = app.db.certificate_count().await.unwrap();
+        let err = app
+            .issue_certificate(&CertificateActor::System, request(), None, now())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, onetrip_app::AppError::Internal(_)), "{err}");
+        assert_eq!(app.db.certificate_count().await.unwrap(), before);
+        // Verification needs only the public key: still authentic.
+        assert_eq!(
+            verify(&app, &export).await,
+            (true, CertificateStatus::Valid)
+        );
+    }
+}

@@ -33,6 +33,9 @@
 //! signing behind a trait so that a certified signing server or HSM can replace it.
 #![forbid(unsafe_code)]
 
+pub mod kek;
+
+pub use kek::{KekError, KeyEncryptionKey};
 use std::fmt;
 
 use base64::Engine;

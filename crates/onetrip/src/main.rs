@@ -606,6 +606,19 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
             onetrip_store::redact_url(&url)
         )
     })?;
+    // Seal keys: encrypted at rest under the configured key-encryption key, if there is one
+    // (`serve` warns when there is none).
+    let app = match &config.certificates.seal_kek {
+        Some(kek) => {
+            let kek = onetrip_app::certificates::KeyEncryptionKey::from_hex(
+                secrecy::ExposeSecret::expose_secret(kek),
+            )
+            .context("ONETRIP_SEAL_KEK / [certificates] seal_kek")?;
+            let signer = onetrip_app::certificates::SoftwareSigner::with_kek(app.db.clone(), kek);
+            app.with_seal_signer(std::sync::Arc::new(signer))
+        }
+        None => app,
+    };
     Ok(app.with_upload_store(uploads))
 }
 
@@ -712,6 +725,12 @@ async fn serve(mut config: Config, demo: bool, announce_demo: bool) -> anyhow::R
         std::time::Duration::from_secs(60),
     );
     app.spawn_outbox_dispatcher(std::time::Duration::from_secs(2));
+    if config.certificates.seal_kek.is_none() {
+        tracing::warn!(
+            "no seal key-encryption key configured (ONETRIP_SEAL_KEK): the departments' seal \
+             keys are stored unencrypted in the database"
+        );
+    }
     let listener = TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
