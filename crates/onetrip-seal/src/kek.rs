@@ -120,6 +120,7 @@ pub fn is_encrypted(stored: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use aes_gcm::aead::Aead;
