@@ -213,7 +213,7 @@ impl std::fmt::Debug for Agent {
         f.debug_struct("Agent")
             .field(
                 "resident_id",
-                &onetrip_domain::registry::mask_resident_id(&self.resident_id),
+                &onetrip_domain::sharing::mask_resident_id(&self.resident_id),
             )
             .field("legal_representative", &self.legal_representative)
             .finish_non_exhaustive()

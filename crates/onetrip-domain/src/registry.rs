@@ -19,6 +19,7 @@
 pub mod generator;
 mod tables;
 
+use crate::sharing::mask_resident_id;
 use std::fmt;
 
 use jiff::civil::Date;
@@ -37,17 +38,6 @@ pub const MAX_PERSON_NAME_CHARS: usize = 64;
 pub const MAX_TEXT_CHARS: usize = 256;
 /// Longest accepted record identifier (household id, marriage id, certificate number).
 pub const MAX_ID_CHARS: usize = 64;
-
-/// The masked form of a resident ID number for `Debug` (first 6 and last 4 characters).
-pub fn mask_resident_id(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() <= 10 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..6].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 10))
-}
 
 /// The status of a person in the population registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
