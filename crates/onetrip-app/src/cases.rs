@@ -24,14 +24,14 @@ use onetrip_domain::identifiers::DivisionCode;
 use onetrip_domain::identity::{AccountId, RoleGrant, StaffRole, Target};
 use onetrip_seal::{CHAIN_GENESIS, canonical_json, chain_hash, first_broken_link};
 use onetrip_store::{
-    ApplicationRow, CaseChange, CaseCommit, CaseRow, EventRow, IdempotencyRecord, OutboxRow,
-    StoreError, SubmissionRows,
+    ApplicationRow, CaseChange, CaseCommit, CaseRow, EventRow, OutboxRow, StoreError,
+    SubmissionRows,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::certificates::{CertificateActor, IssueRequest};
-use crate::idempotency::{replay, request_hash};
+use crate::idempotency::{Keyed, key_in_use};
 use crate::resolution::{Applicant, ApplicationResolution, RequestedItem};
 use crate::{App, AppError, FieldProblem, Result, china_today};
 
@@ -628,11 +628,13 @@ impl App {
             (None, Some(account)) => format!("applicant:{account}"),
             (None, None) => "anonymous".to_string(),
         };
-        let hash = request_hash(&(draft, input, channel.as_str(), owner.applicant.subject()));
-        if let Some(key) = idempotency_key
-            && let Some(previous) = self.db.idempotent_response(&scope, key).await?
-        {
-            return replay(&previous.request_hash, &hash, &previous.response);
+        let keyed = Keyed::new(
+            scope,
+            idempotency_key,
+            &(draft, input, channel.as_str(), owner.applicant.subject()),
+        );
+        if let Some(previous) = self.replayed(keyed.as_ref()).await? {
+            return Ok(previous);
         }
         let today = china_today(now);
         let (bundle, items, versions) = self.target_items(&input.target).await?;
@@ -849,7 +851,6 @@ impl App {
         let uploads = input.uploads.len();
         let division_code = DivisionCode::parse(&county)
             .map_err(|e| AppError::Rejected(vec![FieldProblem::new("division", &e)]))?;
-        let key = idempotency_key.map(str::to_string);
         let calendar = self.calendar();
         let log_copy = access_log.clone();
         let submitted = self
@@ -870,16 +871,9 @@ impl App {
                 )
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 with_case_numbers(&mut row.document, &rows.cases);
-                let text = serde_json::to_string(&submitted)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let rows = SubmissionRows {
                     access_log,
-                    idempotency: key.map(|key| IdempotencyRecord {
-                        scope,
-                        key,
-                        request_hash: hash,
-                        response: text,
-                    }),
+                    idempotency: keyed.map(|k| k.record(&submitted)),
                     ..rows
                 };
                 Ok((rows, submitted))
@@ -890,17 +884,12 @@ impl App {
             self.db.insert_access_log(&log_copy).await?;
         }
         let (_, response) = submitted.map_err(|e| match e {
-            StoreError::Conflict(c) if c.contains(&"idempotency") => refused(
-                "idempotency_key_in_use",
-                "该幂等键正被另一个请求使用，请稍后重试",
-                "Another request is using this Idempotency-Key; try again shortly.",
-            ),
             StoreError::Conflict(c) if c.contains(&"state") => refused(
                 "application_already_submitted",
                 "该申请已经提交，不能重复提交",
                 "This application was already submitted.",
             ),
-            other => AppError::Store(other),
+            other => key_in_use(other),
         })?;
         Ok(response)
     }
@@ -1030,12 +1019,9 @@ impl App {
         idempotency_key: Option<&str>,
         now: Timestamp,
     ) -> Result<CaseView> {
-        let scope = actor.scope();
-        let hash = request_hash(&(number, &command));
-        if let Some(key) = idempotency_key
-            && let Some(previous) = self.db.idempotent_response(&scope, key).await?
-        {
-            return replay(&previous.request_hash, &hash, &previous.response);
+        let keyed = Keyed::new(actor.scope(), idempotency_key, &(number, &command));
+        if let Some(previous) = self.replayed(keyed.as_ref()).await? {
+            return Ok(previous);
         }
         // Files supplied in a correction: each must be the actor's own upload, kept as recorded.
         let command = match command {
@@ -1055,7 +1041,7 @@ impl App {
         loop {
             attempt += 1;
             match self
-                .try_act(actor, number, &command, idempotency_key, &scope, &hash, now)
+                .try_act(actor, number, &command, keyed.as_ref(), now)
                 .await
             {
                 Err(AppError::Store(StoreError::Conflict(c)))
@@ -1068,15 +1054,12 @@ impl App {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn try_act(
         &self,
         actor: &CaseActor,
         number: &str,
         command: &CaseCommand,
-        idempotency_key: Option<&str>,
-        scope: &str,
-        hash: &str,
+        keyed: Option<&Keyed>,
         now: Timestamp,
     ) -> Result<CaseView> {
         let today = china_today(now);
@@ -1223,12 +1206,7 @@ impl App {
         let derived = case::application_status(&states);
         let view_row = changes[0].case.clone();
         let view = self.view(&view_row, &application, now).await?;
-        let idempotency = idempotency_key.map(|key| IdempotencyRecord {
-            scope: scope.to_string(),
-            key: key.to_string(),
-            request_hash: hash.to_string(),
-            response: serde_json::to_string(&view).unwrap_or_default(),
-        });
+        let idempotency = keyed.map(|k| k.record(&view));
         self.db
             .commit_case_changes(CaseCommit {
                 at: now,

@@ -78,6 +78,16 @@ pub struct CertificatesConfig {
     pub seal_kek: Option<SecretString>,
 }
 
+impl CertificatesConfig {
+    /// The configured key-encryption key, parsed (`None` when there is none).
+    pub fn kek(&self) -> Result<Option<onetrip_seal::KeyEncryptionKey>, onetrip_seal::KekError> {
+        self.seal_kek
+            .as_ref()
+            .map(|kek| onetrip_seal::KeyEncryptionKey::from_hex(kek.expose_secret()))
+            .transpose()
+    }
+}
+
 /// The HTTP server.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -267,9 +277,7 @@ impl Config {
         if let Some(v) = get("ONETRIP_SEAL_KEK") {
             self.certificates.seal_kek = Some(SecretString::from(v.clone()));
         }
-        if let Some(kek) = &self.certificates.seal_kek
-            && onetrip_seal::KeyEncryptionKey::from_hex(kek.expose_secret()).is_err()
-        {
+        if self.certificates.kek().is_err() {
             return Err(ConfigError::Value {
                 name: "ONETRIP_SEAL_KEK / [certificates] seal_kek".into(),
                 message: "expected 32 hexadecimal digits (a 128-bit SM4 key)".into(),

@@ -65,17 +65,13 @@ impl App {
 }
 
 /// Hash of a request, for idempotency keys.
-pub(crate) fn request_hash(value: &impl Serialize) -> String {
+fn request_hash(value: &impl Serialize) -> String {
     let text = serde_json::to_vec(value).unwrap_or_default();
     onetrip_seal::sm3_hex(&text)
 }
 
 /// The response remembered for a key, when the request is the same one.
-pub(crate) fn replay<T: DeserializeOwned>(
-    stored_hash: &str,
-    hash: &str,
-    response: &str,
-) -> Result<T> {
+fn replay<T: DeserializeOwned>(stored_hash: &str, hash: &str, response: &str) -> Result<T> {
     if stored_hash != hash {
         return Err(AppError::Refused {
             code: "idempotency_key_reused",

@@ -716,6 +716,11 @@ macro_rules! upsert_application {
     }};
 }
 
+/// The first of the `count` sequence numbers a counter step to `next` allocated.
+fn first_allocated(next: i64, count: u32) -> Result<u32> {
+    u32::try_from(next - i64::from(count) + 1).map_err(|_| corrupt("case counter", next))
+}
+
 /// The statements of a submission inside the transaction (or savepoint) `$tx`, its case
 /// numbers starting at `$first`; evaluates to what `build` returned.
 macro_rules! write_submission {
@@ -1169,8 +1174,8 @@ impl Db {
     /// (`idempotency`).
     ///
     /// On SQLite everything, the numbers included, is one job of the [`crate::Writer`]'s next
-    /// group commit, so numbers have no gaps. On PostgreSQL the numbers are taken in a short
-    /// transaction of their own before the submission's: the counter row of a busy county would
+    /// group commit, so numbers have no gaps. On PostgreSQL the numbers are taken by one
+    /// statement committed on its own before the submission's transaction: the counter row of a busy county would
     /// otherwise be locked across the whole submission and its WAL flush, and submissions of
     /// that county would run one at a time. A submission that fails after that leaves a gap in
     /// the day's numbers (see docs/ARCHITECTURE.md, "Case numbers").
@@ -1203,8 +1208,7 @@ impl Db {
                             .bind(i64::from(count))
                             .fetch_one(&mut *conn)
                             .await?;
-                            let first = u32::try_from(next - i64::from(count) + 1)
-                                .map_err(|_| corrupt("case counter", next))?;
+                            let first = first_allocated(next, count)?;
                             Ok(write_submission!(conn, &mut application, first, build))
                         })
                     })
@@ -1229,8 +1233,7 @@ impl Db {
                 .bind(i64::from(count))
                 .fetch_one(pool)
                 .await?;
-                let first = u32::try_from(next - i64::from(count) + 1)
-                    .map_err(|_| corrupt("case counter", next))?;
+                let first = first_allocated(next, count)?;
                 let mut application = application;
                 let mut tx = pool.begin_write(None).await?;
                 let out = write_submission!(tx, &mut application, first, build);

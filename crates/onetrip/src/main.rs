@@ -608,12 +608,12 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
     })?;
     // Seal keys: encrypted at rest under the configured key-encryption key, if there is one
     // (`serve` warns when there is none).
-    let app = match &config.certificates.seal_kek {
+    let kek = config
+        .certificates
+        .kek()
+        .context("ONETRIP_SEAL_KEK / [certificates] seal_kek")?;
+    let app = match kek {
         Some(kek) => {
-            let kek = onetrip_app::certificates::KeyEncryptionKey::from_hex(
-                secrecy::ExposeSecret::expose_secret(kek),
-            )
-            .context("ONETRIP_SEAL_KEK / [certificates] seal_kek")?;
             let signer = onetrip_app::certificates::SoftwareSigner::with_kek(app.db.clone(), kek);
             app.with_seal_signer(std::sync::Arc::new(signer))
         }

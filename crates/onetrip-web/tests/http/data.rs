@@ -56,7 +56,22 @@ pub async fn machine(t: &TestApp, name: &str) -> (String, String) {
 }
 
 async fn bearer(t: &TestApp, token: &str, method: Method, uri: &str, body: Option<Value>) -> Resp {
-    let b = req(method, uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
+    bearer_keyed(t, token, method, uri, body, None).await
+}
+
+/// [`bearer`] with an `Idempotency-Key`.
+async fn bearer_keyed(
+    t: &TestApp,
+    token: &str,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+    key: Option<&str>,
+) -> Resp {
+    let mut b = req(method, uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
+    if let Some(key) = key {
+        b = b.header("idempotency-key", key);
+    }
     let r = match body {
         Some(v) => b
             .header(header::CONTENT_TYPE, "application/json")
@@ -708,17 +723,14 @@ async fn an_idempotency_key_files_one_access_request() {
     let t = TestApp::new().await;
     let (_, token) = machine(&t, "杭州市医保经办系统").await;
     let keyed = |key: &'static str, fields: Value| {
-        t.send(
-            req(Method::POST, "/api/v1/data/access-requests")
-                .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                .header(header::CONTENT_TYPE, "application/json")
-                .header("idempotency-key", key)
-                .body(Body::from(
-                    json!({"resource": SOCIAL, "fields": fields,
-                           "purpose": "medical-insurance-enrolment", "valid_until": next_year()})
-                    .to_string(),
-                ))
-                .unwrap(),
+        bearer_keyed(
+            &t,
+            &token,
+            Method::POST,
+            "/api/v1/data/access-requests",
+            Some(json!({"resource": SOCIAL, "fields": fields,
+                        "purpose": "medical-insurance-enrolment", "valid_until": next_year()})),
+            Some(key),
         )
     };
     let first = keyed("req-1", json!(["name"])).await;
