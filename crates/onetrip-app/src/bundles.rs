@@ -47,6 +47,21 @@ pub struct Prepared {
     pub prefill_sources: BTreeMap<String, String>,
 }
 
+/// An item's own form prefilled for an applicant (an application for the item alone).
+#[derive(Debug, Clone, Serialize)]
+pub struct PreparedItem {
+    /// Implementation code of the item.
+    pub item: String,
+    /// The item's form; `None` when it asks for nothing beyond its materials (then the
+    /// application's `form` must be empty).
+    pub form: Option<FormSchema>,
+    /// Prefilled values, by field key.
+    pub prefill: FormValues,
+    /// Where each prefilled value came from, by field key (`account`, `certificate:TYPE`,
+    /// `data:RESOURCE`).
+    pub prefill_sources: BTreeMap<String, String>,
+}
+
 fn problems(list: &[BundleProblem]) -> AppError {
     AppError::Rejected(
         list.iter()
@@ -187,6 +202,35 @@ impl App {
         Ok(Prepared {
             selection,
             form: stored.bundle.form.clone(),
+            prefill,
+            prefill_sources,
+        })
+    }
+
+    /// An item's own form, prefilled for the applicant like a bundle's (each shared-data read
+    /// made under the item's grants and logged).
+    pub async fn prepare_item(
+        &self,
+        code: &str,
+        applicant: &ApplicantFacts,
+        now: Timestamp,
+    ) -> Result<PreparedItem> {
+        let (item, _) = self.decoded_item_version(code).await?;
+        let (prefill, prefill_sources) = match &item.form {
+            Some(form) => {
+                self.prefill(
+                    form,
+                    applicant,
+                    std::slice::from_ref(&item.implementation_code),
+                    now,
+                )
+                .await?
+            }
+            None => (FormValues::new(), BTreeMap::new()),
+        };
+        Ok(PreparedItem {
+            item: item.implementation_code.clone(),
+            form: item.form.clone(),
             prefill,
             prefill_sources,
         })

@@ -526,14 +526,24 @@ impl App {
         now: Timestamp,
     ) -> Result<String> {
         let today = china_today(now);
-        // Only the bundle's form is needed here, not its items.
-        let bundle = match &input.target {
-            ApplicationTarget::Bundle { code } => Some(self.stored_bundle(code).await?),
-            ApplicationTarget::Item { .. } => None,
+        // Only the bundle's form is needed here, not its items; an item's own form, if any.
+        let checked = match &input.target {
+            ApplicationTarget::Bundle { code } => self
+                .stored_bundle(code)
+                .await?
+                .bundle
+                .form
+                .validate_draft(&input.form, today)
+                .map(drop),
+            ApplicationTarget::Item { code, .. } => {
+                let (item, _) = self.decoded_item_version(code).await?;
+                match &item.form {
+                    Some(form) => form.validate_draft(&input.form, today).map(drop),
+                    None => onetrip_domain::form::validate_no_form(&input.form),
+                }
+            }
         };
-        if let Some(stored) = &bundle
-            && let Err(errors) = stored.bundle.form.validate_draft(&input.form, today)
-        {
+        if let Err(errors) = checked {
             return Err(AppError::Rejected(form_problems("form", &errors).collect()));
         }
         let created_at = match id {
@@ -711,7 +721,12 @@ impl App {
                             FormValues::new()
                         }
                     },
-                    None => input.form.clone(),
+                    None => {
+                        if let Err(errors) = onetrip_domain::form::validate_no_form(&input.form) {
+                            problems.extend(form_problems("form", &errors));
+                        }
+                        FormValues::new()
+                    }
                 };
                 let members = vec![MemberRecord {
                     key: code.clone(),

@@ -6,7 +6,8 @@
 //! Everything is made through the same use cases as real traffic (submission, case actions,
 //! the deadline scanner), at dates in the past relative to `now`, so that clocks and warnings
 //! are real: one case is overdue (red) with a supervision order, one is near its deadline
-//! (yellow), one waits for a correction, one was refused, one withdrawn, one concluded.
+//! (yellow), one waits for a correction, one was refused, one withdrawn, one concluded; an
+//! item with a form of its own (a medical reimbursement) waits for intake.
 
 use std::collections::BTreeMap;
 
@@ -33,6 +34,8 @@ const SSC: &str = "113301000354023845200030002000";
 const HRSS_CITY: &str = "113301000354023845";
 const HEALTH_CITY: &str = "11330100000897962X";
 const XIHU_CIVIL_AFFAIRS: &str = "11330106086703320Q";
+/// 医疗费用手工（零星）报销 (杭州市医疗保障局): an item with its own form, in no bundle.
+const MEDICAL_REIMBURSEMENT: &str = "11330100067843715T050090003000";
 
 fn at(day: Date) -> Result<Timestamp> {
     day.at(9, 30, 0, 0)
@@ -370,6 +373,66 @@ impl App {
             },
             ApplyChannel::Web,
             now,
+        )
+        .await?;
+        made += 1;
+
+        // 10. An item in no bundle, with a form of its own: Chen's emergency treatment,
+        //     reimbursed by hand, submitted on the web yesterday; the form prefilled from his
+        //     account and the e-receipt, the bill, the record and the debit card uploaded.
+        let day = back(1)?;
+        let prepared = self
+            .prepare_item(MEDICAL_REIMBURSEMENT, &chen(), at(day)?)
+            .await?;
+        let mut form = prepared.prefill;
+        for (k, v) in [
+            ("visit_kind", json!("emergency")),
+            ("inpatient", json!("outpatient")),
+            ("bank", json!("icbc")),
+            ("account_number", json!("6222021202041234567")),
+        ] {
+            form.insert(k.to_string(), v);
+        }
+        // The demo applies without his account, so the account's phone is typed in.
+        form.entry("phone".to_string())
+            .or_insert_with(|| json!("13800138000"));
+        let mut uploads = BTreeMap::new();
+        for (material, name) in [
+            ("M03", "费用明细清单.pdf"),
+            ("M04", "门诊病历.pdf"),
+            ("M05", "工商银行借记卡.pdf"),
+        ] {
+            let content = format!("%PDF-1.4\n% {name}\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
+            let file = self
+                .store_upload(
+                    "system".into(),
+                    name.into(),
+                    "application/pdf",
+                    bytes::Bytes::from(content.into_bytes()),
+                    at(day)?,
+                )
+                .await?;
+            uploads.insert(
+                format!("{MEDICAL_REIMBURSEMENT}.{material}"),
+                crate::uploads::file_ref(&file),
+            );
+        }
+        self.submit_application(
+            &chen(),
+            None,
+            &ApplicationInput {
+                target: ApplicationTarget::Item {
+                    code: MEDICAL_REIMBURSEMENT.into(),
+                    situation: None,
+                },
+                answers: FormValues::new(),
+                form,
+                uploads,
+            },
+            ApplyChannel::Web,
+            None,
+            None,
+            at(day)?,
         )
         .await?;
         made += 1;

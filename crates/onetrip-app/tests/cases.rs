@@ -792,6 +792,16 @@ async fn the_demo_has_applications_in_every_state() {
             "{expected} in {states:?}"
         );
     }
+    // The item with a form of its own, filled from the account and the e-receipt.
+    let medical = apps
+        .iter()
+        .find(|a| a.item_code.as_deref() == Some("11330100067843715T050090003000"))
+        .expect("the medical reimbursement");
+    assert_eq!(medical.state, "submitted");
+    let form = &medical.document["form"];
+    assert_eq!(form["hospital"], "浙江大学医学院附属第一医院", "{form}");
+    assert_eq!(form["amount"], 386540, "{form}");
+    assert_eq!(form["name"], "陈志明", "{form}");
     let orders = app
         .supervision_orders_of(&CaseActor::System, HRSS_CITY)
         .await

@@ -651,5 +651,11 @@ impl FormSchema {
     }
 }
 
+/// Checks the values sent for something that has no form (an item that asks for nothing
+/// beyond its materials): there must be none, and each one sent is a `form_unknown_field`.
+pub fn validate_no_form(values: &FormValues) -> Result<(), Vec<FieldError>> {
+    validate::no_form(values)
+}
+
 #[cfg(test)]
 mod tests;

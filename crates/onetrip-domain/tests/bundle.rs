@@ -317,3 +317,54 @@ fn every_demo_bundle_passes_with_the_demo_certificate_types() {
     }
     assert!(n >= 14, "{n} bundles");
 }
+
+/// 失业保险金申领 (Hangzhou) has a form of its own; the unemployment bundle fills it from the
+/// unified form, and a required field of it left unmapped is reported.
+#[test]
+fn the_unemployment_bundle_fills_the_benefit_items_own_form() {
+    const UNEMPLOYMENT: &str = include_str!("../../../data/demo/bundles/unemployment.yaml");
+    const BENEFIT: &str = "113301000354023845050030005000";
+    let items = items();
+    let mut b: Bundle = serde_norway::from_str(UNEMPLOYMENT).unwrap();
+    let item_form = items[BENEFIT]
+        .form
+        .clone()
+        .expect("the benefit item's form");
+    let today = jiff::civil::date(2026, 11, 22);
+    let unified = b
+        .form
+        .validate(
+            &answers(json!({
+                "name": "陈志明",
+                "resident_id": "330102198503140138",
+                "phone": "13800138000",
+                "residence": {"division_code": "330106", "detail": "文三路199号"},
+                "education": "bachelor",
+                "last_employer": "杭州西湖数智科技有限公司",
+                "last_employer_code": "91330100716105852F",
+                "contract_ended_on": "2026-10-31",
+                "reason": "dismissed",
+                "insured_one_year": "yes",
+                "job_wanted": "软件开发",
+                "card": "ok",
+            })),
+            today,
+        )
+        .unwrap_or_else(|e| panic!("{e:#?}"));
+    let values = b.member_values("benefit", &unified);
+    let filled = item_form
+        .validate(&values, today)
+        .unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(filled["last_employer"], "杭州西湖数智科技有限公司");
+    assert_eq!(filled["reason"], "dismissed");
+    assert!(!filled.contains_key("education"), "only the item's fields");
+
+    let at = b.members.iter().position(|m| m.key == "benefit").unwrap();
+    b.members[at].fields.remove("job_wanted");
+    assert!(
+        b.check(&items, &certificates())
+            .iter()
+            .any(|p| p.path == format!("members[{at}].fields")
+                && matches!(&p.rule, BundleRule::UnmappedRequiredField { field, .. } if field == "job_wanted")),
+    );
+}

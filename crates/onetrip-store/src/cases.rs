@@ -17,6 +17,7 @@ use jiff::civil::Date;
 use onetrip_domain::bundle::Bundle;
 use sqlx::Row;
 
+use crate::sharing::push_access_log;
 use crate::{BeginWrite, Db, Result, StoreError, from_micros, on_pool, to_micros};
 
 fn corrupt(what: &str, e: impl fmt::Display) -> StoreError {
@@ -525,129 +526,157 @@ fn to_text(value: &serde_json::Value) -> String {
     value.to_string()
 }
 
-/// `{head} VALUES ($1, …, $columns), (…)` for `rows` rows: one statement for every row of a
-/// commit instead of one round trip each (sqlx caches the statement by its text, and a commit
-/// has few distinct row counts).
-pub(crate) fn multi_row_sql(head: &str, columns: usize, rows: usize) -> String {
-    use std::fmt::Write as _;
-    let mut sql = String::with_capacity(head.len() + 8 + rows * columns * 5);
-    sql.push_str(head);
-    sql.push_str(" VALUES ");
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..columns {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            // Writing to a String cannot fail.
-            let _ = write!(sql, "${}", r * columns + c + 1);
-        }
-        sql.push(')');
-    }
-    sql
-}
-
-/// Binds the columns a case change sets (`state` … `handling_days`, ten in this order).
+/// The columns a case change sets (`state` … `handling_days`, ten), bound in this order by
+/// `$bind` (`bind` on a query, `push_bind` on a row of a query builder).
 macro_rules! bind_case_state {
-    ($q:expr, $c:expr) => {
-        $q.bind(&$c.state)
-            .bind(i64::from($c.closed))
-            .bind($c.due_on.to_string())
-            .bind(&$c.warning)
-            .bind(to_text(&$c.status))
-            .bind($c.event_count)
-            .bind(&$c.last_hash)
-            .bind($c.concluded_on.map(|d| d.to_string()))
-            .bind($c.on_time.map(i64::from))
-            .bind($c.handling_days)
+    ($q:expr, $bind:ident, $c:expr) => {
+        $q.$bind(&$c.state)
+            .$bind(i64::from($c.closed))
+            .$bind($c.due_on.to_string())
+            .$bind(&$c.warning)
+            .$bind(to_text(&$c.status))
+            .$bind($c.event_count)
+            .$bind(&$c.last_hash)
+            .$bind($c.concluded_on.map(|d| d.to_string()))
+            .$bind($c.on_time.map(i64::from))
+            .$bind($c.handling_days)
     };
 }
 
-/// Inserts cases (an iterator of `&CaseRow`) with one statement.
-macro_rules! insert_cases {
-    ($tx:expr, $cases:expr) => {{
-        let cases: Vec<&CaseRow> = $cases.into_iter().collect();
-        if !cases.is_empty() {
-            let sql = multi_row_sql(
-                "INSERT INTO cases (number, application_id, member, item_code, item_version, \
-                 situation, department_code, division_code, state, closed, due_on, warning, \
-                 status, event_count, last_hash, concluded_on, on_time, handling_days, \
-                 created_at, updated_at)",
-                20,
-                cases.len(),
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for c in cases {
-                q = q
-                    .bind(&c.number)
-                    .bind(&c.application_id)
-                    .bind(&c.member)
-                    .bind(&c.item_code)
-                    .bind(c.item_version)
-                    .bind(&c.situation)
-                    .bind(&c.department_code)
-                    .bind(&c.division_code);
-                q = bind_case_state!(q, c)
-                    .bind(to_micros(c.created_at))
-                    .bind(to_micros(c.updated_at));
-            }
-            q.execute(&mut *$tx)
-                .await
-                .map_err(|e| crate::accounts::classify(e, &["number"], "case"))?;
-        }
+/// `cases` and its columns, in the order [`push_cases!`] binds them.
+const CASES: &str = "cases (number, application_id, member, item_code, item_version, situation, \
+     department_code, division_code, state, closed, due_on, warning, status, event_count, \
+     last_hash, concluded_on, on_time, handling_days, created_at, updated_at)";
+
+/// Pushes `VALUES (…), (…)` of cases (an iterator of `&CaseRow`) onto a query builder.
+macro_rules! push_cases {
+    ($qb:expr, $cases:expr) => {{
+        $qb.push_values($cases, |mut b, c: &CaseRow| {
+            b.push_bind(&c.number)
+                .push_bind(&c.application_id)
+                .push_bind(&c.member)
+                .push_bind(&c.item_code)
+                .push_bind(c.item_version)
+                .push_bind(&c.situation)
+                .push_bind(&c.department_code)
+                .push_bind(&c.division_code);
+            bind_case_state!(b, push_bind, c)
+                .push_bind(to_micros(c.created_at))
+                .push_bind(to_micros(c.updated_at));
+        });
     }};
 }
 
-/// Inserts events (an iterator of `&EventRow`) with one statement.
-macro_rules! insert_events {
-    ($tx:expr, $events:expr) => {{
-        let events: Vec<&EventRow> = $events.into_iter().collect();
-        if !events.is_empty() {
-            let sql = multi_row_sql(
-                "INSERT INTO case_events (case_number, seq, at, actor, event, prev_hash, hash)",
-                7,
-                events.len(),
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for e in events {
-                q = q
-                    .bind(&e.case_number)
-                    .bind(e.seq)
-                    .bind(to_micros(e.at))
-                    .bind(&e.actor)
-                    .bind(&e.event)
-                    .bind(&e.prev_hash)
-                    .bind(&e.hash);
-            }
-            q.execute(&mut *$tx).await?;
-        }
+/// `case_events` and its columns, in the order [`push_events!`] binds them.
+const EVENTS: &str = "case_events (case_number, seq, at, actor, event, prev_hash, hash)";
+
+/// Pushes `VALUES (…), (…)` of events (an iterator of `&EventRow`) onto a query builder.
+macro_rules! push_events {
+    ($qb:expr, $events:expr) => {{
+        $qb.push_values($events, |mut b, e: &EventRow| {
+            b.push_bind(&e.case_number)
+                .push_bind(e.seq)
+                .push_bind(to_micros(e.at))
+                .push_bind(&e.actor)
+                .push_bind(&e.event)
+                .push_bind(&e.prev_hash)
+                .push_bind(&e.hash);
+        });
     }};
 }
 
-/// Inserts outbox rows (an iterator of `&OutboxRow`) with one statement.
-macro_rules! insert_outbox {
-    ($tx:expr, $rows:expr) => {{
-        let rows: Vec<&OutboxRow> = $rows.into_iter().collect();
+/// `outbox` and its columns, in the order [`push_outbox!`] binds them.
+const OUTBOX: &str = "outbox (id, topic, subject, department_code, payload, created_at, attempts, \
+     next_attempt_at)";
+
+/// Pushes `VALUES (…), (…)` of outbox rows (an iterator of `&OutboxRow`) onto a query builder.
+macro_rules! push_outbox {
+    ($qb:expr, $rows:expr) => {{
+        $qb.push_values($rows, |mut b, o: &OutboxRow| {
+            b.push_bind(&o.id)
+                .push_bind(&o.topic)
+                .push_bind(&o.subject)
+                .push_bind(&o.department_code)
+                .push_bind(to_text(&o.payload))
+                .push_bind(to_micros(o.created_at))
+                .push_bind(o.attempts)
+                .push_bind(to_micros(o.created_at));
+        });
+    }};
+}
+
+/// `idempotency_keys` and its columns, in the order [`push_idempotency!`] binds them.
+pub(crate) const IDEMPOTENCY_KEYS: &str =
+    "idempotency_keys (scope, key, request_hash, response, created_at)";
+
+/// Pushes `VALUES (…)` of one idempotency record written at `$now` onto a query builder.
+macro_rules! push_idempotency {
+    ($qb:expr, $r:expr, $now:expr) => {{
+        let now = to_micros($now);
+        $qb.push_values(std::iter::once($r), |mut b, r: &IdempotencyRecord| {
+            b.push_bind(&r.scope)
+                .push_bind(&r.key)
+                .push_bind(&r.request_hash)
+                .push_bind(&r.response)
+                .push_bind(now);
+        });
+    }};
+}
+pub(crate) use push_idempotency;
+
+/// `applications` and its columns, in the order [`push_application!`] binds them.
+const APPLICATIONS: &str = "applications (id, account_id, subject_kind, subject_id, subject_name, \
+     bundle_code, bundle_version, item_code, division_code, channel, state, document, intake_by, \
+     created_at, updated_at, submitted_at)";
+
+/// What follows the application's `VALUES`: a draft is replaced, an application already
+/// submitted is left alone.
+const APPLICATION_UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET \
+     subject_kind = excluded.subject_kind, subject_id = excluded.subject_id, \
+     subject_name = excluded.subject_name, bundle_code = excluded.bundle_code, \
+     bundle_version = excluded.bundle_version, item_code = excluded.item_code, \
+     division_code = excluded.division_code, channel = excluded.channel, \
+     state = excluded.state, document = excluded.document, intake_by = excluded.intake_by, \
+     updated_at = excluded.updated_at, submitted_at = excluded.submitted_at \
+     WHERE applications.state = 'draft'";
+
+/// Pushes `VALUES (…)` of one application onto a query builder.
+macro_rules! push_application {
+    ($qb:expr, $a:expr) => {{
+        $qb.push_values(std::iter::once($a), |mut b, a: &ApplicationRow| {
+            b.push_bind(&a.id)
+                .push_bind(&a.account_id)
+                .push_bind(&a.subject_kind)
+                .push_bind(&a.subject_id)
+                .push_bind(&a.subject_name)
+                .push_bind(&a.bundle_code)
+                .push_bind(a.bundle_version)
+                .push_bind(&a.item_code)
+                .push_bind(&a.division_code)
+                .push_bind(&a.channel)
+                .push_bind(&a.state)
+                .push_bind(to_text(&a.document))
+                .push_bind(&a.intake_by)
+                .push_bind(to_micros(a.created_at))
+                .push_bind(to_micros(a.updated_at))
+                .push_bind(a.submitted_at.map(to_micros));
+        });
+    }};
+}
+
+/// Runs `INSERT INTO {table} VALUES …` of the rows `$rows` (pushed by `$push`) in `$tx`, as one
+/// statement; nothing when there are no rows.
+macro_rules! insert_rows {
+    ($tx:expr, $table:expr, $push:ident, $rows:expr) => {{
+        // Collected first: the iterator's closures must not live across the await.
+        let rows: Vec<_> = $rows.into_iter().collect();
         if !rows.is_empty() {
-            let sql = multi_row_sql(
-                "INSERT INTO outbox (id, topic, subject, department_code, payload, created_at, \
-                 attempts, next_attempt_at)",
-                8,
-                rows.len(),
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for o in rows {
-                q = q
-                    .bind(&o.id)
-                    .bind(&o.topic)
-                    .bind(&o.subject)
-                    .bind(&o.department_code)
-                    .bind(to_text(&o.payload))
-                    .bind(to_micros(o.created_at))
-                    .bind(o.attempts)
-                    .bind(to_micros(o.created_at));
-            }
-            q.execute(&mut *$tx).await?;
+            let mut qb = sqlx::QueryBuilder::new("INSERT INTO ");
+            qb.push($table).push(" ");
+            $push!(qb, rows);
+            qb.build().execute(&mut *$tx).await.map(drop)
+        } else {
+            Ok(())
         }
     }};
 }
@@ -657,19 +686,13 @@ macro_rules! insert_outbox {
 macro_rules! insert_idempotency {
     ($tx:expr, $record:expr, $now:expr) => {{
         if let Some(r) = $record {
-            let r: &IdempotencyRecord = r;
-            sqlx::query(
-                "INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&r.scope)
-            .bind(&r.key)
-            .bind(&r.request_hash)
-            .bind(&r.response)
-            .bind(to_micros($now))
-            .execute(&mut *$tx)
-            .await
-            .map_err(|e| crate::accounts::classify(e, &["idempotency"], "idempotency key"))?;
+            let mut qb = sqlx::QueryBuilder::new("INSERT INTO ");
+            qb.push($crate::cases::IDEMPOTENCY_KEYS).push(" ");
+            $crate::cases::push_idempotency!(qb, r, $now);
+            qb.build()
+                .execute(&mut *$tx)
+                .await
+                .map_err(|e| crate::accounts::classify(e, &["idempotency"], "idempotency key"))?;
         }
     }};
 }
@@ -679,40 +702,11 @@ pub(crate) use insert_idempotency;
 /// already submitted is left alone).
 macro_rules! upsert_application {
     ($tx:expr, $a:expr) => {{
-        let a: &ApplicationRow = $a;
-        sqlx::query(
-            "INSERT INTO applications (id, account_id, subject_kind, subject_id, subject_name, \
-             bundle_code, bundle_version, item_code, division_code, channel, state, document, \
-             intake_by, created_at, updated_at, submitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-             $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (id) DO UPDATE SET \
-             subject_kind = excluded.subject_kind, subject_id = excluded.subject_id, \
-             subject_name = excluded.subject_name, bundle_code = excluded.bundle_code, \
-             bundle_version = excluded.bundle_version, item_code = excluded.item_code, \
-             division_code = excluded.division_code, channel = excluded.channel, \
-             state = excluded.state, document = excluded.document, intake_by = excluded.intake_by, \
-             updated_at = excluded.updated_at, submitted_at = excluded.submitted_at \
-             WHERE applications.state = 'draft'",
-        )
-        .bind(&a.id)
-        .bind(&a.account_id)
-        .bind(&a.subject_kind)
-        .bind(&a.subject_id)
-        .bind(&a.subject_name)
-        .bind(&a.bundle_code)
-        .bind(a.bundle_version)
-        .bind(&a.item_code)
-        .bind(&a.division_code)
-        .bind(&a.channel)
-        .bind(&a.state)
-        .bind(to_text(&a.document))
-        .bind(&a.intake_by)
-        .bind(to_micros(a.created_at))
-        .bind(to_micros(a.updated_at))
-        .bind(a.submitted_at.map(to_micros))
-        .execute(&mut *$tx)
-        .await?
-        .rows_affected()
-            == 1
+        let mut qb = sqlx::QueryBuilder::new("INSERT INTO ");
+        qb.push(APPLICATIONS).push(" ");
+        push_application!(qb, $a);
+        qb.push(APPLICATION_UPSERT);
+        qb.build().execute(&mut *$tx).await?.rows_affected() == 1
     }};
 }
 
@@ -731,14 +725,82 @@ macro_rules! write_submission {
             // Submitted already.
             return Err(StoreError::Conflict(vec!["state"]));
         }
-        insert_cases!($tx, rows.cases.iter().map(|(case, _)| case));
-        insert_events!($tx, rows.cases.iter().flat_map(|(_, events)| events));
-        insert_outbox!($tx, &rows.outbox);
+        insert_rows!(
+            $tx,
+            CASES,
+            push_cases,
+            rows.cases.iter().map(|(case, _)| case)
+        )
+        .map_err(|e| crate::accounts::classify(e, &["number"], "case"))?;
+        insert_rows!(
+            $tx,
+            EVENTS,
+            push_events,
+            rows.cases.iter().flat_map(|(_, events)| events)
+        )?;
+        insert_rows!($tx, OUTBOX, push_outbox, &rows.outbox)?;
         let log = crate::sharing::access_log_rows(&rows.access_log)?;
         crate::sharing::insert_access_log_rows!($tx, &log);
         insert_idempotency!($tx, rows.idempotency.as_ref(), application.updated_at);
         (rows, extra)
     }};
+}
+
+/// A submission's rows as one PostgreSQL statement, atomic on its own (no `BEGIN`/`COMMIT`
+/// round trips): the application in a data-modifying CTE, then every other table's rows in a
+/// CTE each, written only when the application was (an application already submitted is left
+/// alone and nothing else is written). Evaluates to the number of applications written, 1 or 0.
+/// A taken case number or idempotency key fails the whole statement.
+fn submission_statement<'a>(
+    application: &'a ApplicationRow,
+    rows: &'a SubmissionRows,
+    log: &'a [(&'a onetrip_domain::sharing::AccessLogEntry, String, String)],
+) -> sqlx::QueryBuilder<sqlx::Postgres> {
+    let mut qb = sqlx::QueryBuilder::new("WITH application AS (INSERT INTO ");
+    qb.push(APPLICATIONS).push(" ");
+    push_application!(qb, application);
+    qb.push(APPLICATION_UPSERT).push(" RETURNING 1)");
+    // `INSERT INTO {table} SELECT * FROM (VALUES …) WHERE` the application was written.
+    macro_rules! gated {
+        ($name:literal, $table:expr, $push:ident, $rows:expr $(, $arg:expr)?) => {{
+            let mut rows = $rows.into_iter().peekable();
+            if rows.peek().is_some() {
+                qb.push(concat!(", ", $name, " AS (INSERT INTO "))
+                    .push($table)
+                    .push(" SELECT * FROM (");
+                $push!(qb, rows $(, $arg)?);
+                qb.push(") AS v WHERE EXISTS (SELECT 1 FROM application))");
+            }
+        }};
+    }
+    gated!(
+        "new_cases",
+        CASES,
+        push_cases,
+        rows.cases.iter().map(|(c, _)| c)
+    );
+    gated!(
+        "new_events",
+        EVENTS,
+        push_events,
+        rows.cases.iter().flat_map(|(_, events)| events)
+    );
+    gated!("new_outbox", OUTBOX, push_outbox, &rows.outbox);
+    gated!(
+        "new_access_log",
+        crate::sharing::ACCESS_LOG,
+        push_access_log,
+        log.iter()
+    );
+    if let Some(record) = &rows.idempotency {
+        qb.push(", new_key AS (INSERT INTO ")
+            .push(IDEMPOTENCY_KEYS)
+            .push(" SELECT * FROM (");
+        push_idempotency!(qb, record, application.updated_at);
+        qb.push(") AS v WHERE EXISTS (SELECT 1 FROM application))");
+    }
+    qb.push(" SELECT count(*) FROM application");
+    qb
 }
 
 /// The statements of [`Db::commit_case_changes`] inside the transaction (or savepoint) `$tx`.
@@ -753,7 +815,7 @@ macro_rules! write_case_changes {
                  on_time = $9, handling_days = $10, updated_at = $11 WHERE number = $12 \
                  AND event_count = $13",
             );
-            let updated = bind_case_state!(update, c)
+            let updated = bind_case_state!(update, bind, c)
                 .bind(to_micros(c.updated_at))
                 .bind(&c.number)
                 .bind(change.expected_event_count)
@@ -764,8 +826,13 @@ macro_rules! write_case_changes {
                 return Err(StoreError::Conflict(vec!["case"]));
             }
         }
-        insert_events!($tx, commit.changes.iter().flat_map(|c| &c.events));
-        insert_outbox!($tx, &commit.outbox);
+        insert_rows!(
+            $tx,
+            EVENTS,
+            push_events,
+            commit.changes.iter().flat_map(|c| &c.events)
+        )?;
+        insert_rows!($tx, OUTBOX, push_outbox, &commit.outbox)?;
         if let Some(order) = &commit.supervision {
             sqlx::query(
                 "INSERT INTO supervision_orders (id, case_number, department_code, \
@@ -805,13 +872,12 @@ macro_rules! write_case_changes {
 macro_rules! write_ceiling {
     ($tx:expr, $rows:expr, $bytes:expr) => {{
         let payload = "x".repeat($bytes);
-        let rows: usize = $rows;
-        let sql = multi_row_sql("INSERT INTO bench_ceiling (id, payload)", 2, rows);
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for _ in 0..rows {
-            q = q.bind(uuid::Uuid::now_v7().to_string()).bind(&payload);
-        }
-        q.execute(&mut *$tx).await?;
+        let mut qb = sqlx::QueryBuilder::new("INSERT INTO bench_ceiling (id, payload) ");
+        qb.push_values(0..$rows, |mut b, _| {
+            b.push_bind(uuid::Uuid::now_v7().to_string())
+                .push_bind(&payload);
+        });
+        qb.build().execute(&mut *$tx).await?;
     }};
 }
 
@@ -1235,10 +1301,20 @@ impl Db {
                 .await?;
                 let first = first_allocated(next, count)?;
                 let mut application = application;
-                let mut tx = pool.begin_write(None).await?;
-                let out = write_submission!(tx, &mut application, first, build);
-                tx.commit().await?;
-                Ok(out)
+                let (rows, extra) = build(first, &mut application)?;
+                let log = crate::sharing::access_log_rows(&rows.access_log)?;
+                let written: i64 = submission_statement(&application, &rows, &log)
+                    .build_query_scalar()
+                    .fetch_one(pool)
+                    .await
+                    .map_err(|e| {
+                        crate::accounts::classify(e, &["number", "idempotency"], "case")
+                    })?;
+                if written != 1 {
+                    // Submitted already; nothing was written.
+                    return Err(StoreError::Conflict(vec!["state"]));
+                }
+                Ok((rows, extra))
             }
         }
     }

@@ -257,31 +257,42 @@ pub(crate) fn access_log_rows(
 /// parameter limits).
 pub(crate) const ACCESS_LOG_ROWS_PER_INSERT: usize = 256;
 
+/// `data_access_log` and its columns, in the order [`push_access_log!`] binds them.
+pub(crate) const ACCESS_LOG: &str = "data_access_log (id, at, consumer_kind, consumer_id, \
+     resource, provider, subject, fields, masked_fields, purpose, case_ref, outcome, refusal)";
+
+/// Pushes `VALUES (…), (…)` of prepared access-log rows (an iterator of
+/// `&(&AccessLogEntry, String, String)`, see [`access_log_rows`]) onto a query builder.
+macro_rules! push_access_log {
+    ($qb:expr, $rows:expr) => {{
+        $qb.push_values($rows, |mut b, (e, fields, masked)| {
+            b.push_bind(&e.id)
+                .push_bind($crate::to_micros(e.at))
+                .push_bind(e.consumer.kind())
+                .push_bind(e.consumer.id())
+                .push_bind(&e.resource)
+                .push_bind(&e.provider)
+                .push_bind(&e.subject)
+                .push_bind(fields)
+                .push_bind(masked)
+                .push_bind(&e.purpose)
+                .push_bind(&e.case_ref)
+                .push_bind(e.outcome.as_str())
+                .push_bind(&e.refusal);
+        });
+    }};
+}
+pub(crate) use push_access_log;
+
 /// Inserts prepared access-log rows ([`access_log_rows`]) inside the transaction `$tx`: one
 /// multi-row INSERT per [`ACCESS_LOG_ROWS_PER_INSERT`] rows (a resolution's rows in one
 /// statement).
 macro_rules! insert_access_log_rows {
     ($tx:expr, $rows:expr) => {{
         for chunk in $rows.chunks($crate::sharing::ACCESS_LOG_ROWS_PER_INSERT) {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO data_access_log (id, at, consumer_kind, consumer_id, resource, \
-                 provider, subject, fields, masked_fields, purpose, case_ref, outcome, refusal) ",
-            );
-            q.push_values(chunk, |mut b, (e, fields, masked)| {
-                b.push_bind(&e.id)
-                    .push_bind($crate::to_micros(e.at))
-                    .push_bind(e.consumer.kind())
-                    .push_bind(e.consumer.id())
-                    .push_bind(&e.resource)
-                    .push_bind(&e.provider)
-                    .push_bind(&e.subject)
-                    .push_bind(fields)
-                    .push_bind(masked)
-                    .push_bind(&e.purpose)
-                    .push_bind(&e.case_ref)
-                    .push_bind(e.outcome.as_str())
-                    .push_bind(&e.refusal);
-            });
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO ");
+            q.push($crate::sharing::ACCESS_LOG).push(" ");
+            $crate::sharing::push_access_log!(q, chunk);
             q.build().execute(&mut *$tx).await?;
         }
     }};

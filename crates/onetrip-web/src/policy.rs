@@ -605,6 +605,11 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         Permission::Citizen,
     ),
     (
+        Method::GET,
+        "/api/v1/items/{code}/form",
+        Permission::Citizen,
+    ),
+    (
         Method::POST,
         "/api/v1/applications/drafts",
         Permission::Citizen,

@@ -958,3 +958,22 @@ fn parents_example_from_the_brief() {
         json!({"father": FATHER, "mother": MOTHER})
     );
 }
+
+#[test]
+fn without_a_form_every_value_sent_is_unknown() {
+    assert!(validate_no_form(&FormValues::new()).is_ok());
+    let errors = validate_no_form(&values(json!({"note": "x", "amount": 3}))).unwrap_err();
+    let found: Vec<(&str, &str)> = errors.iter().map(|e| (e.path.as_str(), e.code())).collect();
+    assert_eq!(
+        found,
+        vec![
+            ("amount", "form_unknown_field"),
+            ("note", "form_unknown_field")
+        ]
+    );
+    assert!(
+        errors
+            .iter()
+            .all(|e| !e.message_zh.is_empty() && !e.message_en.is_empty())
+    );
+}

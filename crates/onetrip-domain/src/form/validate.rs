@@ -47,6 +47,18 @@ pub(super) fn validate(
     }
 }
 
+pub(super) fn no_form(values: &FormValues) -> Result<(), Vec<FieldError>> {
+    let errors: Vec<FieldError> = values
+        .keys()
+        .map(|key| FieldError::new(key.clone(), &Label::key(key), &Problem::UnknownField))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
 /// Validates the visible `fields` of one level (the top, or one item of a group whose label is
 /// `item`) against `values`; paths are prefixed by `prefix`.
 fn level<'f>(

@@ -308,6 +308,14 @@ pub async fn a_failing_job_in_a_batch_does_not_lose_the_others(db: &Db) {
     assert_eq!(db.cases_of_application("done").await.unwrap().len(), 1);
     let stored = stored_sequences(db).await;
     assert_eq!(stored.len(), 22);
+    // Nothing of a refused submission was written: one event and one outbox row per stored
+    // case, one idempotency record for the key that landed.
+    let counts: std::collections::BTreeMap<&str, i64> =
+        db.case_table_counts().await.unwrap().into_iter().collect();
+    assert_eq!(counts["applications"], 12, "{counts:?}");
+    assert_eq!(counts["case_events"], 22, "{counts:?}");
+    assert_eq!(counts["outbox"], 22, "{counts:?}");
+    assert_eq!(counts["idempotency_keys"], 1, "{counts:?}");
     match db.backend() {
         // The numbers are allocated in the job's transaction: a failed job leaves no gap.
         Backend::Sqlite => assert_eq!(stored, (1..=22).collect::<BTreeSet<u32>>()),

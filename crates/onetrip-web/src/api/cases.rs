@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use jiff::Timestamp;
 use jiff::civil::Date;
-use onetrip_app::bundles::{BundleView, Prepared};
+use onetrip_app::bundles::{BundleView, Prepared, PreparedItem};
 use onetrip_app::cases::{
     Agent, ApplicantFacts, ApplicationInput, ApplicationTarget, ApplyChannel, CaseActor,
     CaseCommand, CaseView, FileRef, Submitted, TimelineEntry, WindowIntake,
@@ -45,6 +45,7 @@ pub fn router() -> OpenApiRouter<Shared> {
         .routes(routes!(get_bundle, put_bundle))
         .routes(routes!(bundle_reduction))
         .routes(routes!(questionnaire))
+        .routes(routes!(item_form))
         .routes(routes!(create_draft))
         .routes(routes!(update_draft))
         .routes(routes!(submit))
@@ -445,6 +446,27 @@ pub async fn questionnaire(
         state
             .app
             .prepare_bundle(&code, &applicant, &body.answers, Timestamp::now())
+            .await?,
+    ))
+}
+
+/// The item's own form prefilled for the signed-in applicant (L2 or above), for an
+/// application for the item alone (`{"kind": "item", …}`). `form` is `null` when the item asks
+/// for nothing beyond its materials; the application's `form` must then be empty.
+#[utoipa::path(get, path = "/api/v1/items/{code}/form", tag = "bundles",
+    params(("code" = String, Path, description = "Implementation code of the item")),
+    responses((status = 200, description = "Form and prefill", body = Object),
+              (status = 404, description = "No such item", body = Problem, content_type = "application/problem+json")))]
+pub async fn item_form(
+    State(state): State<Shared>,
+    CurrentActor(actor): CurrentActor,
+    Path(code): Path<String>,
+) -> Result<Json<PreparedItem>, ApiError> {
+    let applicant = citizen_applicant(&state, &actor).await?;
+    Ok(Json(
+        state
+            .app
+            .prepare_item(&code, &applicant, Timestamp::now())
             .await?,
     ))
 }

@@ -943,13 +943,13 @@ pub async fn walk_in_page(
                     .await?
                     .prefill
             }
-            (Subject::Item(item), _) => match &item.form {
-                Some(schema) => {
-                    let code = item.implementation_code.clone();
-                    state.app.prefill(schema, &facts, &[code], now).await?.0
-                }
-                None => FormValues::new(),
-            },
+            (Subject::Item(item), _) => {
+                state
+                    .app
+                    .prepare_item(&item.implementation_code, &facts, now)
+                    .await?
+                    .prefill
+            }
             (Subject::Bundle(_), ApplicationTarget::Item { .. }) => FormValues::new(),
         };
         w.form = Some(prefill);

@@ -123,6 +123,7 @@ pub(crate) fn concrete(
             format!("/api/v1/organisations/{}/delegations", crate::roles::ORG)
         }
         "/api/v1/delegations/{id}/revocation" => "/api/v1/delegations/unknown/revocation".into(),
+        "/api/v1/items/{code}/form" => format!("/api/v1/items/{HOUSING_FUND_MAIN}/form"),
         "/api/v1/items/{code}/eligibility" => {
             format!("/api/v1/items/{HOUSING_FUND_MAIN}/eligibility")
         }

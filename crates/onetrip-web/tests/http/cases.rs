@@ -251,3 +251,135 @@ async fn the_birth_bundle_over_http() {
         .await
         .problem(StatusCode::FORBIDDEN, "case_not_permitted");
 }
+
+/// 医疗费用手工（零星）报销 (Hangzhou): in no bundle, applied for on its own with its own form.
+const MEDICAL_REIMBURSEMENT: &str = "11330100067843715T050090003000";
+/// 失业登记 (Hangzhou): an item without a form of its own.
+const UNEMPLOYMENT_REGISTRATION: &str = "113301000354023845200030004000";
+
+#[tokio::test]
+async fn an_item_applied_for_alone_is_checked_against_its_own_form() {
+    let t = TestApp::new().await;
+    let (mut b, csrf) = t.real_named(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
+
+    // The item's form, prefilled from the account and from the e-receipt the item may read;
+    // the diagnosis (L4) is not among what the item was granted.
+    let r = b
+        .get(&format!("/api/v1/items/{MEDICAL_REIMBURSEMENT}/form"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let prepared = r.json();
+    assert_eq!(prepared["form"]["code"], "medical_reimbursement");
+    let prefill = prepared["prefill"].as_object().unwrap().clone();
+    assert_eq!(prefill["name"], PERSON_NAME);
+    assert_eq!(prefill["phone"], PERSON_PHONE);
+    assert_eq!(prefill["hospital"], "浙江大学医学院附属第一医院");
+    assert_eq!(prefill["amount"], 386540);
+    assert_eq!(prefill["treated_on"], "2026-11-09");
+    assert_eq!(
+        prepared["prefill_sources"]["hospital"],
+        "data:ZJ_MEDICAL_EINVOICE"
+    );
+    assert!(!r.text().contains("阑尾炎"), "{}", r.text());
+    // An item without a form has nothing to prefill; an unknown item is 404.
+    let none = b
+        .get(&format!("/api/v1/items/{UNEMPLOYMENT_REGISTRATION}/form"))
+        .await
+        .json();
+    assert_eq!(none["form"], Value::Null);
+    b.get("/api/v1/items/000000000000000000000000000000/form")
+        .await
+        .problem(StatusCode::NOT_FOUND, "not_found");
+
+    // Its materials to upload: the itemised bill, the medical record, the debit card.
+    let mut uploads = serde_json::Map::new();
+    for (m, name) in [
+        ("M03", "清单.pdf"),
+        ("M04", "病历.pdf"),
+        ("M05", "借记卡.pdf"),
+    ] {
+        let file = upload(&mut b, &csrf, name, &pdf(name)).await.json();
+        uploads.insert(
+            format!("{MEDICAL_REIMBURSEMENT}.{m}"),
+            json!({"id": file["id"], "name": name, "media_type": "application/pdf"}),
+        );
+    }
+    let body = |form: &serde_json::Map<String, Value>| json!({"target": {"kind": "item", "code": MEDICAL_REIMBURSEMENT}, "form": form, "uploads": uploads, "channel": "web"});
+
+    // Every problem of the item's form at once, nothing stored.
+    let mut bad = prefill.clone();
+    bad.insert("visit_kind".into(), json!("other"));
+    bad.insert("inpatient".into(), json!("inpatient"));
+    bad.insert(
+        "paper_receipts".into(),
+        json!([{"number": "P-1", "amount": "-3", "issued_on": "2026-11-10"}]),
+    );
+    bad.insert("bank".into(), json!("icbc"));
+    bad.insert("favourite_colour".into(), json!("blue"));
+    let r = submit(&mut b, &csrf, "medical-bad", &body(&bad)).await;
+    let errors = r.field_errors();
+    assert_has(&errors, "form.visit_kind_note", "form_required");
+    assert_has(&errors, "form.discharged_on", "form_required");
+    assert_has(&errors, "form.account_number", "form_required");
+    assert_has(
+        &errors,
+        "form.paper_receipts[0].amount",
+        "form_money_too_small",
+    );
+    assert_has(&errors, "form.favourite_colour", "form_unknown_field");
+    assert!(
+        b.get("/api/v1/me/applications")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Filled in, it is one case of the medical insurance bureau, the form kept normalised.
+    let mut good = prefill.clone();
+    for (k, v) in [
+        ("visit_kind", json!("emergency")),
+        ("inpatient", json!("outpatient")),
+        (
+            "paper_receipts",
+            json!([{"number": "P-1", "amount": "12.30", "issued_on": "2026-11-10"}]),
+        ),
+        ("bank", json!("icbc")),
+        ("account_number", json!("6222021202041234567")),
+    ] {
+        good.insert(k.into(), v);
+    }
+    let r = submit(&mut b, &csrf, "medical-1", &body(&good)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let submitted = r.json();
+    let cases = submitted["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 1, "{submitted}");
+    assert_eq!(cases[0]["item"], MEDICAL_REIMBURSEMENT);
+    let id = submitted["application"].as_str().unwrap();
+    let stored = b.get(&format!("/api/v1/applications/{id}")).await.json();
+    assert_eq!(
+        stored["document"]["form"]["paper_receipts"][0]["amount"], 1230,
+        "{stored}"
+    );
+
+    // An item without a form takes no form values.
+    let r = submit(
+        &mut b,
+        &csrf,
+        "registration-1",
+        &json!({"target": {"kind": "item", "code": UNEMPLOYMENT_REGISTRATION}, "form": {"note": "x"}}),
+    )
+    .await;
+    assert_has(&r.field_errors(), "form.note", "form_unknown_field");
+    // Nor does its draft.
+    let r = b
+        .json(
+            Method::POST,
+            "/api/v1/applications/drafts",
+            &json!({"target": {"kind": "item", "code": UNEMPLOYMENT_REGISTRATION}, "form": {"note": "x"}}),
+            Some(&csrf),
+        )
+        .await;
+    assert_has(&r.field_errors(), "form.note", "form_unknown_field");
+}

@@ -654,3 +654,25 @@ pub async fn post_multipart(
 pub fn location(r: &Resp) -> String {
     r.header("location").unwrap_or_default().to_string()
 }
+
+/// A small but real-looking PDF.
+pub fn pdf(text: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n% {text}\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n").into_bytes()
+}
+
+/// A `multipart/form-data` body of text parts, then the file part `file` when given.
+pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+    let files: Vec<(&str, &str, &[u8])> = file.into_iter().map(|(n, c)| ("file", n, c)).collect();
+    multipart_body(fields, &files)
+}
+
+/// Uploads a file through the API as the signed-in `b`.
+pub async fn upload(b: &mut Browser<'_>, csrf: &str, name: &str, content: &[u8]) -> Resp {
+    post_multipart(
+        b,
+        "/api/v1/uploads",
+        Some(csrf),
+        multipart(&[], Some((name, content))),
+    )
+    .await
+}

@@ -16,27 +16,6 @@ use crate::common::*;
 const RESIDENCE_PERMIT: &str = "1133010600425119XW200010009000";
 const POLICE_XIHU: &str = "1133010600425119XW";
 
-/// A small but real-looking PDF.
-fn pdf(text: &str) -> Vec<u8> {
-    format!("%PDF-1.4\n% {text}\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n").into_bytes()
-}
-
-/// A `multipart/form-data` body of text parts, then the file part `file` when given.
-fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
-    let files: Vec<(&str, &str, &[u8])> = file.into_iter().map(|(n, c)| ("file", n, c)).collect();
-    multipart_body(fields, &files)
-}
-
-async fn upload(b: &mut Browser<'_>, csrf: &str, name: &str, content: &[u8]) -> Resp {
-    post_multipart(
-        b,
-        "/api/v1/uploads",
-        Some(csrf),
-        multipart(&[], Some((name, content))),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn a_file_is_uploaded_once_and_read_back_only_by_its_uploader() {
     let t = TestApp::new().await;
