@@ -618,7 +618,88 @@ fn review_steps(item: &ServiceItem) -> u32 {
     u32::try_from(n.max(1)).unwrap_or(u32::MAX)
 }
 
+/// Key of the question [`Bundle::single_item`] asks when an item has several situations.
+pub const SITUATION_QUESTION: &str = "situation";
+
 impl Bundle {
+    /// Applying for one item alone, as a journey of one member: the questionnaire asks which
+    /// situation applies (only when the item has several, see [`SITUATION_QUESTION`]), the
+    /// form is the item's own (one without fields when it has none), and the member, keyed by
+    /// the item's code, takes the situation answered. Such a bundle is never published or
+    /// checked (a published bundle has at least two members); it lets one item go through the
+    /// same questions → form → materials → check journey as a bundle.
+    pub fn single_item(item: &ServiceItem) -> Bundle {
+        let situations = item.effective_situations();
+        let (questionnaire, rules) = if situations.len() > 1 {
+            let question = Question {
+                key: SITUATION_QUESTION.to_string(),
+                text: "您要办理的是哪种情形？".to_string(),
+                text_en: Some("Which of these applies to you?".to_string()),
+                options: situations
+                    .iter()
+                    .map(|s| ChoiceOption {
+                        value: s.code.clone(),
+                        label: s.name.clone(),
+                        label_en: None,
+                    })
+                    .collect(),
+                visible_when: None,
+                help: None,
+            };
+            let rules = situations
+                .iter()
+                .map(|s| SituationRule {
+                    situation: s.code.clone(),
+                    when: Some(Condition::Equals {
+                        field: SITUATION_QUESTION.to_string(),
+                        equals: serde_json::Value::String(s.code.clone()),
+                    }),
+                })
+                .collect();
+            (vec![question], rules)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let form = item.form.clone().unwrap_or_else(|| FormSchema {
+            code: item.implementation_code.clone(),
+            version: 1,
+            title: item.name.clone(),
+            title_en: item.name_en.clone(),
+            sections: Vec::new(),
+        });
+        let category = item
+            .life_events
+            .first()
+            .copied()
+            .unwrap_or(match item.service_object {
+                ServiceObject::Organisation => LifeEvent::Operations,
+                _ => LifeEvent::Work,
+            });
+        Bundle {
+            code: item.implementation_code.clone(),
+            name: item.name.clone(),
+            name_en: item.name_en.clone(),
+            category,
+            service_object: item.service_object,
+            lead_department: item.department_code.clone(),
+            division_code: item.division_code.clone(),
+            summary: String::new(),
+            questionnaire,
+            members: vec![Member {
+                key: item.implementation_code.clone(),
+                item: item.implementation_code.clone(),
+                when: None,
+                situations: rules,
+                depends_on: Vec::new(),
+                fields: BTreeMap::new(),
+                result_fields: BTreeMap::new(),
+            }],
+            form,
+            keywords: Vec::new(),
+            status: item.status,
+        }
+    }
+
     /// The member with this key.
     pub fn member(&self, key: &str) -> Option<&Member> {
         self.members.iter().find(|m| m.key == key)

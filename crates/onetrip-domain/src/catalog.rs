@@ -981,11 +981,7 @@ pub fn validate_item(item: &ServiceItem, prefix: &str) -> Vec<Violation> {
                 Rule::FullOnlineRequiresZeroVisits,
             ));
         }
-        if !item
-            .channels
-            .iter()
-            .any(|c| matches!(c, Channel::Online | Channel::Mobile))
-        {
+        if !item.applies_online() {
             out.push(Violation::new(
                 at("channels"),
                 Rule::FullOnlineRequiresOnlineChannel,
@@ -1316,6 +1312,13 @@ fn is_default_min_assurance(level: &crate::identity::AssuranceLevel) -> bool {
 }
 
 impl ServiceItem {
+    /// Whether the item can be applied for online: on the web (网上办) or in the app (掌上办).
+    pub fn applies_online(&self) -> bool {
+        self.channels
+            .iter()
+            .any(|c| matches!(c, Channel::Online | Channel::Mobile))
+    }
+
     /// The situations an applicant chooses from: the item's own, or one implicit situation with
     /// every required material when it defines none.
     pub fn effective_situations(&self) -> Vec<Situation> {

@@ -368,3 +368,48 @@ fn the_unemployment_bundle_fills_the_benefit_items_own_form() {
                 && matches!(&p.rule, BundleRule::UnmappedRequiredField { field, .. } if field == "job_wanted")),
     );
 }
+
+/// One item alone goes through the bundle journey as a bundle of one member: the situation is
+/// asked only when there are several, the item's own form is the form.
+#[test]
+fn a_single_item_is_a_journey_of_one_member() {
+    const MEDICAL_REIMBURSEMENT: &str = "11330100067843715T050090003000";
+    const SOCIAL_SECURITY_CARD: &str = "113301000354023845200030002000";
+    let items = items();
+
+    let medical = Bundle::single_item(&items[MEDICAL_REIMBURSEMENT]);
+    assert!(medical.questionnaire.is_empty());
+    assert_eq!(medical.form.code, "medical_reimbursement");
+    let selection = medical.select(&FormValues::new(), &items).unwrap();
+    assert_eq!(selection.members.len(), 1);
+    assert_eq!(selection.members[0].key, MEDICAL_REIMBURSEMENT);
+    let uploads = selection
+        .materials
+        .iter()
+        .filter(|m| m.source == MaterialSource::Upload)
+        .count();
+    assert_eq!((selection.materials.len(), uploads), (5, 3));
+
+    let card = &items[SOCIAL_SECURITY_CARD];
+    let codes: Vec<String> = card
+        .effective_situations()
+        .iter()
+        .map(|s| s.code.clone())
+        .collect();
+    assert!(codes.len() > 1, "{codes:?}");
+    let journey = Bundle::single_item(card);
+    assert_eq!(journey.questionnaire.len(), 1);
+    assert!(journey.form.fields().next().is_none(), "no form of its own");
+    for code in &codes {
+        let selection = journey
+            .select(&answers(json!({"situation": code})), &items)
+            .unwrap();
+        assert_eq!(&selection.members[0].situation, code);
+    }
+    assert!(
+        journey
+            .select(&answers(json!({"situation": "S99"})), &items)
+            .is_err()
+    );
+    assert!(journey.select(&FormValues::new(), &items).is_err());
+}

@@ -293,6 +293,7 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/assets/site.js", Permission::Public),
     (Method::POST, "/sign-out", Permission::Public),
     (Method::POST, "/bundles/{code}/start", Permission::Citizen),
+    (Method::POST, "/items/{code}/start", Permission::Citizen),
     (Method::GET, "/applications/{id}", Permission::Citizen),
     (
         Method::GET,

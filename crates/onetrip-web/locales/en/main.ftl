@@ -86,6 +86,8 @@ bundle-days = Working days
 bundle-members = Covers { $value } services
 bundle-start = Start now
 bundle-sign-in-to-start = Sign in to start
+item-start = Apply online
+item-sign-in-to-start = Sign in to apply online
 
 tasks-lead = Complete these steps in order. Every step is saved, so you can carry on later on any device.
 tasks-saved = Your application is saved as a draft.

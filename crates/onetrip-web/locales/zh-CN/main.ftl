@@ -86,6 +86,8 @@ bundle-days = 办理时间（工作日）
 bundle-members = 包含 { $value } 个事项
 bundle-start = 开始办理
 bundle-sign-in-to-start = 登录后办理
+item-start = 在线办理
+item-sign-in-to-start = 登录后在线办理
 
 tasks-lead = 按顺序完成以下步骤。每一步都会自动保存，您可以随时在其他设备上继续。
 tasks-saved = 您的申请已保存为草稿。

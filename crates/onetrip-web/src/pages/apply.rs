@@ -51,7 +51,8 @@ fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-/// `POST /bundles/{code}/start`: a new draft of the bundle for the signed-in person.
+/// `POST /bundles/{code}/start`: a new draft of the bundle for the signed-in person, then its
+/// first step.
 pub async fn start(
     State(state): State<Shared>,
     session: Session,
@@ -60,34 +61,101 @@ pub async fn start(
     Path(code): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let pairs = form_pairs(&body);
-    check_csrf(&session, first(&pairs, "csrf_token")).await?;
-    let owner = citizen_applicant(&state, &actor).await?;
+    check_csrf(&session, first(&form_pairs(&body), "csrf_token")).await?;
+    let journey = state.app.bundle_view(&code).await?.bundle;
+    begin(
+        &state,
+        &headers,
+        &actor,
+        ApplicationTarget::Bundle { code },
+        &journey,
+    )
+    .await
+}
+
+/// `POST /items/{code}/start`: a new draft of one item alone for the signed-in person (items
+/// that can be applied for online), then its first step.
+pub async fn start_item(
+    State(state): State<Shared>,
+    session: Session,
+    headers: HeaderMap,
+    CurrentActor(actor): CurrentActor,
+    Path(code): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    check_csrf(&session, first(&form_pairs(&body), "csrf_token")).await?;
+    let item = state.app.decoded_item(&code).await?;
+    if !item.applies_online() {
+        return Err(AppError::Refused {
+            code: "item_not_online",
+            zh: "该事项不能网上申请，请到窗口办理".into(),
+            en: "This service cannot be applied for online; please visit a service window.".into(),
+        }
+        .into());
+    }
+    let journey = Bundle::single_item(&item);
+    let target = ApplicationTarget::Item {
+        code,
+        situation: None,
+    };
+    begin(&state, &headers, &actor, target, &journey).await
+}
+
+/// Saves a new, empty draft of `target` for the signed-in person and sends them to the first
+/// step of its `journey`.
+async fn begin(
+    state: &Shared,
+    headers: &HeaderMap,
+    actor: &Actor,
+    target: ApplicationTarget,
+    journey: &Bundle,
+) -> Result<Response, ApiError> {
+    let owner = citizen_applicant(state, actor).await?;
     let input = ApplicationInput {
-        target: ApplicationTarget::Bundle { code },
+        target,
         answers: FormValues::new(),
         form: FormValues::new(),
         uploads: Default::default(),
     };
     let id = state
         .app
-        .save_draft(&owner, None, &input, channel(&headers), Timestamp::now())
+        .save_draft(&owner, None, &input, channel(headers), Timestamp::now())
         .await?;
-    Ok(see_other(&format!("/applications/{id}/questions")))
+    Ok(see_other(&next_step(journey, &id, Step::Start)))
 }
 
-/// A draft of the signed-in person with its bundle.
+/// The steps of the journey.
+#[derive(Clone, Copy, PartialEq)]
+enum Step {
+    Start,
+    Questions,
+    Form,
+}
+
+/// Where the journey goes after `done`: the questions, the form and the materials, each
+/// skipped when there is nothing to do in it (no questions, no form of its own).
+fn next_step(bundle: &Bundle, id: &str, done: Step) -> String {
+    if done == Step::Start && !bundle.questionnaire.is_empty() {
+        format!("/applications/{id}/questions")
+    } else if done != Step::Form && has_form(bundle) {
+        format!("/applications/{id}/form")
+    } else {
+        format!("/applications/{id}/materials")
+    }
+}
+
+/// Whether the journey has a form to fill in.
+fn has_form(bundle: &Bundle) -> bool {
+    bundle.form.fields().next().is_some()
+}
+
+/// A draft of the signed-in person with its bundle (for one item alone, the journey of
+/// [`Bundle::single_item`]).
 struct Draft {
     owner: ApplicantFacts,
     row: ApplicationRow,
     input: ApplicationInput,
     bundle: Bundle,
-}
-
-impl Draft {
-    fn code(&self) -> &str {
-        &self.bundle.code
-    }
 }
 
 /// Loads a draft the person may work on; a submitted application is not a draft any more.
@@ -113,14 +181,12 @@ async fn draft(
     }
     let input: ApplicationInput = serde_json::from_value(strip_extra(row.document.clone()))
         .map_err(|e| AppError::Internal(format!("draft {id}: {e}")))?;
-    let ApplicationTarget::Bundle { code } = &input.target else {
-        return Err(AppError::NotFound {
-            kind: "bundle",
-            key: id.to_string(),
+    let bundle = match &input.target {
+        ApplicationTarget::Bundle { code } => state.app.bundle_view(code).await?.bundle,
+        ApplicationTarget::Item { code, .. } => {
+            Bundle::single_item(&*state.app.decoded_item(code).await?)
         }
-        .into());
     };
-    let bundle = state.app.bundle_view(code).await?.bundle;
     Ok(Ok(Draft {
         owner,
         row,
@@ -212,15 +278,17 @@ struct TasksPage {
 }
 
 fn answered(bundle: &Bundle, answers: &FormValues) -> bool {
-    !answers.is_empty() && bundle.check_answers(answers).is_empty()
+    (bundle.questionnaire.is_empty() || !answers.is_empty())
+        && bundle.check_answers(answers).is_empty()
 }
 
 fn filled(bundle: &Bundle, values: &FormValues) -> bool {
-    !values.is_empty()
-        && bundle
-            .form
-            .validate(values, onetrip_app::china_today(Timestamp::now()))
-            .is_ok()
+    !has_form(bundle)
+        || (!values.is_empty()
+            && bundle
+                .form
+                .validate(values, onetrip_app::china_today(Timestamp::now()))
+                .is_ok())
 }
 
 /// `GET /applications/{id}`: the task list of a draft.
@@ -241,19 +309,24 @@ pub async fn tasks(
             .await?
             .iter()
             .all(|m| m.auto || !m.required || m.upload.is_some());
-    let tasks = vec![
-        Task {
+    let mut tasks = Vec::with_capacity(4);
+    if !d.bundle.questionnaire.is_empty() {
+        tasks.push(Task {
             key: "task-questions",
             href: format!("/applications/{id}/questions"),
             done: q,
             open: true,
-        },
-        Task {
+        });
+    }
+    if has_form(&d.bundle) {
+        tasks.push(Task {
             key: "task-form",
             href: format!("/applications/{id}/form"),
             done: f,
             open: q,
-        },
+        });
+    }
+    tasks.extend([
         Task {
             key: "task-materials",
             href: format!("/applications/{id}/materials"),
@@ -266,7 +339,7 @@ pub async fn tasks(
             done: false,
             open: f,
         },
-    ];
+    ]);
     let name = page
         .pick(&d.bundle.name, d.bundle.name_en.as_deref())
         .to_string();
@@ -437,6 +510,13 @@ pub async fn questions_form(
     let answers = answers_from_post(&d.bundle, &pairs);
     let problems = answer_problems(&page, &d.bundle, &answers);
     let changed = answers != d.input.answers;
+    if let ApplicationTarget::Item { situation, .. } = &mut d.input.target {
+        // One item alone: the answer is the situation applied for.
+        *situation = answers
+            .get(onetrip_domain::bundle::SITUATION_QUESTION)
+            .and_then(Value::as_str)
+            .map(str::to_string);
+    }
     d.input.answers = answers;
     if changed {
         // Other answers may select other members: the form is prefilled again.
@@ -449,7 +529,7 @@ pub async fn questions_form(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
-    Ok(see_other(&format!("/applications/{id}/form")))
+    Ok(see_other(&next_step(&d.bundle, &id, Step::Questions)))
 }
 
 #[derive(Template)]
@@ -522,12 +602,23 @@ pub async fn form_page(
         Ok(d) => d,
         Err(r) => return Ok(r),
     };
+    if !has_form(&d.bundle) {
+        return Ok(see_other(&next_step(&d.bundle, &id, Step::Form)));
+    }
     if d.input.form.is_empty() {
-        let prepared = state
-            .app
-            .prepare_bundle(d.code(), &d.owner, &d.input.answers, Timestamp::now())
-            .await?;
-        d.input.form = prepared.prefill;
+        let now = Timestamp::now();
+        d.input.form = match &d.input.target {
+            ApplicationTarget::Bundle { code } => {
+                state
+                    .app
+                    .prepare_bundle(code, &d.owner, &d.input.answers, now)
+                    .await?
+                    .prefill
+            }
+            ApplicationTarget::Item { code, .. } => {
+                state.app.prepare_item(code, &d.owner, now).await?.prefill
+            }
+        };
         save(&state, &d, &headers).await?;
     }
     Ok(ok(&form_page_of(&state, page, &d, &Problems::new()).await?))
@@ -610,7 +701,7 @@ pub async fn form_form(
         Ok(()) => {
             let problems = full_check(&d.input.form);
             if problems.is_empty() && upload_problems.is_empty() {
-                return Ok(see_other(&format!("/applications/{id}/materials")));
+                return Ok(see_other(&next_step(&d.bundle, &id, Step::Form)));
             }
             problems
         }

@@ -53,6 +53,7 @@ const PORTAL_PATHS: &[&str] = &[
     "/",
     "/search",
     "/items/{code}",
+    "/items/{code}/start",
     "/bundles/{code}",
     "/bundles/{code}/start",
     "/applications/{id}",
@@ -104,6 +105,7 @@ fn portal_router() -> Router<Shared> {
         .route("/items/{code}", get(portal::item_guide))
         .route("/bundles/{code}", get(portal::bundle_guide))
         .route("/bundles/{code}/start", post(apply::start))
+        .route("/items/{code}/start", post(apply::start_item))
         .route("/applications/{id}", get(apply::tasks))
         .route(
             "/applications/{id}/questions",

@@ -302,6 +302,8 @@ pub struct MaterialLine {
 #[template(path = "pages/item.html")]
 struct ItemPage {
     page: Page,
+    /// The item can be applied for online (the page offers to start).
+    online: bool,
     item: ServiceItem,
     guides: Vec<Guide>,
     chosen: Guide,
@@ -347,6 +349,7 @@ pub async fn item_guide(
         .collect();
     Ok(ok(&ItemPage {
         page,
+        online: item.applies_online(),
         item,
         guides,
         chosen,

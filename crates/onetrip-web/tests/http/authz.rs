@@ -191,6 +191,7 @@ pub(crate) fn concrete(
         "/admin/bundles/{code}" => "/admin/bundles/ZJ-BIRTH".into(),
         "/bundles/{code}" => "/bundles/ZJ-BIRTH".into(),
         "/bundles/{code}/start" => "/bundles/ZJ-BIRTH/start".into(),
+        "/items/{code}/start" => format!("/items/{HOUSING_FUND_MAIN}/start"),
         t if t.starts_with("/applications/{id}") => t.replace("{id}", "unknown"),
         "/me/applications/{id}" => "/me/applications/unknown".into(),
         "/work/cases/{number}" => "/work/cases/330106-20261121-999999".into(),

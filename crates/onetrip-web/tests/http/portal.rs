@@ -1,10 +1,11 @@
 //! The portal's pages (issue 6): home, search, guides, the birth bundle applied for through
 //! the pages without JavaScript (questionnaire, prefilled form, materials, check, submit,
-//! confirmation), my applications, the language switch, the elder mode, and sign-in for
-//! pages that need it.
+//! confirmation), one item alone through the same pages, my applications, the language
+//! switch, the elder mode, and sign-in for pages that need it.
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode, header};
+use serde_json::json;
 
 use crate::common::*;
 
@@ -316,4 +317,162 @@ async fn every_response_carries_the_security_headers() {
             .is_some_and(|c| c.starts_with("text/javascript"))
     );
     assert!(js.text().contains("document-file-wrap"));
+}
+
+/// 医疗费用手工（零星）报销 (Hangzhou): one situation, a form of its own, three uploads.
+const MEDICAL_REIMBURSEMENT: &str = "11330100067843715T050090003000";
+/// 社会保障卡申领 (Hangzhou): several situations, no form of its own.
+const SOCIAL_SECURITY_CARD: &str = "113301000354023845200030002000";
+
+#[tokio::test]
+async fn a_person_applies_for_one_item_alone_through_the_pages() {
+    let t = TestApp::new().await;
+    let (mut b, _) = t.real_named(PERSON_RID, PERSON_NAME, PERSON_PHONE).await;
+
+    // The item's guide offers to apply online; one situation, so the form comes first.
+    let item_url = format!("/items/{MEDICAL_REIMBURSEMENT}");
+    let start_url = format!("{item_url}/start");
+    let guide = b.get(&item_url).await.text();
+    assert!(
+        guide.contains(&format!("action=\"{start_url}\"")),
+        "{guide}"
+    );
+    assert!(guide.contains("在线办理"), "{guide}");
+    let r = b.post_form(&start_url, &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "no CSRF token, no draft");
+    let r = b
+        .post_pairs(&start_url, &form_fields(&guide, &start_url))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let form_url = location(&r);
+    let id = form_url
+        .strip_prefix("/applications/")
+        .and_then(|s| s.strip_suffix("/form"))
+        .expect("draft id")
+        .to_string();
+
+    // The item's own form, prefilled from the account and the e-receipt; a missing field is
+    // shown next to it.
+    let page = b.get(&form_url).await.text();
+    assert!(page.contains("医疗费用零星报销申请表"), "{page}");
+    assert!(
+        page.contains("value=\"浙江大学医学院附属第一医院\""),
+        "{page}"
+    );
+    let mut fields = form_fields(&page, &form_url);
+    set_field(&mut fields, "visit_kind", "emergency");
+    set_field(&mut fields, "inpatient", "outpatient");
+    set_field(&mut fields, "bank", "icbc");
+    let r = b.post_pairs(&form_url, &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(html.contains("href=\"#f-account_number\""), "{html}");
+    let mut fields = form_fields(&html, &form_url);
+    set_field(&mut fields, "account_number", "6222021202041234567");
+    let r = b.post_pairs(&form_url, &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let materials_url = format!("/applications/{id}/materials");
+    assert_eq!(location(&r), materials_url);
+
+    // The task list has no questionnaire (nothing to ask).
+    let tasks = b.get(&format!("/applications/{id}")).await.text();
+    assert!(!tasks.contains("/questions"), "{tasks}");
+
+    // Three materials to upload; the ID card and the e-receipt are fetched.
+    let html = b.get(&materials_url).await.text();
+    assert!(html.contains("还有 3 份材料需要您提供"), "{html}");
+    let token = hidden(&html, "csrf_token");
+    for (material, file) in [
+        ("费用明细清单", "清单.pdf"),
+        ("出院记录或门诊病历", "病历.pdf"),
+        ("本人银行借记卡", "借记卡.pdf"),
+    ] {
+        let body = multipart(
+            &[("csrf_token", token.as_str()), ("material", material)],
+            Some((file, &pdf(file))),
+        );
+        let r = post_multipart(&mut b, &materials_url, None, body).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    }
+    assert!(
+        b.get(&materials_url)
+            .await
+            .text()
+            .contains("所需材料均已提供")
+    );
+
+    // Check and submit once: one case of the medical insurance bureau.
+    let check_url = format!("/applications/{id}/check");
+    let html = b.get(&check_url).await.text();
+    assert!(html.contains("6222021202041234567"), "{html}");
+    let r = b
+        .post_pairs(&check_url, &form_fields(&html, &check_url))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(location(&r), format!("/me/applications/{id}?submitted=1"));
+    let submitted = t.app.db.application(&id).await.unwrap().unwrap();
+    assert_eq!(submitted.state, "submitted");
+    assert_eq!(submitted.item_code.as_deref(), Some(MEDICAL_REIMBURSEMENT));
+    let cases = t.app.db.cases_of_application(&id).await.unwrap();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].department_code, "11330100067843715T");
+
+    // An item with several situations asks which one, then goes to its materials (it has no
+    // form of its own); the answer is the situation applied for.
+    let item_url = format!("/items/{SOCIAL_SECURITY_CARD}");
+    let start_url = format!("{item_url}/start");
+    let guide = b.get(&item_url).await.text();
+    let r = b
+        .post_pairs(&start_url, &form_fields(&guide, &start_url))
+        .await;
+    let questions_url = location(&r);
+    assert!(questions_url.ends_with("/questions"), "{questions_url}");
+    let page = b.get(&questions_url).await.text();
+    assert!(page.contains("您要办理的是哪种情形"), "{page}");
+    let fields = form_fields(&page, &questions_url);
+    let r = b.post_pairs(&questions_url, &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "unanswered");
+    let mut fields = form_fields(&r.text(), &questions_url);
+    set_field(&mut fields, "situation", "S03");
+    let r = b.post_pairs(&questions_url, &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(location(&r).ends_with("/materials"), "{}", location(&r));
+    let card_id = questions_url
+        .strip_prefix("/applications/")
+        .and_then(|s| s.strip_suffix("/questions"))
+        .unwrap();
+    let draft = t.app.db.application(card_id).await.unwrap().unwrap();
+    assert_eq!(draft.document["target"]["situation"], "S03");
+    // The form step leads straight on.
+    let r = b.get(&format!("/applications/{card_id}/form")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    // An item that is not offered online has no button, and starting it is refused.
+    let mut window_only = t.item_doc(MEDICAL_REIMBURSEMENT).await;
+    window_only["channels"] = json!(["window"]);
+    window_only["online_depth"] = json!("III");
+    window_only["visits"] = json!(1);
+    window_only["visits_reason"] = json!("须核验纸质票据原件");
+    let r = t
+        .admin_json(
+            Method::PUT,
+            &format!("/api/v1/items/{MEDICAL_REIMBURSEMENT}"),
+            &window_only,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let item_url = format!("/items/{MEDICAL_REIMBURSEMENT}");
+    let guide = b.get(&item_url).await.text();
+    assert!(!guide.contains("/start\""), "{guide}");
+    let token = hidden(
+        &b.get(&format!("/items/{SOCIAL_SECURITY_CARD}"))
+            .await
+            .text(),
+        "csrf_token",
+    );
+    let r = b
+        .post_form(&format!("{item_url}/start"), &[("csrf_token", &token)])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("该事项不能网上申请"), "{}", r.text());
 }
