@@ -17,7 +17,7 @@ use onetrip_domain::case::{
     self, CaseEvent, CaseNumber, CaseState, CaseStatus, CorrectionItem, Outcome, ProcessDefinition,
     SpecialProcedure,
 };
-use onetrip_domain::catalog::{DeliveryMethod, ServiceItem};
+use onetrip_domain::catalog::{DeliveryMethod, ServiceItem, ServiceObject};
 use onetrip_domain::certificate::HolderKind;
 use onetrip_domain::form::FormValues;
 use onetrip_domain::identifiers::DivisionCode;
@@ -432,6 +432,35 @@ pub(crate) fn chain_event(
 }
 
 /// Form errors as problems under `prefix` (`form.father_resident_id`).
+/// Refuses an applicant whom the item or bundle does not serve: a person applying for what
+/// only organisations apply for, or an organisation for what only persons do
+/// (`target` `applicant_not_served`).
+fn check_served(object: ServiceObject, applicant: &Applicant) -> Result<()> {
+    let who = match applicant {
+        Applicant::Person(_) => ServiceObject::Person,
+        Applicant::Organisation(_) => ServiceObject::Organisation,
+    };
+    if object.serves(who) {
+        return Ok(());
+    }
+    let (zh, en) = match who {
+        ServiceObject::Person => (
+            "该事项面向法人办理，请先选择代为办理的单位",
+            "Only organisations apply for this: choose the organisation you act for first.",
+        ),
+        _ => (
+            "该事项面向自然人办理，请以个人身份申请",
+            "Only persons apply for this: apply as yourself.",
+        ),
+    };
+    Err(AppError::Rejected(vec![FieldProblem {
+        path: "target".into(),
+        code: "applicant_not_served",
+        message_zh: zh.into(),
+        message_en: en.into(),
+    }]))
+}
+
 fn form_problems<'a>(
     prefix: &'a str,
     errors: &'a [onetrip_domain::form::FieldError],
@@ -528,15 +557,18 @@ impl App {
         let today = china_today(now);
         // Only the bundle's form is needed here, not its items; an item's own form, if any.
         let checked = match &input.target {
-            ApplicationTarget::Bundle { code } => self
-                .stored_bundle(code)
-                .await?
-                .bundle
-                .form
-                .validate_draft(&input.form, today)
-                .map(drop),
+            ApplicationTarget::Bundle { code } => {
+                let stored = self.stored_bundle(code).await?;
+                check_served(stored.bundle.service_object, &owner.applicant)?;
+                stored
+                    .bundle
+                    .form
+                    .validate_draft(&input.form, today)
+                    .map(drop)
+            }
             ApplicationTarget::Item { code, .. } => {
                 let (item, _) = self.decoded_item_version(code).await?;
+                check_served(item.service_object, &owner.applicant)?;
                 match &item.form {
                     Some(form) => form.validate_draft(&input.form, today).map(drop),
                     None => onetrip_domain::form::validate_no_form(&input.form),
@@ -648,6 +680,14 @@ impl App {
         }
         let today = china_today(now);
         let (bundle, items, versions) = self.target_items(&input.target).await?;
+        let object = match (&bundle, &input.target) {
+            (Some(stored), _) => stored.bundle.service_object,
+            (None, ApplicationTarget::Item { code, .. }) => items
+                .get(code)
+                .map_or(ServiceObject::Both, |i| i.service_object),
+            (None, ApplicationTarget::Bundle { .. }) => ServiceObject::Both,
+        };
+        check_served(object, &owner.applicant)?;
 
         // Which items, in which situations, with which form values.
         let mut problems: Vec<FieldProblem> = Vec::new();

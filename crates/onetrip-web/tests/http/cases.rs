@@ -254,6 +254,8 @@ async fn the_birth_bundle_over_http() {
 
 /// 医疗费用手工（零星）报销 (Hangzhou): in no bundle, applied for on its own with its own form.
 const MEDICAL_REIMBURSEMENT: &str = "11330100067843715T050090003000";
+/// 住房公积金单位缴存登记 (Hangzhou): only organisations apply for it.
+const HOUSING_FUND_EMPLOYER: &str = "123301000597435545200050002000";
 /// 失业登记 (Hangzhou): an item without a form of its own.
 const UNEMPLOYMENT_REGISTRATION: &str = "113301000354023845200030004000";
 
@@ -382,4 +384,26 @@ async fn an_item_applied_for_alone_is_checked_against_its_own_form() {
         )
         .await;
     assert_has(&r.field_errors(), "form.note", "form_unknown_field");
+
+    // An item only organisations apply for is refused to a person, as a draft and submitted.
+    let employer_only = json!({"target": {"kind": "item", "code": HOUSING_FUND_EMPLOYER}});
+    for r in [
+        b.json(
+            Method::POST,
+            "/api/v1/applications/drafts",
+            &employer_only,
+            Some(&csrf),
+        )
+        .await,
+        submit(&mut b, &csrf, "employer-1", &employer_only).await,
+    ] {
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert_has(&r.field_errors(), "target", "applicant_not_served");
+    }
+    let mine = b.get("/api/v1/me/applications").await.json();
+    assert_eq!(
+        mine.as_array().unwrap().len(),
+        1,
+        "only the reimbursement: {mine}"
+    );
 }
