@@ -680,20 +680,13 @@ impl App {
         }
         let today = china_today(now);
         let (bundle, items, versions) = self.target_items(&input.target).await?;
-        let object = match (&bundle, &input.target) {
-            (Some(stored), _) => stored.bundle.service_object,
-            (None, ApplicationTarget::Item { code, .. }) => items
-                .get(code)
-                .map_or(ServiceObject::Both, |i| i.service_object),
-            (None, ApplicationTarget::Bundle { .. }) => ServiceObject::Both,
-        };
-        check_served(object, &owner.applicant)?;
 
         // Which items, in which situations, with which form values.
         let mut problems: Vec<FieldProblem> = Vec::new();
         let (members, form, division): (Vec<MemberRecord>, FormValues, String) = match &bundle {
             Some(stored) => {
                 let bundle = &stored.bundle;
+                check_served(bundle.service_object, &owner.applicant)?;
                 let selection = bundle
                     .select(&input.answers, &items)
                     .map_err(crate::bundles::answer_problems)?;
@@ -748,6 +741,7 @@ impl App {
                     kind: "item",
                     key: code.clone(),
                 })?;
+                check_served(item.service_object, &owner.applicant)?;
                 let situation =
                     onetrip_domain::resolution::pick_situation(item, situation.as_deref())
                         .map_err(|e| {
